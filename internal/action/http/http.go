@@ -1,0 +1,381 @@
+// Package httpaction implements the http action: it sends each event to an
+// HTTP endpoint, as a CloudEvent in structured mode (the stored record, the
+// default) or binary mode, optionally signed with Standard Webhooks
+// headers; or, with format original, as the forge's own delivery re-signed
+// in the forge's scheme with the target's secret, so that a tool that
+// expects a GitHub or GitLab webhook gets one.
+//
+// One Do is one HTTP request. 2xx succeeds. Network errors, timeouts, 408,
+// 429 and 5xx fail with Retry set (and RetryAfter from a Retry-After
+// header); other statuses fail without it, except those listed in
+// retry_on. Redirects are not followed: a 3xx fails without Retry and its
+// error names the Location.
+//
+// Every request carries the event id (X-Forgehook-Event-Id; also ce-id in
+// binary mode and webhook-id when signed), so that the receiver can drop
+// the duplicates that at-least-once delivery implies.
+package httpaction
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/forgehook/forgehook/internal/action"
+	"github.com/forgehook/forgehook/internal/config"
+	"github.com/forgehook/forgehook/internal/forge"
+	"github.com/forgehook/forgehook/internal/verify"
+)
+
+// The values of the format key.
+const (
+	// FormatCloudEvents sends the stored record as a structured-mode
+	// CloudEvent (Content-Type application/cloudevents+json).
+	FormatCloudEvents = "cloudevents"
+	// FormatBinary sends a binary-mode CloudEvent: the record's data as
+	// the body, every envelope attribute in a ce-* header.
+	FormatBinary = "binary"
+	// FormatOriginal sends the forge's own body and headers, re-signed
+	// with the action's secret in the forge's own scheme.
+	FormatOriginal = "original"
+)
+
+// DefaultTimeout bounds one request when the timeout key is not set.
+const DefaultTimeout = 30 * time.Second
+
+// UserAgent is the User-Agent of every request.
+const UserAgent = "forgehook"
+
+// HeaderEventID carries the event id on every request.
+const HeaderEventID = "X-Forgehook-Event-Id"
+
+// Config is the http action's block.
+type Config struct {
+	// URL is the target, http or https (required). Userinfo in it is sent
+	// as HTTP Basic credentials and never shown.
+	URL string `json:"url"`
+	// Format is cloudevents (default), binary or original.
+	Format string `json:"format"`
+	// Secret signs each request: Standard Webhooks headers for the
+	// CloudEvents formats, the forge's own scheme for original.
+	Secret config.Secret `json:"secret"`
+	// SecretFile names a file that holds Secret (trailing newlines
+	// trimmed); set Secret or SecretFile, not both.
+	SecretFile string `json:"secret_file"`
+	// Headers are extra request headers. Their values may be credentials
+	// and are never shown.
+	Headers map[string]string `json:"headers"`
+	// Timeout bounds one request, from connecting to reading the
+	// response (default 30s).
+	Timeout config.Duration `json:"timeout"`
+	// RetryOn lists more statuses (4xx) whose failures are retried.
+	RetryOn []int `json:"retry_on"`
+	// Method is POST (default), PUT or PATCH.
+	Method string `json:"method"`
+}
+
+// Action is an http action. It is immutable after New and safe for
+// concurrent use.
+type Action struct {
+	url     *url.URL
+	target  string // the URL, redacted, for messages
+	format  string
+	secret  config.Secret
+	swKey   []byte // the Standard Webhooks key of secret
+	headers http.Header
+	timeout time.Duration
+	// errTimeout ends an attempt at the timeout; it wraps
+	// context.DeadlineExceeded.
+	errTimeout error
+	retryOn    []int
+	method     string
+	signer     func(forgeID string) forge.Signer
+	client     *http.Client
+	now        func() time.Time
+}
+
+var (
+	_ action.Action = (*Action)(nil)
+	_ action.Closer = (*Action)(nil)
+)
+
+// New returns the http action that block configures. Errors name the key
+// at fault ("url: required") and never show a secret or a header value.
+// env.Signer is used by format original; env.Logger and env.Stdout are not
+// used.
+func New(block map[string]any, env action.Env) (action.Action, error) {
+	var c Config
+	if err := action.Decode(block, &c); err != nil {
+		// A duration's own error does not name its key.
+		if v, ok := block["timeout"].(string); ok {
+			if _, terr := config.ParseDuration(v); terr != nil {
+				return nil, fmt.Errorf("timeout: %w", terr)
+			}
+		}
+		return nil, err
+	}
+	a := &Action{
+		format:  c.Format,
+		secret:  c.Secret,
+		timeout: time.Duration(c.Timeout),
+		retryOn: slices.Clone(c.RetryOn),
+		method:  strings.ToUpper(c.Method),
+		signer:  env.Signer,
+		now:     time.Now,
+	}
+	var err error
+	if a.url, err = parseTarget(c.URL); err != nil {
+		return nil, err
+	}
+	a.target = RedactURL(a.url)
+	switch a.format {
+	case "":
+		a.format = FormatCloudEvents
+	case FormatCloudEvents, FormatBinary, FormatOriginal:
+	default:
+		return nil, fmt.Errorf("format: %q is not one of %s, %s, %s", c.Format, FormatCloudEvents, FormatBinary, FormatOriginal)
+	}
+	if c.SecretFile != "" {
+		if c.Secret != "" {
+			return nil, errors.New("secret_file: set either secret or secret_file, not both")
+		}
+		b, err := os.ReadFile(c.SecretFile)
+		if err != nil {
+			var pe *os.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
+			return nil, fmt.Errorf("secret_file: cannot read %q: %w", c.SecretFile, err)
+		}
+		a.secret = config.Secret(strings.TrimRight(string(b), "\r\n"))
+		if a.secret == "" {
+			return nil, fmt.Errorf("secret_file: %q is empty", c.SecretFile)
+		}
+	}
+	if a.secret != "" {
+		a.swKey = verify.StandardWebhooksKey(a.secret.Reveal())
+	}
+	if a.headers, err = checkHeaders(c.Headers); err != nil {
+		return nil, err
+	}
+	switch {
+	case a.timeout == 0:
+		a.timeout = DefaultTimeout
+	case a.timeout < 0:
+		return nil, fmt.Errorf("timeout: %s is negative", time.Duration(c.Timeout))
+	}
+	a.errTimeout = fmt.Errorf("no response within %s: %w", a.timeout, context.DeadlineExceeded)
+	for _, s := range a.retryOn {
+		if s < 400 || s > 499 {
+			return nil, fmt.Errorf("retry_on: %d is not a 4xx status (5xx, 408 and 429 are always retried)", s)
+		}
+	}
+	switch a.method {
+	case "":
+		a.method = http.MethodPost
+	case http.MethodPost, http.MethodPut, http.MethodPatch:
+	default:
+		return nil, fmt.Errorf("method: %q is not one of POST, PUT, PATCH", c.Method)
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	// Keep a connection per concurrent delivery to the one host a trigger
+	// targets (the default of 2 would make most deliveries dial).
+	tr.MaxIdleConnsPerHost = 256
+	tr.MaxIdleConns = 256
+	a.client = &http.Client{
+		Transport: tr,
+		// Redirects are failures: following one would send the event,
+		// and its signature, to an address nobody configured.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	return a, nil
+}
+
+// parseTarget checks the url key.
+func parseTarget(s string) (*url.URL, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil, errors.New("url: required")
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // url.Error repeats the URL, which may hold credentials
+		}
+		return nil, fmt.Errorf("url: not a valid URL: %w", err)
+	}
+	switch u.Scheme {
+	case "http", "https":
+	default:
+		return nil, fmt.Errorf("url: scheme %q is not http or https", u.Scheme)
+	}
+	if u.Host == "" {
+		return nil, errors.New("url: no host")
+	}
+	u.Fragment, u.RawFragment = "", ""
+	return u, nil
+}
+
+// reservedHeaders are set by the action and cannot be configured.
+var reservedHeaders = []string{
+	"Host", "Content-Length", "Content-Type", "Content-Encoding", "Transfer-Encoding",
+	"Connection", "Keep-Alive", "Te", "Trailer", "Upgrade", "Proxy-Connection",
+	"User-Agent", HeaderEventID,
+}
+
+// checkHeaders validates the headers key. Values are never shown: they may
+// be credentials.
+func checkHeaders(in map[string]string) (http.Header, error) {
+	h := make(http.Header, len(in))
+	names := make([]string, 0, len(in))
+	for k := range in {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	for _, k := range names {
+		if !validHeaderName(k) {
+			return nil, fmt.Errorf("headers: %q is not a valid HTTP header name", k)
+		}
+		c := http.CanonicalHeaderKey(k)
+		lc := strings.ToLower(c)
+		if slices.Contains(reservedHeaders, c) || strings.HasPrefix(lc, "ce-") || strings.HasPrefix(lc, "webhook-") {
+			return nil, fmt.Errorf("headers: %q is set by the action and cannot be configured", k)
+		}
+		if _, dup := h[c]; dup {
+			return nil, fmt.Errorf("headers: %q is given twice", k)
+		}
+		if strings.ContainsAny(in[k], "\r\n\x00") {
+			return nil, fmt.Errorf("headers: the value of %q contains a line break or NUL", k)
+		}
+		h.Set(c, in[k])
+	}
+	return h, nil
+}
+
+// validHeaderName reports whether s is an RFC 9110 token.
+func validHeaderName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// Close releases the action's idle connections.
+func (a *Action) Close() error {
+	a.client.CloseIdleConnections()
+	return nil
+}
+
+// drainLimit bounds how much of a response body beyond the excerpt is read
+// so that its connection can be reused.
+const drainLimit = 64 << 10
+
+// Do sends in once. It returns when the response has been read, the
+// timeout has passed or ctx is done, whichever comes first. The error
+// names the method and the redacted URL, never the secret; Result.Output
+// is an excerpt of the response body. See the package documentation for
+// which failures are retried.
+func (a *Action) Do(ctx context.Context, in action.Input) (action.Result, error) {
+	if err := context.Cause(ctx); err != nil {
+		return action.Result{Retry: true}, fmt.Errorf("%s %s: %w", a.method, a.target, err)
+	}
+	ctx, cancel := context.WithTimeoutCause(ctx, a.timeout, a.errTimeout)
+	defer cancel()
+	req, err := a.request(ctx, in)
+	if err != nil {
+		return action.Result{}, fmt.Errorf("%s %s: %w", a.method, a.target, err)
+	}
+	resp, err := a.client.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // url.Error repeats the URL, which may hold credentials
+		}
+		if errors.Is(context.Cause(ctx), a.errTimeout) && !errors.Is(err, a.errTimeout) {
+			err = fmt.Errorf("%w (%w)", a.errTimeout, err)
+		}
+		return action.Result{Retry: true}, fmt.Errorf("%s %s: %w", a.method, a.target, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, action.OutputLimit+1))
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, drainLimit))
+	res := action.Result{Status: resp.StatusCode, Output: action.Excerpt(body)}
+	switch code := resp.StatusCode; {
+	case code >= 200 && code <= 299:
+		return res, nil
+	case code >= 300 && code <= 399:
+		loc := "no Location"
+		if l, err := resp.Location(); err == nil {
+			loc = "to " + RedactURL(l)
+		}
+		return res, fmt.Errorf("%s %s: %w: %s %s (redirects are not followed: set url to the final address)",
+			a.method, a.target, ErrRedirect, resp.Status, loc)
+	default:
+		res.Retry = Retryable(code, a.retryOn)
+		if res.Retry {
+			res.RetryAfter, _ = ParseRetryAfter(resp.Header.Get("Retry-After"), a.now())
+		}
+		return res, fmt.Errorf("%s %s: %w: %s", a.method, a.target, ErrStatus, resp.Status)
+	}
+}
+
+// ErrStatus is wrapped by the error of an attempt that got a response with
+// a status other than 2xx or 3xx.
+var ErrStatus = errors.New("target answered")
+
+// ErrRedirect is wrapped by the error of an attempt that got a 3xx.
+var ErrRedirect = errors.New("target redirected")
+
+// Retryable reports whether a failure with HTTP status code is worth
+// another attempt: 408, 429, 5xx, and any status in extra.
+func Retryable(code int, extra []int) bool {
+	switch {
+	case code == http.StatusRequestTimeout, code == http.StatusTooManyRequests:
+		return true
+	case code >= 500 && code <= 599:
+		return true
+	}
+	return slices.Contains(extra, code)
+}
+
+// RedactURL returns u as text without its userinfo, its fragment and its
+// query values, which may hold credentials: the query keeps its keys, each
+// value shown as "redacted".
+func RedactURL(u *url.URL) string {
+	var b strings.Builder
+	if u.Scheme != "" {
+		b.WriteString(u.Scheme)
+		b.WriteString("://")
+	}
+	b.WriteString(u.Host)
+	b.WriteString(u.EscapedPath())
+	if u.RawQuery != "" {
+		b.WriteByte('?')
+		for i, kv := range strings.Split(u.RawQuery, "&") {
+			if i > 0 {
+				b.WriteByte('&')
+			}
+			k, _, _ := strings.Cut(kv, "=")
+			b.WriteString(k)
+			b.WriteString("=redacted")
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,372 @@
+// Package app wires forgehook's parts together: the store, the ingest
+// handler, the admin API and the listeners. It owns every goroutine it
+// starts and stops them all in Run's return.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/forgehook/forgehook/internal/action"
+	"github.com/forgehook/forgehook/internal/api"
+	"github.com/forgehook/forgehook/internal/config"
+	"github.com/forgehook/forgehook/internal/deliver"
+	"github.com/forgehook/forgehook/internal/forge"
+	"github.com/forgehook/forgehook/internal/ingest"
+	"github.com/forgehook/forgehook/internal/metrics"
+	"github.com/forgehook/forgehook/internal/store"
+	"github.com/forgehook/forgehook/internal/trigger"
+	"github.com/forgehook/forgehook/internal/verify"
+	"github.com/forgehook/forgehook/internal/web"
+)
+
+// Options are the parts of the environment the app uses.
+type Options struct {
+	// Logger receives structured logs.
+	Logger *slog.Logger
+	// Stdout receives the quick-start's one line per event (nil: none).
+	Stdout io.Writer
+	// Registry holds the forge providers.
+	Registry *forge.Registry
+	// Presets resolves named allow_ips presets (nil: none).
+	Presets func(string) []string
+}
+
+// App is a running forgehook.
+type App struct {
+	opts  Options
+	log   *slog.Logger
+	store *store.Store
+
+	mu  sync.Mutex // guards cfg and eps
+	cfg *config.Config
+	eps []api.EndpointInfo
+
+	metrics *metrics.Metrics
+
+	runMu  sync.Mutex // guards runner
+	runner *deliver.Runner
+	runCtx context.Context
+
+	ingest    *ingest.Handler
+	ingestLn  net.Listener
+	adminLn   net.Listener
+	ingestSrv *http.Server
+	adminSrv  *http.Server
+}
+
+// New opens the store, builds the endpoints and binds both listeners. The
+// caller must call Run (which serves and cleans up) or Close.
+func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	a := &App{opts: opts, log: opts.Logger, cfg: cfg, metrics: metrics.New()}
+	trusted, err := verify.ParseAllowlist(cfg.TrustedProxies)
+	if err != nil {
+		return nil, fmt.Errorf("trusted_proxies: %w", err)
+	}
+	st, err := store.Open(ctx, store.Options{
+		URL:         cfg.Store.URL,
+		Credentials: cfg.Store.Credentials,
+		Token:       cfg.Store.Token.Reveal(),
+		DataDir:     cfg.DataDir,
+		Listen:      cfg.Store.Embedded.Listen,
+		Replicas:    cfg.Store.Replicas,
+		Retention:   cfg.Store.Retention.D(),
+		DedupWindow: cfg.Store.DedupWindow.D(),
+		SyncAlways:  cfg.Store.Sync == "always",
+		Logger:      opts.Logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.store = st
+	a.ingest = ingest.New(ingest.Options{
+		Log:            st,
+		Logger:         opts.Logger,
+		AckTimeout:     cfg.Store.AckTimeout.D(),
+		TrustedProxies: trusted,
+		Observe:        a.metrics.ObserveIngest,
+	})
+	if err := a.setEndpoints(cfg); err != nil {
+		a.Close()
+		return nil, err
+	}
+	if a.ingestLn, err = net.Listen("tcp", cfg.Listen); err != nil {
+		a.Close()
+		return nil, fmt.Errorf("listen %s: %w", cfg.Listen, err)
+	}
+	if a.adminLn, err = net.Listen("tcp", cfg.Admin.Listen); err != nil {
+		a.Close()
+		return nil, fmt.Errorf("admin listen %s: %w", cfg.Admin.Listen, err)
+	}
+	a.ingestSrv = &http.Server{
+		Handler:           a.ingestMux(),
+		ReadHeaderTimeout: cfg.Server.ReadHeaderTimeout.D(),
+		ReadTimeout:       cfg.Server.ReadTimeout.D(),
+		WriteTimeout:      cfg.Server.WriteTimeout.D(),
+		IdleTimeout:       cfg.Server.IdleTimeout.D(),
+		MaxHeaderBytes:    1 << 20,
+		ErrorLog:          slog.NewLogLogger(opts.Logger.Handler(), slog.LevelWarn),
+	}
+	a.runCtx = context.WithoutCancel(ctx)
+	if err := a.startTriggers(cfg); err != nil {
+		a.Close()
+		return nil, err
+	}
+	apiSrv := &api.Server{Events: st, Dead: st, Delivery: delivery{a}, Token: cfg.Admin.Token, Endpoints: a.endpointInfos, Logger: opts.Logger}
+	adminMux := http.NewServeMux()
+	adminMux.Handle("/api/v1/", apiSrv.Handler())
+	a.metrics.Watch(delivery{a}, st)
+	adminMux.Handle("GET /metrics", api.RequireToken(cfg.Admin.Token, a.metrics.Handler()))
+	adminMux.HandleFunc("GET /healthz", a.healthz)
+	adminMux.HandleFunc("GET /readyz", a.readyz)
+	adminMux.Handle("/", web.New(web.Options{
+		Events: st, Dead: st, Delivery: delivery{a}, Endpoints: a.endpointInfos,
+		Token: cfg.Admin.Token, Logger: opts.Logger, IngestURL: "http://" + a.IngestAddr(),
+		EndpointCounts: func(name string) (web.EndpointCounts, bool) {
+			c := a.metrics.Counts(name)
+			return web.EndpointCounts{Accepted: c.Accepted + c.Duplicates, Duplicates: c.Duplicates, Rejected: c.Rejected},
+				c.Accepted+c.Duplicates+c.Pings > 0 || len(c.Rejected) > 0
+		},
+		TriggerCounts: func(name string) (web.TriggerCounts, bool) {
+			c, ok := a.metrics.Trigger(name)
+			return web.TriggerCounts{Delivered: c.Delivered, Failed: c.Failed, Dead: c.Dead}, ok
+		},
+	}))
+	a.adminSrv = &http.Server{
+		Handler:           adminMux,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(opts.Logger.Handler(), slog.LevelWarn),
+	}
+	return a, nil
+}
+
+func (a *App) setEndpoints(cfg *config.Config) error {
+	var eps []*ingest.Endpoint
+	var infos []api.EndpointInfo
+	var errs []error
+	for i := range cfg.Endpoints {
+		ep := &cfg.Endpoints[i]
+		p, err := a.opts.Registry.New(ep)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("endpoint %q: %w", ep.Name, err))
+			continue
+		}
+		ie, err := ingest.NewEndpoint(ep, p, a.opts.Presets)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		eps = append(eps, ie)
+		info := api.EndpointInfo{Name: ep.Name, Provider: ep.Provider, Path: ingest.Prefix + ie.Path, Insecure: ep.Insecure, AllowIPs: ep.AllowIPs}
+		if ep.Key != "" {
+			info.Path = ingest.Prefix + "<key>"
+		}
+		for _, s := range ep.Secrets {
+			info.Secrets = append(info.Secrets, s.Fingerprint())
+		}
+		infos = append(infos, info)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	a.ingest.SetEndpoints(eps)
+	a.mu.Lock()
+	a.cfg, a.eps = cfg, infos
+	a.mu.Unlock()
+	return nil
+}
+
+func (a *App) endpointInfos() []api.EndpointInfo {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]api.EndpointInfo(nil), a.eps...)
+}
+
+func (a *App) ingestMux() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle(ingest.Prefix, a.ingest)
+	mux.HandleFunc("GET /healthz", a.healthz)
+	mux.HandleFunc("GET /readyz", a.readyz)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, `{"error":"not found: webhooks go to /hooks/{endpoint}"}`, http.StatusNotFound)
+	})
+	return mux
+}
+
+func (a *App) healthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = io.WriteString(w, `{"status":"ok"}`+"\n")
+}
+
+func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	w.Header().Set("Content-Type", "application/json")
+	if err := a.store.Ready(ctx); err != nil {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = fmt.Fprintf(w, `{"status":"not ready","reason":%q}`+"\n", err.Error())
+		return
+	}
+	_, _ = io.WriteString(w, `{"status":"ready"}`+"\n")
+}
+
+// startTriggers builds cfg's triggers and starts delivering to them,
+// replacing the running ones.
+func (a *App) startTriggers(cfg *config.Config) error {
+	reg := a.opts.Registry
+	env := action.Env{
+		Logger: a.log,
+		Stdout: a.opts.Stdout,
+		NATS:   a.store.Conn(),
+		Signer: func(id string) forge.Signer {
+			p, err := reg.New(&config.Endpoint{Name: "signer", Provider: id})
+			if err != nil {
+				return nil
+			}
+			s, _ := p.(forge.Signer)
+			return s
+		},
+	}
+	ts, err := trigger.Build(cfg, env)
+	if err != nil {
+		return err
+	}
+	if err := a.store.Ready(a.runCtx); err != nil && len(ts) > 0 {
+		// An external store still coming up: deliveries start on reload
+		// or restart. Ingest does not depend on them.
+		a.log.Warn("triggers not started: store not ready", "err", err)
+		trigger.Close(ts)
+		return nil
+	}
+	r, err := deliver.Start(a.runCtx, a.store, ts, deliver.Options{Logger: a.log, Observe: a.metrics.ObserveAttempt})
+	if err != nil {
+		trigger.Close(ts)
+		return err
+	}
+	a.runMu.Lock()
+	old := a.runner
+	a.runner = r
+	a.runMu.Unlock()
+	if old != nil {
+		old.Stop()
+	}
+	return nil
+}
+
+func (a *App) currentRunner() *deliver.Runner {
+	a.runMu.Lock()
+	defer a.runMu.Unlock()
+	return a.runner
+}
+
+// IngestAddr returns the ingest listener's address.
+func (a *App) IngestAddr() string { return a.ingestLn.Addr().String() }
+
+// AdminAddr returns the admin listener's address.
+func (a *App) AdminAddr() string { return a.adminLn.Addr().String() }
+
+// Run serves until ctx is done, reloading the configuration file on
+// SIGHUP, then shuts down gracefully: in-flight requests finish (up to
+// 10 s), then the store closes.
+func (a *App) Run(ctx context.Context) error {
+	errc := make(chan error, 2)
+	go func() { errc <- serve(a.ingestSrv, a.ingestLn) }()
+	go func() { errc <- serve(a.adminSrv, a.adminLn) }()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	a.log.Info("forgehook serving", "ingest", a.IngestAddr(), "admin", a.AdminAddr(), "store", storeName(a.cfg))
+	var runErr error
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			break loop
+		case err := <-errc:
+			runErr = err
+			break loop
+		case <-hup:
+			a.reload()
+		}
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	_ = a.ingestSrv.Shutdown(sctx)
+	_ = a.adminSrv.Shutdown(sctx)
+	if r := a.currentRunner(); r != nil {
+		r.Stop()
+	}
+	a.store.Close()
+	a.log.Info("forgehook stopped")
+	return runErr
+}
+
+func serve(s *http.Server, ln net.Listener) error {
+	if err := s.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func storeName(cfg *config.Config) string {
+	if cfg.Store.URL == "" {
+		return "embedded"
+	}
+	return "external"
+}
+
+// reload re-reads the configuration file and swaps the endpoints. Changes
+// to listeners and the store need a restart and are reported.
+func (a *App) reload() {
+	a.mu.Lock()
+	file := a.cfg.File
+	a.mu.Unlock()
+	if file == "" {
+		a.log.Warn("reload: no configuration file (quick-start); nothing to reload")
+		return
+	}
+	cfg, err := config.Load(file, config.Options{Providers: a.opts.Registry.Has, Check: trigger.Check})
+	if err != nil {
+		a.log.Error("reload: configuration rejected, keeping the running one", "err", err)
+		return
+	}
+	if err := a.setEndpoints(cfg); err != nil {
+		a.log.Error("reload: endpoints rejected, keeping the running ones", "err", err)
+		return
+	}
+	if err := a.startTriggers(cfg); err != nil {
+		a.log.Error("reload: triggers rejected, keeping the running ones", "err", err)
+		return
+	}
+	a.log.Info("reload: configuration applied", "endpoints", len(cfg.Endpoints), "triggers", len(cfg.Triggers))
+}
+
+// Close releases what New acquired, for callers that do not Run.
+func (a *App) Close() {
+	if a.ingestLn != nil {
+		a.ingestLn.Close()
+	}
+	if a.adminLn != nil {
+		a.adminLn.Close()
+	}
+	if r := a.currentRunner(); r != nil {
+		r.Stop()
+	}
+	if a.store != nil {
+		a.store.Close()
+	}
+}

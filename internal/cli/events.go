@@ -1,0 +1,167 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/forgehook/forgehook/internal/api"
+)
+
+func adminFlags(env *Env, name string) (*flagSetWithClient, error) {
+	fs := newFlagSet(env, name)
+	f := &flagSetWithClient{FlagSet: fs}
+	def := env.Getenv("FORGEHOOK_ADMIN")
+	if def == "" {
+		def = "http://127.0.0.1:8081"
+	}
+	fs.StringVar(&f.url, "admin", def, "admin API base URL ($FORGEHOOK_ADMIN)")
+	fs.StringVar(&f.token, "token", env.Getenv("FORGEHOOK_ADMIN_TOKEN"), "admin bearer token ($FORGEHOOK_ADMIN_TOKEN)")
+	fs.BoolVar(&f.json, "json", false, "print JSON")
+	return f, nil
+}
+
+func runEvents(ctx context.Context, env *Env, args []string) error {
+	if len(args) == 0 {
+		return fmt.Errorf("%w: forgehook events list|show|replay", errUsage)
+	}
+	switch args[0] {
+	case "list":
+		return eventsList(ctx, env, args[1:])
+	case "show":
+		return eventsShow(ctx, env, args[1:])
+	case "replay":
+		return eventsReplay(ctx, env, args[1:])
+	}
+	return fmt.Errorf("%w: forgehook events list|show|replay, not %q", errUsage, args[0])
+}
+
+func eventsList(ctx context.Context, env *Env, args []string) error {
+	f, _ := adminFlags(env, "events list")
+	var q api.ListQuery
+	f.StringVar(&q.Endpoint, "endpoint", "", "only this endpoint")
+	f.StringVar(&q.Forge, "forge", "", "only this forge")
+	f.StringVar(&q.Kind, "kind", "", "only this kind (push, tag, pull_request, ...)")
+	f.StringVar(&q.Repository, "repository", "", "only this repository (owner/name)")
+	f.IntVar(&q.Limit, "limit", 50, "at most this many events")
+	f.StringVar(&q.Before, "before", "", "cursor from a previous page")
+	if err := parse(f.FlagSet, args); err != nil {
+		return err
+	}
+	list, err := f.client().ListEvents(ctx, q)
+	if err != nil {
+		return err
+	}
+	if f.json {
+		return printJSON(env, list)
+	}
+	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TIME\tID\tENDPOINT\tFORGE\tEVENT\tKIND\tACTION\tREPOSITORY\tREF")
+	for _, e := range list.Events {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Time.Local().Format(time.DateTime), e.ID, e.Endpoint, e.Forge,
+			e.ForgeEvent, e.Kind, dash(e.Action), dash(e.Repository), dash(e.Ref))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if list.Next != "" {
+		fmt.Fprintf(env.Stderr, "more: forgehook events list --before %s\n", list.Next)
+	}
+	return nil
+}
+
+func eventsShow(ctx context.Context, env *Env, args []string) error {
+	f, _ := adminFlags(env, "events show")
+	if err := parse(f.FlagSet, args); err != nil {
+		return err
+	}
+	if f.NArg() != 1 {
+		return fmt.Errorf("%w: forgehook events show [flags] ID", errUsage)
+	}
+	d, err := f.client().GetEvent(ctx, f.Arg(0))
+	if err != nil {
+		return err
+	}
+	if f.json {
+		return printJSON(env, d)
+	}
+	var pretty any
+	if err := json.Unmarshal(d.Event, &pretty); err != nil {
+		return fmt.Errorf("decode event: %w", err)
+	}
+	fmt.Fprintf(env.Stdout, "seq %d, stored %s\n", d.Seq, d.Stored.Local().Format(time.RFC3339))
+	return printJSON(env, pretty)
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func printJSON(env *Env, v any) error {
+	enc := json.NewEncoder(env.Stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func eventsReplay(ctx context.Context, env *Env, args []string) error {
+	f, _ := adminFlags(env, "events replay")
+	var req api.ReplayRequest
+	var since, until string
+	f.StringVar(&req.Trigger, "trigger", "", "only this trigger (default: every trigger whose when matches)")
+	f.BoolVar(&req.DryRun, "dry-run", false, "list what would be sent, send nothing")
+	f.StringVar(&since, "since", "", "replay every event stored since this time (RFC 3339) instead of one ID")
+	f.StringVar(&until, "until", "", "with --since: up to this time (default now)")
+	f.StringVar(&req.When, "when", "", "with --since: only events this CEL expression matches")
+	if err := parse(f.FlagSet, args); err != nil {
+		return err
+	}
+	var res *api.ReplayResult
+	var err error
+	switch {
+	case since != "" && f.NArg() == 0:
+		if req.Since, err = time.Parse(time.RFC3339, since); err != nil {
+			return fmt.Errorf("%w: --since: %v", errUsage, err)
+		}
+		if until != "" {
+			if req.Until, err = time.Parse(time.RFC3339, until); err != nil {
+				return fmt.Errorf("%w: --until: %v", errUsage, err)
+			}
+		}
+		res, err = f.client().ReplayRange(ctx, req)
+	case since == "" && f.NArg() == 1:
+		res, err = f.client().ReplayEvent(ctx, f.Arg(0), req)
+	default:
+		return fmt.Errorf("%w: forgehook events replay [--trigger T] [--dry-run] ID, or --since TIME [--until TIME] [--when CEL]", errUsage)
+	}
+	if err != nil {
+		return err
+	}
+	return printReplay(env, f.json, res)
+}
+
+func printReplay(env *Env, asJSON bool, res *api.ReplayResult) error {
+	if asJSON {
+		return printJSON(env, res)
+	}
+	verb := "replayed"
+	if res.DryRun {
+		verb = "would replay"
+	}
+	n := 0
+	for _, r := range res.Replayed {
+		if len(r.Triggers) == 0 {
+			fmt.Fprintf(env.Stdout, "%s: no trigger matches\n", r.EventID)
+			continue
+		}
+		n++
+		fmt.Fprintf(env.Stdout, "%s %s to %s\n", verb, r.EventID, strings.Join(r.Triggers, ", "))
+	}
+	fmt.Fprintf(env.Stdout, "%d events\n", n)
+	return nil
+}

@@ -1,0 +1,78 @@
+package config
+
+import "time"
+
+// The defaults that ApplyDefaults fills in. They are part of the documented
+// contract (docs/configuration.md).
+const (
+	DefaultListen            = ":8080"
+	DefaultAdminListen       = "127.0.0.1:8081"
+	DefaultDataDir           = "./forgehook-data"
+	DefaultReplicas          = 1
+	DefaultRetention         = Duration(168 * time.Hour)
+	DefaultDedupWindow       = Duration(72 * time.Hour)
+	DefaultSync              = SyncInterval
+	DefaultAckTimeout        = Duration(5 * time.Second)
+	DefaultReadHeaderTimeout = Duration(10 * time.Second)
+	DefaultReadTimeout       = Duration(60 * time.Second)
+	DefaultWriteTimeout      = Duration(60 * time.Second)
+	DefaultIdleTimeout       = Duration(120 * time.Second)
+	DefaultMaxBody           = 25 * MiB
+	DefaultConcurrency       = 1
+	DefaultGenericAlgorithm  = "sha256"
+	DefaultGenericEncoding   = "hex"
+)
+
+// Values of Store.Sync.
+const (
+	// SyncInterval lets JetStream flush to disk periodically: an ack
+	// survives a crash of the process, not a loss of power.
+	SyncInterval = "interval"
+	// SyncAlways fsyncs every write before the ack.
+	SyncAlways = "always"
+)
+
+// Default returns a configuration with every default applied and no
+// endpoints or triggers, the base of the quick-start.
+func Default() *Config {
+	c := &Config{}
+	c.ApplyDefaults()
+	return c
+}
+
+// ApplyDefaults fills every unset field (the zero value: 0, "" or an empty
+// duration or size) with its default. It is idempotent. Endpoint.Tolerance
+// stays 0, which lets each provider choose its own.
+func (c *Config) ApplyDefaults() {
+	setDefault(&c.Listen, DefaultListen)
+	setDefault(&c.Admin.Listen, DefaultAdminListen)
+	setDefault(&c.DataDir, DefaultDataDir)
+	setDefault(&c.Store.Replicas, DefaultReplicas)
+	setDefault(&c.Store.Retention, DefaultRetention)
+	setDefault(&c.Store.DedupWindow, DefaultDedupWindow)
+	setDefault(&c.Store.Sync, DefaultSync)
+	setDefault(&c.Store.AckTimeout, DefaultAckTimeout)
+	setDefault(&c.Server.ReadHeaderTimeout, DefaultReadHeaderTimeout)
+	setDefault(&c.Server.ReadTimeout, DefaultReadTimeout)
+	setDefault(&c.Server.WriteTimeout, DefaultWriteTimeout)
+	setDefault(&c.Server.IdleTimeout, DefaultIdleTimeout)
+	for i := range c.Endpoints {
+		ep := &c.Endpoints[i]
+		setDefault(&ep.MaxBody, DefaultMaxBody)
+		if ep.Generic != nil {
+			setDefault(&ep.Generic.Algorithm, DefaultGenericAlgorithm)
+			setDefault(&ep.Generic.Encoding, DefaultGenericEncoding)
+		}
+	}
+	for i := range c.Triggers {
+		setDefault(&c.Triggers[i].Concurrency, DefaultConcurrency)
+	}
+}
+
+// setDefault sets *p to def when *p is the zero value.
+func setDefault[T comparable](p *T, def T) {
+	var zero T
+	if *p == zero {
+		*p = def
+	}
+}

@@ -1,0 +1,228 @@
+package config
+
+import (
+	"bytes"
+	"fmt"
+	"net/url"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// redactedValue replaces every secret in Redacted's output.
+const redactedValue = "<secret>"
+
+// Redacted returns the configuration as YAML, for `forgehook config check
+// --print`: every Secret is shown as "<secret>", as are the values of keys
+// that look like credentials (secret, token, password, authorization, ...)
+// in the free-form trigger blocks, and the passwords of URLs. Unset and zero
+// fields are left out; call it after ApplyDefaults to show the effective
+// configuration.
+func (c *Config) Redacted() ([]byte, error) {
+	n, _ := structNode(reflect.ValueOf(c).Elem())
+	if n == nil {
+		n = &yaml.Node{Kind: yaml.MappingNode}
+	}
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(n); err != nil {
+		return nil, fmt.Errorf("config: redacted: %w", err)
+	}
+	if err := enc.Close(); err != nil {
+		return nil, fmt.Errorf("config: redacted: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// str returns a string scalar node.
+func str(s string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s} }
+
+// structNode renders a struct as a mapping of its non-zero fields, or nil
+// when every field is zero.
+func structNode(v reflect.Value) (*yaml.Node, bool) {
+	t := v.Type()
+	m := &yaml.Node{Kind: yaml.MappingNode}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		key, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if !f.IsExported() || key == "-" || key == "" {
+			continue
+		}
+		val := valueNode(v.Field(i), false)
+		if val == nil {
+			continue
+		}
+		if t == reflect.TypeFor[Store]() && key == "url" {
+			val = str(redactNATSURLs(val.Value))
+		}
+		m.Content = append(m.Content, str(key), val)
+	}
+	if len(m.Content) == 0 {
+		return nil, false
+	}
+	return m, true
+}
+
+// valueNode renders one field; it returns nil for a zero value unless
+// keepZero (list items are always shown).
+func valueNode(v reflect.Value, keepZero bool) *yaml.Node {
+	if !keepZero && v.IsZero() && v.Kind() != reflect.Map && v.Kind() != reflect.Pointer {
+		return nil
+	}
+	switch t := v.Type(); {
+	case t == secretType:
+		if v.String() == "" {
+			return str("")
+		}
+		return str(redactedValue)
+	case t == durationType:
+		return &yaml.Node{Kind: yaml.ScalarNode, Value: Duration(v.Int()).String()}
+	case t == byteSizeType:
+		return &yaml.Node{Kind: yaml.ScalarNode, Value: ByteSize(v.Int()).String()}
+	}
+	switch v.Kind() {
+	case reflect.String:
+		return str(v.String())
+	case reflect.Bool:
+		return &yaml.Node{Kind: yaml.ScalarNode, Value: strconv.FormatBool(v.Bool())}
+	case reflect.Int:
+		return &yaml.Node{Kind: yaml.ScalarNode, Value: strconv.FormatInt(v.Int(), 10)}
+	case reflect.Float64:
+		return &yaml.Node{Kind: yaml.ScalarNode, Value: strconv.FormatFloat(v.Float(), 'g', -1, 64)}
+	case reflect.Slice:
+		if v.Len() == 0 {
+			return nil
+		}
+		s := &yaml.Node{Kind: yaml.SequenceNode}
+		for i := range v.Len() {
+			s.Content = append(s.Content, valueNode(v.Index(i), true))
+		}
+		return s
+	case reflect.Struct:
+		n, _ := structNode(v)
+		if n == nil && keepZero {
+			n = &yaml.Node{Kind: yaml.MappingNode, Style: yaml.FlowStyle}
+		}
+		return n
+	case reflect.Pointer:
+		if v.IsNil() {
+			return nil
+		}
+		n, _ := structNode(v.Elem())
+		if n == nil {
+			n = &yaml.Node{Kind: yaml.MappingNode, Style: yaml.FlowStyle}
+		}
+		return n
+	case reflect.Map:
+		if v.IsNil() {
+			return nil
+		}
+		return anyNode(v.Interface(), false)
+	}
+	panic(fmt.Sprintf("config: cannot render %s", v.Type()))
+}
+
+// anyNode renders a free-form value, redacting the values under
+// credential-like keys (secret is true below one) and URL passwords.
+func anyNode(x any, secret bool) *yaml.Node {
+	switch x := x.(type) {
+	case map[string]any:
+		m := &yaml.Node{Kind: yaml.MappingNode}
+		if len(x) == 0 {
+			m.Style = yaml.FlowStyle
+		}
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			m.Content = append(m.Content, str(k), anyNode(x[k], secret || sensitiveKey(k)))
+		}
+		return m
+	case []any:
+		s := &yaml.Node{Kind: yaml.SequenceNode}
+		for _, item := range x {
+			s.Content = append(s.Content, anyNode(item, secret))
+		}
+		return s
+	case nil:
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: "null"}
+	}
+	if secret {
+		return str(redactedValue)
+	}
+	if s, ok := x.(string); ok {
+		return str(redactURL(s))
+	}
+	var n yaml.Node
+	if err := n.Encode(x); err != nil {
+		return str(fmt.Sprint(x))
+	}
+	return &n
+}
+
+// sensitiveKey reports whether a free-form key names a credential.
+func sensitiveKey(k string) bool {
+	k = strings.ToLower(k)
+	for _, s := range []string{"secret", "token", "password", "passwd", "authorization", "credential", "api_key", "api-key", "apikey", "private_key", "cookie"} {
+		if strings.Contains(k, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// redactURL masks the password and credential-like query values of s if
+// it is a URL with a host, and returns other strings unchanged.
+func redactURL(s string) string {
+	if !strings.Contains(s, "://") {
+		return s
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" {
+		return s
+	}
+	changed := false
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+		changed = true
+	}
+	if q := u.Query(); len(q) > 0 {
+		for k := range q {
+			if sensitiveKey(k) {
+				q.Set(k, "xxxxx")
+				changed = true
+			}
+		}
+		if changed {
+			u.RawQuery = q.Encode()
+		}
+	}
+	if !changed {
+		return s
+	}
+	return u.String()
+}
+
+// redactNATSURLs masks the user information of each comma-separated NATS
+// URL: its user name may be a token.
+func redactNATSURLs(s string) string {
+	parts := strings.Split(s, ",")
+	for i, p := range parts {
+		u, err := url.Parse(strings.TrimSpace(p))
+		if err != nil {
+			parts[i] = "xxxxx"
+			continue
+		}
+		if u.User != nil {
+			u.User = url.User("xxxxx")
+		}
+		parts[i] = u.String()
+	}
+	return strings.Join(parts, ",")
+}

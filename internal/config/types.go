@@ -1,0 +1,192 @@
+package config
+
+import (
+	"time"
+)
+
+// Config is forgehook's whole configuration (forgehook.yaml). The YAML keys
+// are the public contract documented in docs/configuration.md.
+type Config struct {
+	// Listen is the ingest listener's address: /hooks/{endpoint}, /healthz, /readyz.
+	Listen string `yaml:"listen"`
+	// Admin is the admin listener: UI, /api/v1, /metrics.
+	Admin Admin `yaml:"admin"`
+	// DataDir holds the embedded store and the quick-start's generated key.
+	DataDir string `yaml:"data_dir"`
+	// Store selects the embedded JetStream or an external NATS cluster.
+	Store Store `yaml:"store"`
+	// Server holds the ingest listener's timeouts.
+	Server Server `yaml:"server"`
+	// TrustedProxies lists the addresses (CIDR) of reverse proxies whose
+	// X-Forwarded-For header is believed.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+	// Endpoints are the webhook receivers.
+	Endpoints []Endpoint `yaml:"endpoints"`
+	// Triggers route stored events to actions.
+	Triggers []Trigger `yaml:"triggers"`
+
+	// File is the path the configuration was read from ("" for defaults).
+	File string `yaml:"-"`
+}
+
+// Admin configures the admin listener.
+type Admin struct {
+	// Listen is the admin listener's host:port (default 127.0.0.1:8081).
+	Listen string `yaml:"listen"`
+	// Token is the bearer token the admin listener requires; it is
+	// mandatory when Listen is not a loopback address.
+	Token Secret `yaml:"token"`
+	// TokenFile names a file holding Token; the loader reads it into Token.
+	TokenFile string `yaml:"token_file"`
+}
+
+// Store configures the JetStream log.
+type Store struct {
+	// URL is empty for the embedded server, else nats://host:port[,nats://...].
+	URL string `yaml:"url"`
+	// Credentials is a NATS credentials file for an external server.
+	Credentials string `yaml:"credentials"`
+	// Token is a NATS auth token for an external server.
+	Token Secret `yaml:"token"`
+	// TokenFile names a file holding Token; the loader reads it into Token.
+	TokenFile string `yaml:"token_file"`
+	// Replicas of every stream (1 for the embedded server).
+	Replicas int `yaml:"replicas"`
+	// Retention is how long events are kept (default 168h).
+	Retention Duration `yaml:"retention"`
+	// DedupWindow is how long a delivery id is remembered (default 72h).
+	DedupWindow Duration `yaml:"dedup_window"`
+	// Sync is "interval" (default) or "always" (fsync every write).
+	Sync string `yaml:"sync"`
+	// AckTimeout bounds the wait for the store's acknowledgement (default 5s);
+	// past it ingest answers 503.
+	AckTimeout Duration `yaml:"ack_timeout"`
+	// Embedded configures the embedded server.
+	Embedded Embedded `yaml:"embedded"`
+}
+
+// Embedded configures the in-process NATS server.
+type Embedded struct {
+	// Listen is empty (no network port, in-process only) or host:port.
+	Listen string `yaml:"listen"`
+}
+
+// Server holds the ingest listener's timeouts, as in net/http.Server.
+type Server struct {
+	// ReadHeaderTimeout bounds reading a request's headers (default 10s).
+	ReadHeaderTimeout Duration `yaml:"read_header_timeout"`
+	// ReadTimeout bounds reading a whole request (default 60s).
+	ReadTimeout Duration `yaml:"read_timeout"`
+	// WriteTimeout bounds handling a request and writing its answer
+	// (default 60s).
+	WriteTimeout Duration `yaml:"write_timeout"`
+	// IdleTimeout bounds a keep-alive connection's wait for the next
+	// request (default 120s).
+	IdleTimeout Duration `yaml:"idle_timeout"`
+}
+
+// Endpoint is one webhook receiver: /hooks/{name} or /hooks/{key}.
+type Endpoint struct {
+	// Name identifies the endpoint in URLs (unless Key is set), logs,
+	// subjects and the API. Letters, digits, '-' and '_'.
+	Name string `yaml:"name"`
+	// Key, when set, is the unguessable path segment that replaces the
+	// name in the URL: /hooks/{key}.
+	Key Secret `yaml:"key"`
+	// KeyFile names a file holding Key; the loader reads it into Key.
+	KeyFile string `yaml:"key_file"`
+	// Provider is the forge id (github, gitlab, gitea, forgejo, gogs, generic, ...).
+	Provider string `yaml:"provider"`
+	// Secrets: any may match, for rotation.
+	Secrets []Secret `yaml:"secrets"`
+	// SecretFiles names files that each hold one more secret; the loader
+	// appends their contents to Secrets.
+	SecretFiles []string `yaml:"secrets_file"`
+	// Insecure must be true for an endpoint without secrets.
+	Insecure bool `yaml:"insecure"`
+	// AllowIPs restricts the client address (CIDR prefixes or presets).
+	AllowIPs []string `yaml:"allow_ips"`
+	// MaxBody caps the request body (default 25MiB).
+	MaxBody ByteSize `yaml:"max_body"`
+	// RateLimit caps requests per second (0: none) with a burst.
+	RateLimit RateLimit `yaml:"rate_limit"`
+	// Tolerance is the accepted clock skew for signed timestamps (Standard
+	// Webhooks: default 5m).
+	Tolerance Duration `yaml:"tolerance"`
+	// LegacySHA1 accepts GitHub's X-Hub-Signature (HMAC-SHA1) when no
+	// X-Hub-Signature-256 is sent. Off by default.
+	LegacySHA1 bool `yaml:"legacy_sha1"`
+	// Generic configures the generic provider's scheme.
+	Generic *Generic `yaml:"generic"`
+
+	// Line is the line of the endpoint in the file, for messages.
+	Line int `yaml:"-"`
+}
+
+// Generic configures the generic provider: an HMAC signature header, a
+// static token in a header or query parameter, or HTTP Basic auth. Every
+// configured scheme that the request uses is checked; at least one must
+// be configured.
+type Generic struct {
+	// SignatureHeader is the header carrying an HMAC of the body.
+	SignatureHeader string `yaml:"signature_header"`
+	// Algorithm is the HMAC's hash: sha1, sha256 (default), sha512.
+	Algorithm string `yaml:"algorithm"`
+	// Encoding is the signature's encoding: hex (default), base64.
+	Encoding string `yaml:"encoding"`
+	// Prefix precedes the encoded signature, e.g. "sha256=".
+	Prefix string `yaml:"prefix"`
+	// TokenHeader is a header carrying one of the secrets as is.
+	TokenHeader string `yaml:"token_header"`
+	// TokenQuery is a query parameter carrying one of the secrets as is.
+	TokenQuery string `yaml:"token_query"`
+	// BasicAuth checks HTTP Basic credentials against the secrets, each
+	// written "user:password".
+	BasicAuth bool `yaml:"basic_auth"`
+	// EventHeader names the header that holds the event name, if any.
+	EventHeader string `yaml:"event_header"`
+	// DeliveryHeader names the header that holds a delivery id, if any.
+	DeliveryHeader string `yaml:"delivery_header"`
+}
+
+// RateLimit is a token bucket.
+type RateLimit struct {
+	// PerSecond is the sustained rate of requests; 0 means no limit.
+	PerSecond float64 `yaml:"per_second"`
+	// Burst is the bucket's size: requests allowed at once.
+	Burst int `yaml:"burst"`
+}
+
+// Trigger routes matching events to one action (package trigger builds it,
+// package deliver runs it); see docs/actions.md.
+type Trigger struct {
+	// Name identifies the trigger (its durable consumer, dead letters,
+	// the API). Letters, digits, '-' and '_'.
+	Name string `yaml:"name"`
+	// When is a CEL expression over the event; empty matches every event.
+	When string `yaml:"when"`
+	// HTTP, Exec, NATS and Log are the action blocks, as written (with
+	// ${VAR} expanded); exactly one is non-nil. A key given with no value
+	// ("log:") is an empty, non-nil block.
+	HTTP map[string]any `yaml:"http"`
+	Exec map[string]any `yaml:"exec"`
+	NATS map[string]any `yaml:"nats"`
+	Log  map[string]any `yaml:"log"`
+	// Retry is the retry policy block, as written.
+	Retry map[string]any `yaml:"retry"`
+	// Concurrency is how many events the action handles at once (default 1).
+	Concurrency int `yaml:"concurrency"`
+	// Line is the line of the trigger in the file, for messages.
+	Line int `yaml:"-"`
+}
+
+// Duration is a time.Duration written as "30s", "72h", or with days, "7d"
+// (see ParseDuration).
+type Duration time.Duration
+
+// D returns d as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// ByteSize is a size in bytes written as 1048576, "512KiB", "25MiB", "1GiB"
+// (or KB, MB, GB as powers of 1000; see ParseByteSize).
+type ByteSize int64

@@ -1,0 +1,416 @@
+// Package ingest is the receive path: it routes /hooks/{endpoint}, bounds
+// and decodes the request, authenticates it with the endpoint's forge
+// scheme, answers pings, normalizes the delivery into the event record,
+// and answers 2xx only once the log has acknowledged the event. It is the
+// one place where errors become HTTP statuses.
+package ingest
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/forgehook/forgehook/internal/config"
+	"github.com/forgehook/forgehook/internal/event"
+	"github.com/forgehook/forgehook/internal/forge"
+	"github.com/forgehook/forgehook/internal/store"
+	"github.com/forgehook/forgehook/internal/verify"
+)
+
+// Log is where accepted events go: the store.
+type Log interface {
+	// Append stores an event and returns once it is durable; see
+	// store.Store.Append.
+	Append(ctx context.Context, endpoint, subject, id, key string, data []byte) (store.Result, error)
+	// MarkVerified records an authentic ping.
+	MarkVerified(ctx context.Context, endpoint, by string, t time.Time) error
+}
+
+// Endpoint is one configured receiver, ready to serve.
+type Endpoint struct {
+	// Name is the endpoint's name (subjects, logs, the API).
+	Name string
+	// Path is the URL segment: the name, or the unguessable key.
+	Path     string
+	Provider forge.Provider
+	Secrets  []config.Secret
+	Insecure bool
+	Allow    verify.Allowlist
+	MaxBody  int64
+
+	limiter     *bucket
+	credHeaders []string
+}
+
+// NewEndpoint builds a serving endpoint from its configuration and provider.
+func NewEndpoint(ep *config.Endpoint, p forge.Provider, presets func(string) []string) (*Endpoint, error) {
+	e := &Endpoint{
+		Name:     ep.Name,
+		Path:     ep.Name,
+		Provider: p,
+		Secrets:  ep.Secrets,
+		Insecure: ep.Insecure,
+		MaxBody:  int64(ep.MaxBody),
+	}
+	if ep.Key != "" {
+		e.Path = ep.Key.Reveal()
+	}
+	if e.MaxBody <= 0 {
+		e.MaxBody = 25 << 20
+	}
+	var entries []string
+	for _, a := range ep.AllowIPs {
+		if presets != nil {
+			if p := presets(a); p != nil {
+				entries = append(entries, p...)
+				continue
+			}
+		}
+		entries = append(entries, a)
+	}
+	allow, err := verify.ParseAllowlist(entries)
+	if err != nil {
+		return nil, fmt.Errorf("endpoint %q: allow_ips: %w", ep.Name, err)
+	}
+	e.Allow = allow
+	if ep.RateLimit.PerSecond > 0 {
+		e.limiter = newBucket(ep.RateLimit.PerSecond, ep.RateLimit.Burst)
+	}
+	if hn, ok := p.(forge.HeaderNamer); ok {
+		e.credHeaders = hn.CredentialHeaders()
+	}
+	return e, nil
+}
+
+// Options configures a Handler.
+type Options struct {
+	Log    Log
+	Logger *slog.Logger
+	// AckTimeout bounds the wait for the log's acknowledgement (default 5s).
+	AckTimeout time.Duration
+	// TrustedProxies are the peers whose X-Forwarded-For is believed.
+	TrustedProxies verify.Allowlist
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// Observe, when set, is called once per request after the answer is
+	// decided: for metrics and the quick-start's one line per event.
+	Observe func(Outcome)
+}
+
+// Outcome describes one handled request, for observers.
+type Outcome struct {
+	Endpoint  string
+	Forge     string
+	Event     string
+	Delivery  string
+	Status    int
+	Reason    string
+	Duplicate bool
+	Ping      bool
+	Duration  time.Duration
+	// Record is the stored event (nil unless stored or duplicate).
+	Record *event.Event
+}
+
+// Handler serves /hooks/{endpoint}. Its endpoint table can be swapped at
+// run time (configuration reload) with SetEndpoints.
+type Handler struct {
+	opts      Options
+	log       *slog.Logger
+	endpoints atomic.Pointer[map[string]*Endpoint]
+}
+
+// New returns a Handler with no endpoints.
+func New(opts Options) *Handler {
+	if opts.AckTimeout <= 0 {
+		opts.AckTimeout = 5 * time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	h := &Handler{opts: opts, log: opts.Logger}
+	empty := map[string]*Endpoint{}
+	h.endpoints.Store(&empty)
+	return h
+}
+
+// SetEndpoints replaces the endpoint table.
+func (h *Handler) SetEndpoints(eps []*Endpoint) {
+	m := make(map[string]*Endpoint, len(eps))
+	for _, e := range eps {
+		m[e.Path] = e
+	}
+	h.endpoints.Store(&m)
+}
+
+// Prefix is the URL path prefix the handler serves.
+const Prefix = "/hooks/"
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := h.opts.Now()
+	o := Outcome{}
+	res, err := h.serve(w, r, start, &o)
+	o.Duration = time.Since(start)
+	if err != nil {
+		he := classify(err)
+		o.Status, o.Reason = he.Status, he.Reason
+		switch he.Status {
+		case http.StatusMethodNotAllowed:
+			w.Header().Set("Allow", "POST, GET, HEAD")
+		case http.StatusUnauthorized:
+			// Clients that send Basic credentials from the hook URL only
+			// after a challenge (Apache HttpClient, Gerrit) need one.
+			w.Header().Set("WWW-Authenticate", `Basic realm="forgehook"`)
+		}
+		h.logLine(r, &o, he.Err)
+		writeJSON(w, he.Status, map[string]any{"error": he.Reason})
+	} else {
+		o.Status = http.StatusOK
+		h.logLine(r, &o, nil)
+		writeJSON(w, http.StatusOK, res)
+	}
+	if h.opts.Observe != nil {
+		h.opts.Observe(o)
+	}
+}
+
+func (h *Handler) logLine(r *http.Request, o *Outcome, err error) {
+	attrs := []any{
+		"endpoint", o.Endpoint, "forge", o.Forge, "event", o.Event, "delivery", o.Delivery,
+		"status", o.Status, "duration", o.Duration.Round(time.Microsecond),
+	}
+	if o.Reason != "" {
+		attrs = append(attrs, "reason", o.Reason)
+	}
+	if err != nil {
+		attrs = append(attrs, "err", err.Error())
+	}
+	if o.Duplicate {
+		attrs = append(attrs, "duplicate", true)
+	}
+	if o.Ping {
+		attrs = append(attrs, "ping", true)
+	}
+	level := slog.LevelInfo
+	switch {
+	case o.Status >= 500:
+		level = slog.LevelError
+	case o.Status >= 400:
+		level = slog.LevelWarn
+	}
+	h.log.Log(r.Context(), level, "ingest", attrs...)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+type answer struct {
+	ID        string `json:"id,omitempty"`
+	Duplicate bool   `json:"duplicate"`
+	Ping      bool   `json:"ping,omitempty"`
+	Endpoint  string `json:"endpoint,omitempty"`
+	Status    string `json:"status,omitempty"`
+}
+
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, o *Outcome) (*answer, error) {
+	// 1. Route.
+	seg, ok := strings.CutPrefix(r.URL.Path, Prefix)
+	if !ok || seg == "" || strings.Contains(seg, "/") {
+		return nil, fail(http.StatusNotFound, "unknown endpoint", nil)
+	}
+	ep := (*h.endpoints.Load())[seg]
+	if ep == nil {
+		return nil, fail(http.StatusNotFound, "unknown endpoint", nil)
+	}
+	o.Endpoint, o.Forge = ep.Name, ep.Provider.Name()
+	switch r.Method {
+	case http.MethodPost:
+	case http.MethodGet, http.MethodHead:
+		// Some forges probe the URL before saving a hook.
+		return &answer{Endpoint: ep.Name, Status: "ready"}, nil
+	default:
+		return nil, fail(http.StatusMethodNotAllowed, "method not allowed", fmt.Errorf("method %s", r.Method))
+	}
+
+	// 2. Limit.
+	if ep.limiter != nil {
+		if ok, wait := ep.limiter.take(now); !ok {
+			w.Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
+			return nil, fail(http.StatusTooManyRequests, "rate limit exceeded", nil)
+		}
+	}
+	if r.ContentLength > ep.MaxBody {
+		return nil, fail(http.StatusRequestEntityTooLarge, "body too large", fmt.Errorf("content-length %d > max_body %d", r.ContentLength, ep.MaxBody))
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, ep.MaxBody))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, err
+		}
+		return nil, fail(http.StatusBadRequest, "could not read body", err)
+	}
+
+	// 3. Decode.
+	req := &forge.Request{
+		Header:   r.Header,
+		Body:     body,
+		Query:    r.URL.Query(),
+		Received: now,
+	}
+	if err := decode(req, r.Header.Get("Content-Type")); err != nil {
+		return nil, err
+	}
+
+	// 4. Authenticate.
+	peer, _ := netip.ParseAddrPort(r.RemoteAddr)
+	req.RemoteAddr = verify.ClientAddr(peer.Addr(), r.Header.Values("X-Forwarded-For"), h.opts.TrustedProxies)
+	if ep.Allow.Len() > 0 && !ep.Allow.Contains(req.RemoteAddr) {
+		return nil, fmt.Errorf("%w: %s", verify.ErrAddressNotAllowed, req.RemoteAddr)
+	}
+	if len(ep.Secrets) > 0 {
+		if err := ep.Provider.Verify(req, ep.Secrets); err != nil {
+			return nil, err
+		}
+	} else if !ep.Insecure {
+		return nil, verify.ErrNoSecret
+	}
+
+	// 5. Identify.
+	m, err := forge.InspectRequest(ep.Provider, r.Header, req.Payload)
+	if err != nil {
+		return nil, err
+	}
+	o.Event, o.Delivery = m.Event, m.Delivery
+	if m.Forge != "" {
+		o.Forge = m.Forge // detected by provider auto
+	}
+
+	// 6. Normalize.
+	fields, err := ep.Provider.Normalize(m, req.Payload)
+	if err != nil {
+		return nil, err
+	}
+	if m.Ping || fields.Kind == event.KindPing {
+		o.Ping = true
+		ctx, cancel := context.WithTimeout(r.Context(), h.opts.AckTimeout)
+		defer cancel()
+		if err := h.opts.Log.MarkVerified(ctx, ep.Name, m.Event, now); err != nil {
+			// The ping is answered anyway: the forge only checks that
+			// the URL works, and nothing is lost.
+			h.log.Warn("ingest: could not record ping", "endpoint", ep.Name, "err", err)
+		}
+		return &answer{Ping: true, Endpoint: ep.Name}, nil
+	}
+	ev := h.record(ep, req, m, fields)
+
+	// 7. Persist.
+	data, err := ev.Encode()
+	if err != nil {
+		return nil, fail(http.StatusInternalServerError, "could not encode event", err)
+	}
+	key := m.DedupKey
+	if key == "" {
+		sum := sha256.Sum256(req.Payload)
+		key = "sha256:" + hex.EncodeToString(sum[:])
+	}
+	ctx, cancel := context.WithTimeoutCause(r.Context(), h.opts.AckTimeout, errAckTimeout)
+	defer cancel()
+	res, err := h.opts.Log.Append(ctx, ep.Name, store.Subject(ep.Name, fields.Forge, string(fields.Kind)), ev.ID, key, data)
+	if err != nil {
+		if c := context.Cause(ctx); c != nil && errors.Is(c, errAckTimeout) {
+			err = fmt.Errorf("%w: %w", errAckTimeout, err)
+		}
+		return nil, fail(http.StatusServiceUnavailable, "event not stored, try again", err)
+	}
+	o.Duplicate = res.Duplicate
+	ev.ID = res.ID
+	o.Record = ev
+	return &answer{ID: res.ID, Duplicate: res.Duplicate}, nil
+}
+
+var errAckTimeout = errors.New("store did not acknowledge in time")
+
+// decode fills req.Payload from the body according to the content type.
+func decode(req *forge.Request, contentType string) error {
+	mt := ""
+	if contentType != "" {
+		var err error
+		mt, _, err = mime.ParseMediaType(contentType)
+		if err != nil {
+			return fail(http.StatusUnsupportedMediaType, "unsupported content type", err)
+		}
+	}
+	switch {
+	case mt == "application/json" || strings.HasSuffix(mt, "+json") || mt == "text/json" ||
+		(mt == "" && len(req.Body) > 0 && (req.Body[0] == '{' || req.Body[0] == '[')):
+		req.Payload = req.Body
+	case mt == "application/x-www-form-urlencoded":
+		v, err := url.ParseQuery(string(req.Body))
+		if err != nil {
+			return fail(http.StatusBadRequest, "malformed form body", err)
+		}
+		if !v.Has("payload") {
+			return fail(http.StatusBadRequest, "form body has no payload field", nil)
+		}
+		req.Payload = []byte(v.Get("payload"))
+		req.Form = true
+	default:
+		return fail(http.StatusUnsupportedMediaType, "unsupported content type", fmt.Errorf("content type %q", contentType))
+	}
+	if len(req.Payload) == 0 {
+		return fail(http.StatusBadRequest, "empty payload", nil)
+	}
+	if !json.Valid(req.Payload) {
+		return fail(http.StatusBadRequest, "payload is not valid JSON", nil)
+	}
+	return nil
+}
+
+// record builds the event record.
+func (h *Handler) record(ep *Endpoint, req *forge.Request, m forge.Meta, f event.Fields) *event.Event {
+	body := req.Payload
+	if rd, ok := ep.Provider.(forge.Redactor); ok {
+		body = rd.Redact(body)
+	}
+	ev := &event.Event{
+		ID:          m.Delivery,
+		Time:        req.Received.UTC(),
+		Forge:       f.Forge,
+		ForgeEvent:  m.Event,
+		ForgeAction: f.ForgeAction,
+		Endpoint:    ep.Name,
+		Delivery:    m.Delivery,
+		Data: event.Data{
+			Header:     event.RedactHeader(req.Header, ep.credHeaders...),
+			Body:       body,
+			Normalized: f,
+		},
+	}
+	if ev.ID == "" {
+		ev.ID = newUUIDv7(req.Received)
+	}
+	ev.Envelope()
+	return ev
+}

@@ -1,0 +1,228 @@
+package ingest
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/forgehook/forgehook/internal/config"
+	"github.com/forgehook/forgehook/internal/forge/github"
+	"github.com/forgehook/forgehook/internal/store"
+	"github.com/forgehook/forgehook/internal/verify"
+)
+
+const secret = "ingest-test-secret"
+
+func newTestHandler(t *testing.T, eps ...config.Endpoint) (*Handler, *store.Store) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	st, err := store.Open(ctx, store.Options{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	trusted, _ := verify.ParseAllowlist([]string{"10.0.0.1"})
+	h := New(Options{Log: st, AckTimeout: 2 * time.Second, TrustedProxies: trusted})
+	var built []*Endpoint
+	for i := range eps {
+		p, err := github.New(&eps[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := NewEndpoint(&eps[i], p, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		built = append(built, e)
+	}
+	h.SetEndpoints(built)
+	return h, st
+}
+
+type result struct {
+	status int
+	body   map[string]any
+	header http.Header
+}
+
+func do(h http.Handler, method, target string, hdr http.Header, body string, remote string) result {
+	r := httptest.NewRequest(method, target, strings.NewReader(body))
+	r.Header = hdr
+	if remote != "" {
+		r.RemoteAddr = remote
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	var m map[string]any
+	_ = json.Unmarshal(w.Body.Bytes(), &m)
+	return result{w.Code, m, w.Header()}
+}
+
+func ghHeaders(event, delivery string, payload []byte) http.Header {
+	return http.Header{
+		"Content-Type":        {"application/json"},
+		"X-Github-Event":      {event},
+		"X-Github-Delivery":   {delivery},
+		"X-Hub-Signature-256": {verify.Sign(verify.SHA256, verify.Hex, "sha256=", []byte(secret), payload)},
+	}
+}
+
+func TestIngestStatusesAndStorage(t *testing.T) {
+	h, st := newTestHandler(t,
+		config.Endpoint{Name: "gh", Provider: "github", Secrets: []config.Secret{"old-secret", secret}},
+		config.Endpoint{Name: "proxied", Provider: "github", Secrets: []config.Secret{secret}, AllowIPs: []string{"203.0.113.0/24"}},
+		config.Endpoint{Name: "open", Provider: "github", Insecure: true},
+	)
+	// Whitespace and <, >, & are kept: the body is stored byte for byte.
+	push := []byte("{\"ref\":\"refs/tags/v1.0.0\",\n  \"before\":\"0000000000000000000000000000000000000000\",\"after\":\"1111111111111111111111111111111111111111\",\"head_commit\":{\"message\":\"<b>fix</b> & ship\"},\"repository\":{\"full_name\":\"acme/app\",\"html_url\":\"https://github.com/acme/app\"}}")
+
+	r := do(h, "POST", "/hooks/gh", ghHeaders("push", "d-1", push), string(push), "")
+	if r.status != 200 || r.body["id"] != "d-1" || r.body["duplicate"] != false {
+		t.Fatalf("push: %d %v", r.status, r.body)
+	}
+	rec, err := st.Get(context.Background(), "d-1")
+	if err != nil {
+		t.Fatalf("accepted event not in the log: %v", err)
+	}
+	if rec.Subject != "forgehook.event.gh.github.tag" {
+		t.Errorf("subject %q: a tag push is stored as kind tag", rec.Subject)
+	}
+	var ev struct {
+		Type    string `json:"type"`
+		Subject string `json:"subject"`
+		Data    struct {
+			Header map[string][]string `json:"header"`
+			Body   json.RawMessage     `json:"body"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(rec.Data, &ev); err != nil {
+		t.Fatal(err)
+	}
+	if ev.Type != "dev.forgehook.tag" || ev.Subject != "refs/tags/v1.0.0" || string(ev.Data.Body) != string(push) {
+		t.Errorf("record: type %q subject %q body %s", ev.Type, ev.Subject, ev.Data.Body)
+	}
+	if got := ev.Data.Header["X-Hub-Signature-256"]; len(got) != 1 || got[0] != "[redacted]" {
+		t.Errorf("signature header stored as %v", got)
+	}
+
+	// A form-encoded delivery is verified over the raw body and stored as its JSON payload.
+	form := "payload=" + url.QueryEscape(string(push))
+	fh := ghHeaders("push", "d-form", []byte(form))
+	fh.Set("Content-Type", "application/x-www-form-urlencoded")
+	if r := do(h, "POST", "/hooks/gh", fh, form, ""); r.status != 200 {
+		t.Fatalf("form push: %d %v", r.status, r.body)
+	}
+	rec, _ = st.Get(context.Background(), "d-form")
+	if !strings.Contains(string(rec.Data), `"body":`+string(push)) {
+		t.Errorf("form delivery stored without its JSON payload: %s", rec.Data)
+	}
+
+	// A ping is answered at once, recorded, and not stored as an event.
+	ping := []byte(`{"zen":"Keep it logically awesome.","hook_id":1}`)
+	r = do(h, "POST", "/hooks/gh", ghHeaders("ping", "p-1", ping), string(ping), "")
+	if r.status != 200 || r.body["ping"] != true {
+		t.Fatalf("ping: %d %v", r.status, r.body)
+	}
+	if _, err := st.Get(context.Background(), "p-1"); err == nil {
+		t.Errorf("ping stored as an event")
+	}
+	if es, _ := st.Endpoint(context.Background(), "gh"); es.VerifiedBy != "ping" || es.VerifiedAt.IsZero() {
+		t.Errorf("ping not recorded as verification: %+v", es)
+	}
+
+	badSig := ghHeaders("push", "d-2", push)
+	badSig.Set("X-Hub-Signature-256", "sha256=deadbeef")
+	noSig := ghHeaders("push", "d-3", push)
+	noSig.Del("X-Hub-Signature-256")
+	emptySig := ghHeaders("push", "d-4", push)
+	emptySig.Set("X-Hub-Signature-256", "")
+	xml := ghHeaders("push", "d-5", push)
+	xml.Set("Content-Type", "application/xml")
+	noEvent := ghHeaders("push", "d-6", push)
+	noEvent.Del("X-Github-Event")
+	formNoPayload := ghHeaders("push", "d-7", []byte("a=b"))
+	formNoPayload.Set("Content-Type", "application/x-www-form-urlencoded")
+	xff := ghHeaders("push", "d-8", push)
+	xff.Set("X-Forwarded-For", "203.0.113.9")
+
+	cases := []struct {
+		name, method, path string
+		hdr                http.Header
+		body, remote       string
+		want               int
+		reason             string
+	}{
+		{"unknown endpoint", "POST", "/hooks/nope", ghHeaders("push", "x", push), string(push), "", 404, "unknown endpoint"},
+		{"nested path", "POST", "/hooks/gh/x", ghHeaders("push", "x", push), string(push), "", 404, "unknown endpoint"},
+		{"method", "DELETE", "/hooks/gh", ghHeaders("push", "x", push), string(push), "", 405, "method not allowed"},
+		{"bad signature", "POST", "/hooks/gh", badSig, string(push), "", 401, "invalid signature or token"},
+		{"no signature", "POST", "/hooks/gh", noSig, string(push), "", 401, "missing signature or token"},
+		{"empty signature", "POST", "/hooks/gh", emptySig, string(push), "", 401, "missing signature or token"},
+		{"content type", "POST", "/hooks/gh", xml, string(push), "", 415, "unsupported content type"},
+		{"not json", "POST", "/hooks/gh", ghHeaders("push", "x", []byte("{")), "{", "", 400, "payload is not valid JSON"},
+		{"empty body", "POST", "/hooks/gh", ghHeaders("push", "x", nil), "", "", 400, "empty payload"},
+		{"form without payload", "POST", "/hooks/gh", formNoPayload, "a=b", "", 400, "form body has no payload field"},
+		{"no event header", "POST", "/hooks/gh", noEvent, string(push), "", 400, "not a delivery of this endpoint's forge"},
+		{"address not allowed", "POST", "/hooks/proxied", ghHeaders("push", "x", push), string(push), "198.51.100.1:1234", 403, "source address not allowed"},
+		{"spoofed XFF from untrusted peer", "POST", "/hooks/proxied", xff, string(push), "198.51.100.1:1234", 403, "source address not allowed"},
+		{"XFF from trusted proxy", "POST", "/hooks/proxied", xff, string(push), "10.0.0.1:1234", 200, ""},
+		{"insecure endpoint needs nothing", "POST", "/hooks/open", noSig, string(push), "", 200, ""},
+	}
+	for _, c := range cases {
+		r := do(h, c.method, c.path, c.hdr, c.body, c.remote)
+		if r.status != c.want {
+			t.Errorf("%s: status %d %v, want %d", c.name, r.status, r.body, c.want)
+			continue
+		}
+		if c.reason != "" && r.body["error"] != c.reason {
+			t.Errorf("%s: reason %q, want %q", c.name, r.body["error"], c.reason)
+		}
+	}
+}
+
+func TestIngestLimits(t *testing.T) {
+	h, _ := newTestHandler(t,
+		config.Endpoint{Name: "small", Provider: "github", Secrets: []config.Secret{secret}, MaxBody: 64},
+		config.Endpoint{Name: "slow", Provider: "github", Secrets: []config.Secret{secret}, RateLimit: config.RateLimit{PerSecond: 0.5, Burst: 2}},
+	)
+	big := []byte(`{"ref":"refs/heads/main","padding":"` + strings.Repeat("x", 100) + `"}`)
+	if r := do(h, "POST", "/hooks/small", ghHeaders("push", "b", big), string(big), ""); r.status != 413 {
+		t.Errorf("over max_body: %d, want 413", r.status)
+	}
+	// Without Content-Length the limit still holds while reading.
+	hdr := ghHeaders("push", "b2", big)
+	req := httptest.NewRequest("POST", "/hooks/small", strings.NewReader(string(big)))
+	req.Header = hdr
+	req.ContentLength = -1
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	if w.Code != 413 {
+		t.Errorf("chunked over max_body: %d, want 413", w.Code)
+	}
+	small := []byte(`{"ref":"refs/heads/main"}`)
+	for i, want := range []int{200, 200, 429} {
+		r := do(h, "POST", "/hooks/slow", ghHeaders("push", "r"+string(rune('a'+i)), small), string(small), "")
+		if r.status != want {
+			t.Errorf("request %d: %d, want %d", i, r.status, want)
+		}
+		if want == 429 && r.header.Get("Retry-After") == "" {
+			t.Errorf("429 without Retry-After")
+		}
+	}
+}
+
+func TestIngestStoreDownAnswers503(t *testing.T) {
+	h, st := newTestHandler(t, config.Endpoint{Name: "gh", Provider: "github", Secrets: []config.Secret{secret}})
+	st.Close()
+	push := []byte(`{"ref":"refs/heads/main"}`)
+	r := do(h, "POST", "/hooks/gh", ghHeaders("push", "lost", push), string(push), "")
+	if r.status != 503 {
+		t.Fatalf("store closed: %d %v, want 503", r.status, r.body)
+	}
+}

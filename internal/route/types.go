@@ -1,0 +1,5 @@
+package route
+
+import "reflect"
+
+var anyType = reflect.TypeFor[any]()

@@ -1,0 +1,113 @@
+package store
+
+import (
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"os"
+	"path/filepath"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+func (s *Store) openIndexes() error {
+	dir := filepath.Join(s.opts.DataDir, "index")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("store: index dir: %w", err)
+	}
+	var err error
+	if s.dedup, err = openIndex(filepath.Join(dir, "dedup.idx"), s.opts.DedupWindow); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	if s.ids, err = openIndex(filepath.Join(dir, "ids.idx"), s.opts.Retention); err != nil {
+		s.dedup.Close()
+		return fmt.Errorf("store: %w", err)
+	}
+	if s.attempts, err = openIndex(filepath.Join(dir, "attempts.idx"), s.opts.Retention); err != nil {
+		s.dedup.Close()
+		s.ids.Close()
+		return fmt.Errorf("store: %w", err)
+	}
+	return nil
+}
+
+// startTail indexes what EVENTS and ATTEMPTS hold beyond what the indexes
+// know: the messages stored just before a crash (the indexes' recorded
+// position lags by up to 1024 sequences, and concurrent appends finish out
+// of order, so it starts a few thousand before). With an external store it
+// then keeps following both streams (headers only), so that events other
+// forgehook replicas store are found too. The embedded store has one
+// writer, this process, which indexes its own appends: it stops once it
+// has caught up, because a reader right behind the writer keeps JetStream's
+// block buffers in memory (about ten seconds of writes).
+func (s *Store) startTail(events, attempts jetstream.Stream) error {
+	follow := s.ns == nil
+	if err := s.tail(events, catchUpFrom(min(s.dedup.Last(), s.ids.Last())), follow, func(h nats.Header, seq uint64, t time.Time) {
+		s.indexEvent(h.Get(jetstream.MsgIDHeader), h.Get(EventIDHeader), seq, t)
+	}); err != nil {
+		return err
+	}
+	return s.tail(attempts, catchUpFrom(s.attempts.Last()), follow, func(h nats.Header, seq uint64, t time.Time) {
+		if err := s.attempts.Insert(keyHash(attemptKey(h.Get(TriggerHeader), h.Get(EventIDHeader))), seq, t); err != nil {
+			s.log.Warn("store: attempt index", "err", err)
+		}
+	})
+}
+
+func catchUpFrom(last uint64) uint64 {
+	const margin = 4096
+	if last <= margin {
+		return 1
+	}
+	return last - margin
+}
+
+func (s *Store) tail(st jetstream.Stream, from uint64, follow bool, f func(h nats.Header, seq uint64, t time.Time)) error {
+	var until uint64
+	if !follow {
+		info, err := st.Info(s.ctx)
+		if err != nil {
+			return fmt.Errorf("store: index catch-up: %w", err)
+		}
+		until = info.State.LastSeq
+		if until < from {
+			return nil
+		}
+	}
+	cons, err := st.OrderedConsumer(s.ctx, jetstream.OrderedConsumerConfig{
+		HeadersOnly:   true,
+		DeliverPolicy: jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq:   from,
+	})
+	if err != nil {
+		return fmt.Errorf("store: index tail: %w", err)
+	}
+	caughtUp := make(chan struct{})
+	var once sync.Once
+	cc, err := cons.Consume(func(m jetstream.Msg) {
+		md, err := m.Metadata()
+		if err != nil {
+			return
+		}
+		f(m.Headers(), md.Sequence.Stream, md.Timestamp)
+		if !follow && md.Sequence.Stream >= until {
+			once.Do(func() { close(caughtUp) })
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("store: index tail: %w", err)
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		select {
+		case <-s.done:
+		case <-caughtUp:
+			s.log.Debug("store: indexes caught up", "stream", st.CachedInfo().Config.Name, "until", until)
+		}
+		cc.Stop()
+	}()
+	return nil
+}
