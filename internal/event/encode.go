@@ -1,63 +1,258 @@
 package event
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
+	"slices"
+	"strconv"
+	"time"
+	"unicode/utf8"
 )
 
 // Encode returns the record's CloudEvents JSON with data.body written as the
 // exact bytes received (json.Marshal would compact it and escape <, > and &).
 // Data.Body must be valid JSON.
+//
+// The record is written by hand, in one buffer sized up front: it is on the
+// ingest path of every event, where reflection-based encoding cost three
+// times as much. The bytes are those of encoding/json with HTML escaping
+// off, member for member (the tests compare the two on every field).
 func (e *Event) Encode() ([]byte, error) {
-	env := *e
-	env.Data = Data{}
-	head, err := marshalNoEscape(struct {
-		envelope
-	}{envelope(env)})
-	if err != nil {
-		return nil, fmt.Errorf("event: encode envelope: %w", err)
+	if y := e.Time.Year(); y < 0 || y > 9999 {
+		return nil, fmt.Errorf("event: encode time: year %d outside of [0,9999]", y)
 	}
-	hdr, err := marshalNoEscape(e.Data.Header)
-	if err != nil {
-		return nil, fmt.Errorf("event: encode header: %w", err)
+	n := len(e.Data.Body) + 1024
+	for k, vs := range e.Data.Header {
+		n += len(k) + 8
+		for _, v := range vs {
+			n += len(v) + 4
+		}
 	}
-	norm, err := marshalNoEscape(e.Data.Normalized)
-	if err != nil {
-		return nil, fmt.Errorf("event: encode normalized: %w", err)
+	for i := range e.Data.Normalized.Commits {
+		c := &e.Data.Normalized.Commits[i]
+		n += len(c.Message) + len(c.URL) + len(c.ID) + 128
 	}
-	body := e.Data.Body
-	if len(body) == 0 {
-		body = json.RawMessage("null")
+	b := make([]byte, 0, n)
+
+	b = append(b, `{"specversion":`...)
+	b = appendString(b, e.SpecVersion)
+	b = append(b, `,"id":`...)
+	b = appendString(b, e.ID)
+	b = append(b, `,"source":`...)
+	b = appendString(b, e.Source)
+	b = append(b, `,"type":`...)
+	b = appendString(b, e.Type)
+	if e.Subject != "" {
+		b = append(b, `,"subject":`...)
+		b = appendString(b, e.Subject)
 	}
-	// head ends with the "data" member's empty object: replace it.
-	cut := bytes.LastIndex(head, []byte(`"data":`))
-	if cut < 0 {
-		return nil, fmt.Errorf("event: encode: no data member")
+	b = append(b, `,"time":"`...)
+	b = e.Time.AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `","datacontenttype":`...)
+	b = appendString(b, e.DataContentType)
+	b = append(b, `,"forge":`...)
+	b = appendString(b, e.Forge)
+	b = append(b, `,"forgeevent":`...)
+	b = appendString(b, e.ForgeEvent)
+	b = append(b, `,"forgeaction":`...)
+	b = appendString(b, e.ForgeAction)
+	b = append(b, `,"endpoint":`...)
+	b = appendString(b, e.Endpoint)
+	if e.Delivery != "" {
+		b = append(b, `,"forgedelivery":`...)
+		b = appendString(b, e.Delivery)
 	}
-	var b bytes.Buffer
-	b.Grow(len(head) + len(hdr) + len(body) + len(norm) + 64)
-	b.Write(head[:cut])
-	b.WriteString(`"data":{"header":`)
-	b.Write(hdr)
-	b.WriteString(`,"body":`)
-	b.Write(body)
-	b.WriteString(`,"normalized":`)
-	b.Write(norm)
-	b.WriteString(`}}`)
-	return b.Bytes(), nil
+
+	b = append(b, `,"data":{"header":`...)
+	b = appendHeader(b, e.Data.Header)
+	b = append(b, `,"body":`...)
+	if len(e.Data.Body) == 0 {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, e.Data.Body...)
+	}
+	b = append(b, `,"normalized":`...)
+	b = appendFields(b, &e.Data.Normalized)
+	b = append(b, `}}`...)
+	return b, nil
 }
 
-// envelope has Event's fields with its data emptied; it lets Encode
-// marshal the attributes in their declared order.
-type envelope Event
-
-func marshalNoEscape(v any) ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
+// appendHeader writes h as encoding/json writes a map: keys sorted, a nil
+// map or value as null.
+func appendHeader(b []byte, h map[string][]string) []byte {
+	if h == nil {
+		return append(b, "null"...)
 	}
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+	keys := make([]string, 0, len(h))
+	for k := range h {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, k)
+		b = append(b, ':')
+		b = appendStrings(b, h[k])
+	}
+	return append(b, '}')
+}
+
+func appendStrings(b []byte, vs []string) []byte {
+	if vs == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '[')
+	for i, v := range vs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, v)
+	}
+	return append(b, ']')
+}
+
+func appendFields(b []byte, f *Fields) []byte {
+	b = append(b, `{"kind":`...)
+	b = appendString(b, string(f.Kind))
+	b = append(b, `,"action":`...)
+	b = appendString(b, f.Action)
+	b = append(b, `,"forge":`...)
+	b = appendString(b, f.Forge)
+	r := &f.Repository
+	b = append(b, `,"repository":{"full_name":`...)
+	b = appendString(b, r.FullName)
+	b = append(b, `,"name":`...)
+	b = appendString(b, r.Name)
+	b = append(b, `,"owner":`...)
+	b = appendString(b, r.Owner)
+	b = append(b, `,"url":`...)
+	b = appendString(b, r.URL)
+	b = append(b, `,"clone_url":`...)
+	b = appendString(b, r.CloneURL)
+	b = append(b, `,"default_branch":`...)
+	b = appendString(b, r.DefaultBranch)
+	b = append(b, `},"ref":`...)
+	b = appendString(b, f.Ref)
+	b = append(b, `,"branch":`...)
+	b = appendString(b, f.Branch)
+	b = append(b, `,"tag":`...)
+	b = appendString(b, f.Tag)
+	b = append(b, `,"before":`...)
+	b = appendString(b, f.Before)
+	b = append(b, `,"after":`...)
+	b = appendString(b, f.After)
+	b = append(b, `,"deleted":`...)
+	b = strconv.AppendBool(b, f.Deleted)
+	b = append(b, `,"commits":`...)
+	if f.Commits == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i := range f.Commits {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			c := &f.Commits[i]
+			b = append(b, `{"id":`...)
+			b = appendString(b, c.ID)
+			b = append(b, `,"message":`...)
+			b = appendString(b, c.Message)
+			b = append(b, `,"url":`...)
+			b = appendString(b, c.URL)
+			b = append(b, `,"author":`...)
+			b = appendPerson(b, &c.Author)
+			b = append(b, `,"timestamp":`...)
+			b = appendString(b, c.Timestamp)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	p := &f.PullRequest
+	b = append(b, `,"pull_request":{"number":`...)
+	b = strconv.AppendInt(b, p.Number, 10)
+	b = append(b, `,"title":`...)
+	b = appendString(b, p.Title)
+	b = append(b, `,"state":`...)
+	b = appendString(b, p.State)
+	b = append(b, `,"source_branch":`...)
+	b = appendString(b, p.SourceBranch)
+	b = append(b, `,"target_branch":`...)
+	b = appendString(b, p.TargetBranch)
+	b = append(b, `,"url":`...)
+	b = appendString(b, p.URL)
+	b = append(b, `,"merged":`...)
+	b = strconv.AppendBool(b, p.Merged)
+	b = append(b, `},"actor":`...)
+	b = appendPerson(b, &f.Actor)
+	return append(b, '}')
+}
+
+func appendPerson(b []byte, p *Person) []byte {
+	b = append(b, `{"login":`...)
+	b = appendString(b, p.Login)
+	b = append(b, `,"name":`...)
+	b = appendString(b, p.Name)
+	b = append(b, `,"email":`...)
+	b = appendString(b, p.Email)
+	return append(b, '}')
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString writes s as a JSON string exactly as encoding/json does with
+// HTML escaping off: '"' and '\\' escaped, control characters as \b \f \n
+// \r \t or \u00XX, invalid UTF-8 as \ufffd, U+2028 and U+2029 escaped
+// (JSONP safety), everything else as is.
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }

@@ -46,3 +46,123 @@ func BenchmarkEventEncode(b *testing.B) {
 		}
 	}
 }
+
+// reflectEncode is the reflection-based encoding that Encode replaced: the
+// oracle of the tests below.
+func reflectEncode(e *Event) ([]byte, error) {
+	env := *e
+	env.Data = Data{}
+	type envelope Event
+	head, err := marshalNoEscape(struct{ envelope }{envelope(env)})
+	if err != nil {
+		return nil, err
+	}
+	hdr, err := marshalNoEscape(e.Data.Header)
+	if err != nil {
+		return nil, err
+	}
+	norm, err := marshalNoEscape(e.Data.Normalized)
+	if err != nil {
+		return nil, err
+	}
+	body := e.Data.Body
+	if len(body) == 0 {
+		body = json.RawMessage("null")
+	}
+	cut := bytes.LastIndex(head, []byte(`"data":`))
+	var b bytes.Buffer
+	b.Write(head[:cut])
+	b.WriteString(`"data":{"header":`)
+	b.Write(hdr)
+	b.WriteString(`,"body":`)
+	b.Write(body)
+	b.WriteString(`,"normalized":`)
+	b.Write(norm)
+	b.WriteString(`}}`)
+	return b.Bytes(), nil
+}
+
+func marshalNoEscape(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+}
+
+func sampleEvent(s string, n int64, flag bool) *Event {
+	ev := &Event{
+		ID: s, Endpoint: "ep-" + s, Forge: s, ForgeEvent: s, ForgeAction: s, Delivery: s,
+		Time: time.Unix(n%(1<<33), n%1e9).UTC(),
+		Data: Data{
+			Header: map[string][]string{"X-" + s: {s, "b"}, "A": {s}, s: nil, "Z": {}},
+			Body:   json.RawMessage(`{"a": [1, 2.50, "<&>"]}`),
+			Normalized: Fields{
+				Kind: Kind(s), Action: s, Forge: s,
+				Repository: Repository{FullName: s, Name: s, Owner: s, URL: s, CloneURL: s, DefaultBranch: s},
+				Ref:        s, Branch: s, Tag: s, Before: s, After: s, Deleted: flag,
+				Commits:     []Commit{{ID: s, Message: s, URL: s, Author: Person{Login: s, Name: s, Email: s}, Timestamp: s}, {}},
+				PullRequest: PullRequest{Number: n, Title: s, State: s, SourceBranch: s, TargetBranch: s, URL: s, Merged: !flag},
+				Actor:       Person{Login: s, Name: s, Email: s},
+			},
+		},
+	}
+	ev.Envelope()
+	if flag {
+		ev.Data.Normalized.Commits = nil
+		ev.Data.Header = nil
+		ev.Data.Body = nil
+		ev.Delivery = ""
+		ev.Subject = ""
+	}
+	return ev
+}
+
+func TestEventEncodeMatchesEncodingJSON(t *testing.T) {
+	for _, s := range []string{"", "plain", "<b>&amp;</b>", "quote\" back\\slash", "\x00\x01\b\f\n\r\t\x1f\x7f",
+		"caf\u00e9 \u2028 \u2029 \U0001F600", "bad \xff utf8 \xe2\x82", "ref/heads/main"} {
+		for _, flag := range []bool{false, true} {
+			ev := sampleEvent(s, 42, flag)
+			got, err := ev.Encode()
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := reflectEncode(ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("Encode(%q, %v):\n got %s\nwant %s", s, flag, got, want)
+			}
+		}
+	}
+}
+
+func TestEventEncodeRejectsAnUnencodableTime(t *testing.T) {
+	ev := sampleEvent("x", 1, false)
+	ev.Time = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
+	if _, err := ev.Encode(); err == nil {
+		t.Fatal("Encode accepted a time encoding/json refuses")
+	}
+}
+
+func FuzzEventEncode(f *testing.F) {
+	f.Add("plain", int64(7), false)
+	f.Add("<&>\u2028\xff\x00\"\\", int64(-3), true)
+	f.Fuzz(func(t *testing.T, s string, n int64, flag bool) {
+		ev := sampleEvent(s, n, flag)
+		got, err := ev.Encode()
+		want, werr := reflectEncode(ev)
+		if (err != nil) != (werr != nil) {
+			t.Fatalf("Encode error %v, encoding/json error %v", err, werr)
+		}
+		if err == nil && !bytes.Equal(got, want) {
+			t.Fatalf("Encode:\n got %s\nwant %s", got, want)
+		}
+		if err == nil && !json.Valid(got) {
+			t.Fatalf("not JSON: %s", got)
+		}
+	})
+}

@@ -180,11 +180,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("WWW-Authenticate", `Basic realm="forgehook"`)
 		}
 		h.logLine(r, &o, he.Err)
-		writeJSON(w, he.Status, map[string]any{"error": he.Reason})
+		writeJSON(w, he.Status, nil, he.Reason)
 	} else {
 		o.Status = http.StatusOK
 		h.logLine(r, &o, nil)
-		writeJSON(w, http.StatusOK, res)
+		writeJSON(w, http.StatusOK, res, "")
 	}
 	if h.opts.Observe != nil {
 		h.opts.Observe(o)
@@ -218,19 +218,101 @@ func (h *Handler) logLine(r *http.Request, o *Outcome, err error) {
 	h.log.Log(r.Context(), level, "ingest", attrs...)
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
+// writeJSON writes an answer: {"error": reason} for a failure, else a.
+func writeJSON(w http.ResponseWriter, status int, a *answer, reason string) {
+	h := w.Header()
+	h["Content-Type"] = contentTypeJSON
+	h["Cache-Control"] = cacheNoStore
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	b := make([]byte, 0, 128)
+	if a == nil {
+		b = append(b, `{"error":`...)
+		b = appendJSONString(b, reason)
+	} else {
+		b = a.append(b)
+	}
+	b = append(b, '}', '\n')
+	_, _ = w.Write(b)
 }
 
+// Shared header values; net/http only reads them.
+var (
+	contentTypeJSON = []string{"application/json"}
+	cacheNoStore    = []string{"no-store"}
+)
+
+// answer is the body of a 200 answer.
 type answer struct {
 	ID        string `json:"id,omitempty"`
 	Duplicate bool   `json:"duplicate"`
 	Ping      bool   `json:"ping,omitempty"`
 	Endpoint  string `json:"endpoint,omitempty"`
 	Status    string `json:"status,omitempty"`
+}
+
+// append writes a as encoding/json would, without its closing brace. The
+// strings are ids, names and words that forgehook chose or checked (event
+// ids, endpoint names), for which strconv's quoting is valid JSON; any
+// other byte would still be escaped.
+func (a *answer) append(b []byte) []byte {
+	b = append(b, '{')
+	if a.ID != "" {
+		b = append(b, `"id":`...)
+		b = appendJSONString(b, a.ID)
+		b = append(b, ',')
+	}
+	b = append(b, `"duplicate":`...)
+	b = strconv.AppendBool(b, a.Duplicate)
+	if a.Ping {
+		b = append(b, `,"ping":true`...)
+	}
+	if a.Endpoint != "" {
+		b = append(b, `,"endpoint":`...)
+		b = appendJSONString(b, a.Endpoint)
+	}
+	if a.Status != "" {
+		b = append(b, `,"status":`...)
+		b = appendJSONString(b, a.Status)
+	}
+	return b
+}
+
+// appendJSONString quotes s for JSON: strconv's quoting when it is plain
+// printable ASCII, encoding/json's otherwise.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '\\' {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	return strconv.AppendQuote(b, s)
+}
+
+// readBody reads the whole body. When the client announced its length the
+// buffer is allocated once at that size (plus one byte to see the end)
+// instead of growing from 512 bytes; the reader still enforces max_body.
+func readBody(r io.Reader, contentLength int64) ([]byte, error) {
+	if contentLength <= 0 || contentLength > 64<<20 {
+		return io.ReadAll(r)
+	}
+	b := make([]byte, 0, contentLength+1)
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+		if len(b) == cap(b) {
+			// More than announced: let ReadAll grow it (net/http stops
+			// at Content-Length, so this is only for other readers).
+			rest, err := io.ReadAll(r)
+			return append(b, rest...), err
+		}
+	}
 }
 
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, o *Outcome) (*answer, error) {
@@ -263,7 +345,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, o
 	if r.ContentLength > ep.MaxBody {
 		return nil, fail(http.StatusRequestEntityTooLarge, "body too large", fmt.Errorf("content-length %d > max_body %d", r.ContentLength, ep.MaxBody))
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, ep.MaxBody))
+	body, err := readBody(http.MaxBytesReader(w, r.Body, ep.MaxBody), r.ContentLength)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -276,8 +358,11 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, o
 	req := &forge.Request{
 		Header:   r.Header,
 		Body:     body,
-		Query:    r.URL.Query(),
+		Query:    url.Values{},
 		Received: now,
+	}
+	if r.URL.RawQuery != "" {
+		req.Query = r.URL.Query()
 	}
 	if err := decode(req, r.Header.Get("Content-Type")); err != nil {
 		return nil, err

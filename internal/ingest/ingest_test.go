@@ -1,11 +1,13 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -224,5 +226,36 @@ func TestIngestStoreDownAnswers503(t *testing.T) {
 	r := do(h, "POST", "/hooks/gh", ghHeaders("push", "lost", push), string(push), "")
 	if r.status != 503 {
 		t.Fatalf("store closed: %d %v, want 503", r.status, r.body)
+	}
+}
+
+func TestAnswerBodyIsWhatEncodingJSONWrites(t *testing.T) {
+	for _, a := range []*answer{
+		{ID: "72d3162e-cc78-11e3-81ab-4c9367dc0958"},
+		{ID: "0194f2d4-…", Duplicate: true},
+		{Ping: true, Endpoint: "acme-github"},
+		{Endpoint: "ep\"\\<x>", Status: "ready"},
+		{ID: "tab\there\x01\u2028"},
+	} {
+		rec := httptest.NewRecorder()
+		writeJSON(rec, http.StatusOK, a, "")
+		var want bytes.Buffer
+		_ = json.NewEncoder(&want).Encode(a)
+		var got, exp any
+		if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
+			t.Fatalf("answer %+v: %s is not JSON: %v", a, rec.Body.Bytes(), err)
+		}
+		_ = json.Unmarshal(want.Bytes(), &exp)
+		if !reflect.DeepEqual(got, exp) {
+			t.Errorf("answer %+v: got %s, want %s", a, rec.Body.Bytes(), want.Bytes())
+		}
+		if ct := rec.Header().Get("Content-Type"); ct != "application/json" {
+			t.Errorf("Content-Type %q", ct)
+		}
+	}
+	rec := httptest.NewRecorder()
+	writeJSON(rec, http.StatusUnauthorized, nil, "signature does not match")
+	if got := rec.Body.String(); got != "{\"error\":\"signature does not match\"}\n" {
+		t.Errorf("error answer %q", got)
 	}
 }
