@@ -349,7 +349,11 @@ func (tr *runner) run(j *job) {
 			a.Outcome = store.OutcomeSuperseded
 		}
 		tr.record(rctx, a)
-		if err := m.DoubleAck(rctx); err != nil {
+		// A plain ack, not a confirmed one: if it is lost, JetStream
+		// redelivers after AckWait and the receiver sees the event again
+		// (delivery is at least once, and the event id lets it
+		// deduplicate); a confirmed ack cost a round trip per delivery.
+		if err := m.Ack(); err != nil {
 			tr.log.Warn("deliver: ack", "event", ev.ID, "err", err)
 		}
 		tr.log.Info("delivery", "event", ev.ID, "attempt", a.Attempt, "outcome", a.Outcome, "status", a.Status,

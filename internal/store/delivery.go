@@ -94,13 +94,16 @@ func (s *Store) RecordAttempt(ctx context.Context, a Attempt) error {
 	m.Data = b
 	m.Header.Set(EventIDHeader, a.EventID)
 	m.Header.Set(TriggerHeader, a.Trigger)
-	ack, err := s.js.PublishMsg(ctx, m)
+	index := func(ack *jetstream.PubAck) {
+		if err := s.attempts.Insert(keyHash(attemptKey(a.Trigger, a.EventID)), ack.Sequence, time.Now()); err != nil {
+			s.log.Warn("store: attempt index", "err", err)
+		}
+	}
+	ack, err := s.publish(ctx, m, index)
 	if err != nil {
 		return fmt.Errorf("store: record attempt: %w", err)
 	}
-	if err := s.attempts.Insert(keyHash(attemptKey(a.Trigger, a.EventID)), ack.Sequence, time.Now()); err != nil {
-		s.log.Warn("store: attempt index", "err", err)
-	}
+	index(ack)
 	return nil
 }
 

@@ -73,7 +73,11 @@ func (s *Store) Append(ctx context.Context, endpoint, subject, id, key string, d
 		msg.Data = stub
 		msg.Header.Set(ObjectHeader, name)
 	}
-	ack, err := s.publish(ctx, msg)
+	ack, err := s.publish(ctx, msg, func(ack *jetstream.PubAck) {
+		if !ack.Duplicate {
+			s.indexEvent(msgID, id, ack.Sequence, time.Now())
+		}
+	})
 	if err != nil {
 		return Result{}, fmt.Errorf("store: publish %s: %w", subject, err)
 	}
@@ -95,8 +99,9 @@ func (s *Store) Append(ctx context.Context, endpoint, subject, id, key string, d
 // publish sends msg and waits for the stream's acknowledgement. It uses an
 // asynchronous publish and waits on its future: the acknowledgements of
 // concurrent requests come back on one shared subscription instead of a
-// request/reply exchange each.
-func (s *Store) publish(ctx context.Context, msg *nats.Msg) (*jetstream.PubAck, error) {
+// request/reply exchange each. When ctx ends first, late (if not nil) is
+// called with the acknowledgement should it still come, within a minute.
+func (s *Store) publish(ctx context.Context, msg *nats.Msg, late func(*jetstream.PubAck)) (*jetstream.PubAck, error) {
 	f, err := s.js.PublishMsgAsync(msg)
 	if err != nil {
 		return nil, err
@@ -107,17 +112,18 @@ func (s *Store) publish(ctx context.Context, msg *nats.Msg) (*jetstream.PubAck, 
 	case err := <-f.Err():
 		return nil, err
 	case <-ctx.Done():
-		// The caller gives up (and answers 503), but the store may still
-		// take the event: index it if it does, so that it can be found by
-		// id and a redelivery is recognized.
+		// The caller gives up (ingest answers 503), but the store may
+		// still take the message: late indexes it if it does, so that an
+		// event can be found by id and its redelivery is recognized.
+		if late == nil {
+			return nil, context.Cause(ctx)
+		}
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
 			select {
 			case ack := <-f.Ok():
-				if !ack.Duplicate {
-					s.indexEvent(msg.Header.Get(jetstream.MsgIDHeader), msg.Header.Get(EventIDHeader), ack.Sequence, time.Now())
-				}
+				late(ack)
 			case <-f.Err():
 			case <-s.done:
 			case <-time.After(time.Minute):
