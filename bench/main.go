@@ -82,6 +82,7 @@ type options struct {
 	Keep        bool          // keep the work directory
 	Out         string        // also write the markdown here
 	PprofDir    string        // write forgehook's CPU and heap profiles here ("": none)
+	Env         []string      // extra KEY=VALUE environment of forgehook only
 	Progress    io.Writer     // progress lines (nil: none)
 }
 
@@ -176,6 +177,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	workDir := fs.String("workdir", "", "work directory for binaries, data and logs (default a new temporary one)")
 	keep := fs.Bool("keep", false, "keep the work directory (data directories and server logs)")
 	out := fs.String("o", "", "also write the markdown to this file")
+	var env envFlag
+	fs.Var(&env, "env", "KEY=VALUE added to forgehook's environment only (repeatable), e.g. -env GOGC=200 for an experiment")
 	pprofDir := fs.String("pprof", "", "build forgehook with a pprof listener and write CPU and heap profiles of an extra, unmeasured run per section to this directory")
 	if err := fs.Parse(args); err != nil {
 		return options{}, err
@@ -208,6 +211,12 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 			*dst = v
 		}
 	}
+	for _, kv := range env {
+		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
+			errs = append(errs, fmt.Errorf("-env: %q is not KEY=VALUE", kv))
+		}
+	}
+	o.Env = env
 	setDur(&o.Duration, *duration, "duration")
 	setDur(&o.Sustained, *sustained, "sustained")
 	setDur(&o.Sample, *sample, "sample")
@@ -400,4 +409,15 @@ func moduleRoot(ctx context.Context) (string, error) {
 		return "", errors.New("run the benchmark inside the forgehook module (go run ./bench)")
 	}
 	return filepath.Dir(mod), nil
+}
+
+// envFlag collects repeated -env flags.
+type envFlag []string
+
+func (e *envFlag) String() string { return strings.Join(*e, " ") }
+
+// Set implements flag.Value.
+func (e *envFlag) Set(v string) error {
+	*e = append(*e, v)
+	return nil
 }

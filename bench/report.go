@@ -140,6 +140,9 @@ func (r *report) Markdown() string {
 	fmt.Fprintf(&b, "- Machine: %s, %d cores (GOMAXPROCS %d), %s RAM, %s; the load generator, the baseline and forgehook share these cores.\n", m.CPU, m.Cores, m.GOMAXPROCS, m.MemTotal, m.Kernel)
 	fmt.Fprintf(&b, "- Disk: %s.\n", m.Disk)
 	fmt.Fprintf(&b, "- Build: forgehook %s, %s.\n", orDash(m.Commit), m.GoVersion)
+	if len(o.Env) > 0 {
+		fmt.Fprintf(&b, "- forgehook's extra environment: `%s` (an experiment, not the default).\n", strings.Join(o.Env, " "))
+	}
 	fmt.Fprintf(&b, "- Method: closed loop, one keep-alive connection per worker, a signed GitHub push with a unique `X-GitHub-Delivery` per request; %s per run, %d interleaved round(s) of baseline and forgehook after a %s warm-up; cells are the median (min–max) over rounds; forgehook logs at `%s` to a file. Run time %s.\n",
 		o.Duration, o.Rounds, o.Warmup, o.LogLevel, r.Elapsed.Round(time.Second))
 	b.WriteString("- Columns: req/s = 200 answers per second; p50/p99/p99.9 = latency of an answered request; RSS = the server's peak resident memory in the run (MiB); CPU = the server's CPU time per request (µs); allocs = heap allocations per request (from the server's `/metrics`; n/a when it has none).\n\n")

@@ -53,6 +53,7 @@ func (b *bench) startForgehook(ctx context.Context, dir string, c fhConfig) (*se
 		readyURL:   "http://" + ingest + "/readyz",
 		metricsURL: "http://" + admin + "/metrics",
 		logPath:    filepath.Join(dir, "forgehook.log"),
+		env:        append([]string(nil), b.opts.Env...),
 	}
 	if b.opts.PprofDir != "" {
 		if spec.pprofAddr, err = freeAddr(); err != nil {
