@@ -16,10 +16,12 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/google/cel-go/cel"
 	"github.com/google/cel-go/common/types"
 	"github.com/google/cel-go/common/types/ref"
+	"github.com/google/cel-go/interpreter"
 
 	"github.com/forgehook/forgehook/internal/event"
 )
@@ -82,61 +84,96 @@ func (e *Env) compile(expr string, want *cel.Type) (*Program, error) {
 }
 
 // Activation holds the variables of one event. Build it once per event with
-// NewActivation and evaluate every program against it.
+// NewActivation and evaluate every program against it. The variables are
+// built when an expression first reads them: most expressions read only
+// event, and decoding the whole body into CEL values for them was the
+// largest cost of a delivery. It is safe for concurrent use.
 type Activation struct {
-	vars map[string]any
+	rec record
+
+	header, ce sync.Once
+	headerVal  map[string][]string
+	ceVal      map[string]any
+
+	body    sync.Once
+	bodyVal any
+}
+
+// record is what NewActivation decodes of a stored record.
+type record struct {
+	ID              string `json:"id"`
+	Source          string `json:"source"`
+	Type            string `json:"type"`
+	Subject         string `json:"subject"`
+	Time            string `json:"time"`
+	SpecVersion     string `json:"specversion"`
+	DataContentType string `json:"datacontenttype"`
+	Forge           string `json:"forge"`
+	ForgeEvent      string `json:"forgeevent"`
+	ForgeAction     string `json:"forgeaction"`
+	Endpoint        string `json:"endpoint"`
+	Delivery        string `json:"forgedelivery"`
+	Data            struct {
+		Header     map[string][]string `json:"header"`
+		Body       json.RawMessage     `json:"body"`
+		Normalized map[string]any      `json:"normalized"`
+	} `json:"data"`
 }
 
 // NewActivation decodes a stored record (its CloudEvents JSON) into the
-// variables expressions see.
+// variables expressions see. The body is kept as JSON until an expression
+// reads it.
 func NewActivation(raw []byte) (*Activation, error) {
-	var rec struct {
-		ID              string `json:"id"`
-		Source          string `json:"source"`
-		Type            string `json:"type"`
-		Subject         string `json:"subject"`
-		Time            string `json:"time"`
-		SpecVersion     string `json:"specversion"`
-		DataContentType string `json:"datacontenttype"`
-		Forge           string `json:"forge"`
-		ForgeEvent      string `json:"forgeevent"`
-		ForgeAction     string `json:"forgeaction"`
-		Endpoint        string `json:"endpoint"`
-		Delivery        string `json:"forgedelivery"`
-		Data            struct {
-			Header     map[string][]string `json:"header"`
-			Body       json.RawMessage     `json:"body"`
-			Normalized map[string]any      `json:"normalized"`
-		} `json:"data"`
-	}
-	if err := json.Unmarshal(raw, &rec); err != nil {
+	a := &Activation{}
+	if err := json.Unmarshal(raw, &a.rec); err != nil {
 		return nil, fmt.Errorf("route: decode event: %w", err)
 	}
-	var body any
-	if len(rec.Data.Body) > 0 {
-		if err := json.Unmarshal(rec.Data.Body, &body); err != nil {
-			return nil, fmt.Errorf("route: decode body: %w", err)
-		}
+	if a.rec.Data.Normalized == nil {
+		a.rec.Data.Normalized = map[string]any{}
 	}
-	if rec.Data.Header == nil {
-		rec.Data.Header = map[string][]string{}
-	}
-	if rec.Data.Normalized == nil {
-		rec.Data.Normalized = map[string]any{}
-	}
-	ce := map[string]any{
-		"id": rec.ID, "source": rec.Source, "type": rec.Type, "subject": rec.Subject, "time": rec.Time,
-		"specversion": rec.SpecVersion, "datacontenttype": rec.DataContentType, "forge": rec.Forge,
-		"forgeevent": rec.ForgeEvent, "forgeaction": rec.ForgeAction, "endpoint": rec.Endpoint,
-		"forgedelivery": rec.Delivery,
-	}
-	return &Activation{vars: map[string]any{
-		"event":  rec.Data.Normalized,
-		"body":   body,
-		"header": canonicalHeader(rec.Data.Header),
-		"ce":     ce,
-	}}, nil
+	return a, nil
 }
+
+// ResolveName implements interpreter.Activation.
+func (a *Activation) ResolveName(name string) (any, bool) {
+	switch name {
+	case "event":
+		return a.rec.Data.Normalized, true
+	case "body":
+		a.body.Do(func() {
+			if len(a.rec.Data.Body) == 0 {
+				return
+			}
+			var v any
+			if err := json.Unmarshal(a.rec.Data.Body, &v); err != nil {
+				// Stored bodies are valid JSON; should one not be, the
+				// expressions that read it fail, and do not match.
+				a.bodyVal = types.NewErr("route: decode body: %v", err)
+				return
+			}
+			a.bodyVal = v
+		})
+		return a.bodyVal, true
+	case "header":
+		a.header.Do(func() { a.headerVal = canonicalHeader(a.rec.Data.Header) })
+		return a.headerVal, true
+	case "ce":
+		a.ce.Do(func() {
+			r := &a.rec
+			a.ceVal = map[string]any{
+				"id": r.ID, "source": r.Source, "type": r.Type, "subject": r.Subject, "time": r.Time,
+				"specversion": r.SpecVersion, "datacontenttype": r.DataContentType, "forge": r.Forge,
+				"forgeevent": r.ForgeEvent, "forgeaction": r.ForgeAction, "endpoint": r.Endpoint,
+				"forgedelivery": r.Delivery,
+			}
+		})
+		return a.ceVal, true
+	}
+	return nil, false
+}
+
+// Parent implements interpreter.Activation: there is none.
+func (a *Activation) Parent() interpreter.Activation { return nil }
 
 // canonicalHeader adds lower-case keys next to the canonical ones, so that
 // header["x-github-event"] and header["X-Github-Event"] both work.
@@ -162,7 +199,7 @@ func ActivationFor(ev *event.Event) (*Activation, error) {
 // a type mismatch) is returned, and the caller treats the event as not
 // matching.
 func (p *Program) Match(a *Activation) (bool, error) {
-	v, _, err := p.prg.Eval(a.vars)
+	v, _, err := p.prg.Eval(a)
 	if err != nil {
 		return false, err
 	}
@@ -175,7 +212,7 @@ func (p *Program) Match(a *Activation) (bool, error) {
 
 // Key evaluates a key program and returns its value as a string.
 func (p *Program) Key(a *Activation) (string, error) {
-	v, _, err := p.prg.Eval(a.vars)
+	v, _, err := p.prg.Eval(a)
 	if err != nil {
 		return "", err
 	}

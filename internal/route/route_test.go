@@ -159,3 +159,46 @@ func TestRouteNonBoolResultIsAnError(t *testing.T) {
 		t.Fatalf("Match(event.kind) = %v, want a not-a-bool error", err)
 	}
 }
+
+func TestActivationDecodesTheBodyOnlyForExpressionsThatReadIt(t *testing.T) {
+	env, err := NewEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A record whose body cannot be decoded: an expression on event still
+	// works; one on body fails and does not match.
+	raw := []byte(`{"id":"x","type":"dev.forgehook.push","data":{"header":{},"body":{"a":,"normalized":{"kind":"push"}}}`)
+	if _, err := NewActivation(raw); err == nil {
+		t.Fatal("NewActivation accepted a record that is not JSON")
+	}
+	raw = []byte(`{"id":"x","type":"dev.forgehook.push","data":{"header":{"X-A":["1"]},"body":{"n":[1,2,3]},"normalized":{"kind":"push"}}}`)
+	act, err := NewActivation(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kind, err := env.Compile(`event.kind == "push" && ce.type != "" && size(header) > 0`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := kind.Match(act); !ok || err != nil {
+		t.Fatalf("event expression = %v, %v", ok, err)
+	}
+	if act.bodyVal != nil {
+		t.Fatal("body decoded for an expression that does not read it")
+	}
+	for expr, want := range map[string]bool{
+		`event.kind == "push"`:           true,
+		`ce.id == "x"`:                   true,
+		`header["x-a"][0] == "1"`:        true,
+		`size(body.n) == 3`:              true,
+		`body.n[2] == 3 && ce.id == "x"`: true,
+	} {
+		p, err := env.Compile(expr)
+		if err != nil {
+			t.Fatalf("%s: %v", expr, err)
+		}
+		if got, err := p.Match(act); got != want || err != nil {
+			t.Errorf("%s = %v, %v; want %v", expr, got, err, want)
+		}
+	}
+}
