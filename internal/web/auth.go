@@ -94,7 +94,9 @@ func (k keys) csrfToken(nonce string) string {
 
 // checkCSRF reports whether got is the CSRF token of nonce.
 func (k keys) checkCSRF(nonce, got string) bool {
-	b, err := b64.DecodeString(got)
+	// Strict: one token has one spelling (a lax decoder ignores the
+	// unused low bits of the last character).
+	b, err := b64.Strict().DecodeString(got)
 	if err != nil || got == "" {
 		return false
 	}

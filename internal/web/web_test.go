@@ -605,15 +605,16 @@ func TestWebCSRFOnReplay(t *testing.T) {
 		form url.Values
 		hdr  []string
 	}{
-		"no token":             {form: one()},
-		"empty token":          {form: one("csrf", "")},
-		"wrong token":          {form: one("csrf", tok[:len(tok)-2]+"AA")},
-		"other session":        {form: one("csrf", New(Options{Events: f.st, Dead: f.st, Token: adminToken}).keys.csrfToken(randomToken(nonceLen)))},
-		"cross-site":           {form: one("csrf", tok), hdr: []string{"Sec-Fetch-Site", "cross-site"}},
-		"foreign origin":       {form: one("csrf", tok), hdr: []string{"Sec-Fetch-Site", "", "Origin", "https://evil.example"}},
-		"event: no token":      {form: url.Values{"trigger": {"deploy"}}},
-		"event: wrong token":   {form: url.Values{"trigger": {"deploy"}, "csrf": {"AAAA"}}},
-		"event: cross-site ok": {form: url.Values{"trigger": {"deploy"}, "csrf": {tok}}, hdr: []string{"Sec-Fetch-Site", "cross-site"}},
+		"no token":              {form: one()},
+		"empty token":           {form: one("csrf", "")},
+		"wrong token":           {form: one("csrf", otherFirstChar(tok))},
+		"token, other spelling": {form: one("csrf", otherLastBits(tok))},
+		"other session":         {form: one("csrf", New(Options{Events: f.st, Dead: f.st, Token: adminToken}).keys.csrfToken(randomToken(nonceLen)))},
+		"cross-site":            {form: one("csrf", tok), hdr: []string{"Sec-Fetch-Site", "cross-site"}},
+		"foreign origin":        {form: one("csrf", tok), hdr: []string{"Sec-Fetch-Site", "", "Origin", "https://evil.example"}},
+		"event: no token":       {form: url.Values{"trigger": {"deploy"}}},
+		"event: wrong token":    {form: url.Values{"trigger": {"deploy"}, "csrf": {"AAAA"}}},
+		"event: cross-site ok":  {form: url.Values{"trigger": {"deploy"}, "csrf": {tok}}, hdr: []string{"Sec-Fetch-Site", "cross-site"}},
 	} {
 		target := "/dead/replay"
 		if strings.HasPrefix(name, "event:") {
@@ -763,4 +764,20 @@ func TestWebCountsHooks(t *testing.T) {
 	c := newClient(t, ui)
 	mustContain(t, "endpoints", c.get("/endpoints").body, "7 accepted", "2 duplicate", "bad signature: 3")
 	mustContain(t, "triggers", c.get("/triggers").body, "<td>11</td><td>4</td><td>1</td>", "<th>Delivered</th>")
+}
+
+// otherFirstChar returns tok with its first character changed.
+func otherFirstChar(tok string) string {
+	if tok[0] == 'A' {
+		return "B" + tok[1:]
+	}
+	return "A" + tok[1:]
+}
+
+// otherLastBits returns tok with the unused low bits of its last base64
+// character set: the same bytes to a lax decoder, another token to us.
+func otherLastBits(tok string) string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	i := strings.IndexByte(alphabet, tok[len(tok)-1])
+	return tok[:len(tok)-1] + string(alphabet[i|3])
 }
