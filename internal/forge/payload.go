@@ -2,9 +2,10 @@ package forge
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"strings"
+
+	"github.com/forgehook/forgehook/internal/jsonx"
 )
 
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
@@ -22,16 +23,14 @@ func IsObject(payload []byte) bool {
 // usual, a key reused with another shape by another event) does not lose
 // the event. It fails only on a payload that is not one JSON object. It
 // keeps no reference to payload.
+//
+// It decodes with [jsonx.Unmarshal]: one pass that checks the syntax too,
+// with encoding/json's semantics, and no error for a member of another type.
 func DecodeObject(payload []byte, v any) error {
 	if !IsObject(payload) {
 		return errors.New("not a JSON object")
 	}
-	err := json.Unmarshal(bytes.TrimPrefix(payload, utf8BOM), v)
-	var typeErr *json.UnmarshalTypeError
-	if errors.As(err, &typeErr) {
-		return nil
-	}
-	return err
+	return jsonx.Unmarshal(bytes.TrimPrefix(payload, utf8BOM), v)
 }
 
 // LowerSnake returns s as a canonical lower_snake action name: ASCII

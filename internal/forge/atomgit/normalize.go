@@ -1,13 +1,13 @@
 package atomgit
 
 import (
-	"encoding/json"
 	"net/url"
 	"strings"
 
 	"github.com/forgehook/forgehook/internal/event"
 	"github.com/forgehook/forgehook/internal/forge"
 	"github.com/forgehook/forgehook/internal/forge/gitlab"
+	"github.com/forgehook/forgehook/internal/jsonx"
 )
 
 // gitlabHooks are the GitLab hook names passed on as they are. AtomGit and
@@ -82,8 +82,10 @@ func hookName(ev, objectKind string) string {
 func (p *Provider) Normalize(m forge.Meta, payload []byte) (event.Fields, error) {
 	var x extras
 	// Errors are GitLab's mapping's to report; a field of another type is
-	// left out here as there.
-	_ = json.Unmarshal(payload, &x)
+	// left out here as there. A payload that is not JSON leaves x zero.
+	if jsonx.Unmarshal(payload, &x) != nil {
+		x = extras{}
+	}
 	f, err := gitlab.NormalizeAs(Name, hookName(m.Event, x.ObjectKind), payload)
 	if err != nil {
 		return event.Fields{}, err

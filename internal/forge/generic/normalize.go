@@ -1,11 +1,11 @@
 package generic
 
 import (
-	"encoding/json"
 	"strings"
 
 	"github.com/forgehook/forgehook/internal/event"
 	"github.com/forgehook/forgehook/internal/forge"
+	"github.com/forgehook/forgehook/internal/jsonx"
 )
 
 // Normalize maps payload to the canonical fields on a best-effort basis. It
@@ -32,7 +32,7 @@ func (p *Provider) Normalize(m forge.Meta, payload []byte) (event.Fields, error)
 		f.Kind = event.KindPing
 	}
 	var doc map[string]any
-	if err := json.Unmarshal(payload, &doc); err != nil || doc == nil {
+	if err := jsonx.Unmarshal(payload, &doc); err != nil || doc == nil {
 		return f, nil
 	}
 	f.ForgeAction = str(doc, "action")

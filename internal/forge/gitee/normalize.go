@@ -10,6 +10,7 @@ import (
 
 	"github.com/forgehook/forgehook/internal/event"
 	"github.com/forgehook/forgehook/internal/forge"
+	"github.com/forgehook/forgehook/internal/jsonx"
 )
 
 // The X-Gitee-Event values Gitee documents, one per hook
@@ -296,19 +297,14 @@ type branch struct {
 }
 
 // decode reads a JSON object into b. A value of an unexpected type is
-// skipped (encoding/json goes on and reports an UnmarshalTypeError, which
-// is ignored); only a body that is not a JSON object is an error.
+// skipped (jsonx goes on past it, as encoding/json does, without an
+// error); only a body that is not a JSON object is an error.
 func decode(payload []byte, b *body) error {
 	t := bytes.TrimLeft(payload, " \t\r\n")
 	if len(t) == 0 || t[0] != '{' {
 		return errors.New("not a JSON object")
 	}
-	err := json.Unmarshal(payload, b)
-	var te *json.UnmarshalTypeError
-	if err != nil && !errors.As(err, &te) {
-		return err
-	}
-	return nil
+	return jsonx.Unmarshal(payload, b)
 }
 
 // repository maps the payload's repository, or its project when it has no

@@ -9,6 +9,7 @@ import (
 
 	"github.com/forgehook/forgehook/internal/event"
 	"github.com/forgehook/forgehook/internal/forge"
+	"github.com/forgehook/forgehook/internal/jsonx"
 )
 
 // The X-Gitlab-Event values GitLab sends: the hook's name, singularized and
@@ -415,20 +416,15 @@ type refChange struct {
 }
 
 // decode reads a JSON object into pl. A value of an unexpected type is
-// skipped (encoding/json goes on and reports an UnmarshalTypeError, which is
-// ignored), so that a payload GitLab changes in some field still maps; only
-// a body that is not a JSON object is an error.
+// skipped (jsonx goes on past it, as encoding/json does, without an error),
+// so that a payload GitLab changes in some field still maps; only a body
+// that is not a JSON object is an error.
 func decode(payload []byte, pl *hookPayload) error {
 	b := bytes.TrimLeft(payload, " \t\r\n")
 	if len(b) == 0 || b[0] != '{' {
 		return errors.New("not a JSON object")
 	}
-	err := json.Unmarshal(payload, pl)
-	var te *json.UnmarshalTypeError
-	if err != nil && !errors.As(err, &te) {
-		return err
-	}
-	return nil
+	return jsonx.Unmarshal(payload, pl)
 }
 
 // repository maps the project the event belongs to. full_name is the

@@ -1,0 +1,100 @@
+// Package jsonx checks and decodes JSON in one pass, for the ingest path,
+// where every webhook body is checked once and decoded by a normalizer that
+// reads a few dozen of its members.
+//
+// [Valid] gives the answer of encoding/json's Valid. [Unmarshal] gives the
+// value encoding/json's Unmarshal leaves for every input it accepts, with
+// one difference: where encoding/json reports an *json.UnmarshalTypeError
+// (a member whose JSON type does not fit the Go type), Unmarshal returns
+// nil; encoding/json skips such a member and goes on too, so the value is
+// the same. A syntax error is an error that wraps [ErrSyntax].
+//
+// Unmarshal decodes with a plan per Go type, built once and cached. It
+// follows encoding/json's rules: struct fields by tag, name and
+// case-insensitive name (with encoding/json's Unicode folding and its rules
+// for embedded structs), null, slices reused and truncated, maps filled,
+// pointers allocated, interface values, json.RawMessage, json.Number and
+// the json.Unmarshaler and encoding.TextUnmarshaler interfaces. The few
+// shapes it has no plan for (a struct with a ",string" field, a map whose
+// key type is an encoding.TextUnmarshaler) go to encoding/json for that
+// value alone.
+package jsonx
+
+import (
+	"encoding/json"
+	"errors"
+	"reflect"
+	"strconv"
+)
+
+// ErrSyntax is wrapped by the error Unmarshal returns for input that is not
+// one well-formed JSON value.
+var ErrSyntax = errors.New("jsonx: syntax error")
+
+// syntaxError reports where malformed input was found.
+type syntaxError struct {
+	off int
+	msg string
+}
+
+func (e *syntaxError) Error() string {
+	if e.off < 0 {
+		return "jsonx: syntax error: " + e.msg
+	}
+	return "jsonx: syntax error at offset " + strconv.Itoa(e.off) + ": " + e.msg
+}
+
+func (e *syntaxError) Unwrap() error { return ErrSyntax }
+
+// newSyntaxError describes the malformed input found at data[off:].
+func newSyntaxError(data []byte, off int) error {
+	if off >= len(data) {
+		return &syntaxError{off: len(data), msg: "unexpected end of input"}
+	}
+	return &syntaxError{off: off, msg: "invalid JSON at " + strconv.QuoteRune(rune(data[off]))}
+}
+
+// Valid reports whether data is one well-formed JSON value (RFC 8259),
+// with optional white space around it; the answer is the one of
+// encoding/json's Valid for every input, including its nesting limit and
+// its acceptance of invalid UTF-8 inside strings.
+func Valid(data []byte) bool {
+	i := skipValue(data, skipSpace(data, 0), 0)
+	return i >= 0 && skipSpace(data, i) == len(data)
+}
+
+// Unmarshal decodes the JSON value in data into v, which must be a non-nil
+// pointer, with encoding/json's semantics (see the package documentation),
+// in one pass that also checks the syntax. A member whose JSON type does not
+// fit its Go type is skipped and leaves the Go value as it was. On a syntax
+// error (which wraps [ErrSyntax]; it is reported whatever else is wrong, as
+// encoding/json reports it) or an error from a json.Unmarshaler or
+// encoding.TextUnmarshaler (returned as is) v may be partly written and
+// must not be used; the methods of v's parts may have been called. Unmarshal keeps no reference to data, but
+// json.Unmarshaler and encoding.TextUnmarshaler implementations are passed
+// parts of it, as encoding/json passes them.
+func Unmarshal(data []byte, v any) error {
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() {
+		if !Valid(data) {
+			return newSyntaxError(data, len(data))
+		}
+		return &json.InvalidUnmarshalError{Type: reflect.TypeOf(v)}
+	}
+	c := codecFor(rv.Type())
+	d := &decoder{data: data, pos: skipSpace(data, 0)}
+	if d.pos >= len(data) {
+		return newSyntaxError(data, d.pos)
+	}
+	if err := d.top(c, rv.UnsafePointer()); err != nil {
+		if !errors.Is(err, ErrSyntax) && !Valid(data) {
+			// encoding/json reports bad syntax before anything else.
+			return &syntaxError{off: -1, msg: "not one JSON value"}
+		}
+		return err
+	}
+	if i := skipSpace(data, d.pos); i != len(data) {
+		return newSyntaxError(data, i)
+	}
+	return nil
+}
