@@ -8,7 +8,6 @@ package deliver
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/forgehook/forgehook/internal/action"
 	"github.com/forgehook/forgehook/internal/event"
+	"github.com/forgehook/forgehook/internal/jsonx"
 	"github.com/forgehook/forgehook/internal/route"
 	"github.com/forgehook/forgehook/internal/store"
 	"github.com/forgehook/forgehook/internal/trigger"
@@ -260,7 +260,7 @@ func (tr *runner) prepare(m jetstream.Msg, replay bool) (*job, bool) {
 			return nil, false
 		}
 	}
-	if err := json.Unmarshal(j.raw, &j.ev); err != nil {
+	if err := jsonx.Unmarshal(j.raw, &j.ev); err != nil {
 		tr.log.Error("deliver: undecodable event, skipped", "seq", md.Sequence.Stream, "err", err)
 		_ = m.Term()
 		return nil, false

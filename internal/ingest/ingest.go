@@ -26,6 +26,7 @@ import (
 	"github.com/forgehook/forgehook/internal/config"
 	"github.com/forgehook/forgehook/internal/event"
 	"github.com/forgehook/forgehook/internal/forge"
+	"github.com/forgehook/forgehook/internal/jsonx"
 	"github.com/forgehook/forgehook/internal/store"
 	"github.com/forgehook/forgehook/internal/verify"
 )
@@ -467,7 +468,7 @@ func decode(req *forge.Request, contentType string) error {
 	if len(req.Payload) == 0 {
 		return fail(http.StatusBadRequest, "empty payload", nil)
 	}
-	if !json.Valid(req.Payload) {
+	if !jsonx.Valid(req.Payload) {
 		return fail(http.StatusBadRequest, "payload is not valid JSON", nil)
 	}
 	return nil

@@ -24,6 +24,7 @@ import (
 	"github.com/google/cel-go/interpreter"
 
 	"github.com/forgehook/forgehook/internal/event"
+	"github.com/forgehook/forgehook/internal/jsonx"
 )
 
 // Env is a CEL environment with forgehook's variables. It is safe for
@@ -125,7 +126,7 @@ type record struct {
 // reads it.
 func NewActivation(raw []byte) (*Activation, error) {
 	a := &Activation{}
-	if err := json.Unmarshal(raw, &a.rec); err != nil {
+	if err := jsonx.Unmarshal(raw, &a.rec); err != nil {
 		return nil, fmt.Errorf("route: decode event: %w", err)
 	}
 	if a.rec.Data.Normalized == nil {
@@ -145,7 +146,7 @@ func (a *Activation) ResolveName(name string) (any, bool) {
 				return
 			}
 			var v any
-			if err := json.Unmarshal(a.rec.Data.Body, &v); err != nil {
+			if err := jsonx.Unmarshal(a.rec.Data.Body, &v); err != nil {
 				// Stored bodies are valid JSON; should one not be, the
 				// expressions that read it fail, and do not match.
 				a.bodyVal = types.NewErr("route: decode body: %v", err)
