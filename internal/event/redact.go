@@ -32,13 +32,13 @@ var credentialHeaders = map[string]bool{
 // credential and must be redacted. extra lists more names, such as a generic
 // endpoint's configured signature or token header.
 func IsCredentialHeader(name string, extra ...string) bool {
-	c := http.CanonicalHeaderKey(name)
-	if credentialHeaders[c] {
+	if credentialHeaders[name] || credentialHeaders[http.CanonicalHeaderKey(name)] {
 		return true
 	}
-	l := strings.ToLower(c)
-	if strings.Contains(l, "signature") || strings.Contains(l, "token") || strings.Contains(l, "secret") || strings.Contains(l, "password") {
-		return true
+	for _, w := range credentialWords {
+		if containsFoldASCII(name, w) {
+			return true
+		}
 	}
 	for _, e := range extra {
 		if strings.EqualFold(e, name) {
@@ -48,20 +48,50 @@ func IsCredentialHeader(name string, extra ...string) bool {
 	return false
 }
 
+// credentialWords mark a header as a credential wherever they appear in
+// its name, in any case.
+var credentialWords = []string{"signature", "token", "secret", "password"}
+
+// containsFoldASCII reports whether s contains the lower-case ASCII word w,
+// ignoring the case of ASCII letters in s, without allocating.
+func containsFoldASCII(s, w string) bool {
+	for i := 0; i+len(w) <= len(s); i++ {
+		j := 0
+		for ; j < len(w); j++ {
+			c := s[i+j]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != w[j] {
+				break
+			}
+		}
+		if j == len(w) {
+			return true
+		}
+	}
+	return false
+}
+
 // RedactHeader returns a copy of h with the values of credential headers
-// replaced by Redacted.
+// replaced by Redacted. The copied values share one backing array.
 func RedactHeader(h http.Header, extra ...string) map[string][]string {
+	n := 0
+	for _, v := range h {
+		n += len(v)
+	}
+	vals := make([]string, 0, n)
 	out := make(map[string][]string, len(h))
 	for k, v := range h {
+		start := len(vals)
 		if IsCredentialHeader(k, extra...) {
-			r := make([]string, len(v))
-			for i := range r {
-				r[i] = Redacted
+			for range v {
+				vals = append(vals, Redacted)
 			}
-			out[k] = r
-			continue
+		} else {
+			vals = append(vals, v...)
 		}
-		out[k] = append([]string(nil), v...)
+		out[k] = vals[start:len(vals):len(vals)]
 	}
 	return out
 }

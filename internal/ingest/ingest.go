@@ -193,22 +193,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) logLine(r *http.Request, o *Outcome, err error) {
-	attrs := []any{
-		"endpoint", o.Endpoint, "forge", o.Forge, "event", o.Event, "delivery", o.Delivery,
-		"status", o.Status, "duration", o.Duration.Round(time.Microsecond),
-	}
-	if o.Reason != "" {
-		attrs = append(attrs, "reason", o.Reason)
-	}
-	if err != nil {
-		attrs = append(attrs, "err", err.Error())
-	}
-	if o.Duplicate {
-		attrs = append(attrs, "duplicate", true)
-	}
-	if o.Ping {
-		attrs = append(attrs, "ping", true)
-	}
 	level := slog.LevelInfo
 	switch {
 	case o.Status >= 500:
@@ -216,7 +200,28 @@ func (h *Handler) logLine(r *http.Request, o *Outcome, err error) {
 	case o.Status >= 400:
 		level = slog.LevelWarn
 	}
-	h.log.Log(r.Context(), level, "ingest", attrs...)
+	if !h.log.Enabled(r.Context(), level) {
+		return
+	}
+	// Typed attributes in a fixed array: no boxing of each value.
+	var buf [10]slog.Attr
+	attrs := append(buf[:0],
+		slog.String("endpoint", o.Endpoint), slog.String("forge", o.Forge), slog.String("event", o.Event),
+		slog.String("delivery", o.Delivery), slog.Int("status", o.Status),
+		slog.Duration("duration", o.Duration.Round(time.Microsecond)))
+	if o.Reason != "" {
+		attrs = append(attrs, slog.String("reason", o.Reason))
+	}
+	if err != nil {
+		attrs = append(attrs, slog.String("err", err.Error()))
+	}
+	if o.Duplicate {
+		attrs = append(attrs, slog.Bool("duplicate", true))
+	}
+	if o.Ping {
+		attrs = append(attrs, slog.Bool("ping", true))
+	}
+	h.log.LogAttrs(r.Context(), level, "ingest", attrs...)
 }
 
 // writeJSON writes an answer: {"error": reason} for a failure, else a.
