@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/forgehook/forgehook/internal/jsonx"
 )
 
 func TestEventEncodeKeepsTheBodyByteForByte(t *testing.T) {
@@ -164,5 +166,34 @@ func FuzzEventEncode(f *testing.F) {
 		if err == nil && !json.Valid(got) {
 			t.Fatalf("not JSON: %s", got)
 		}
+		if err == nil {
+			decodeBothWays(t, got)
+		}
 	})
+}
+
+// decodeBothWays checks that deliveries, which decode stored records with
+// jsonx, read what encoding/json reads.
+func decodeBothWays(t *testing.T, rec []byte) {
+	t.Helper()
+	var std, fast Event
+	if err := json.Unmarshal(rec, &std); err != nil {
+		t.Fatalf("encoding/json: %v", err)
+	}
+	if err := jsonx.Unmarshal(rec, &fast); err != nil {
+		t.Fatalf("jsonx: %v", err)
+	}
+	if !reflect.DeepEqual(std, fast) {
+		t.Fatalf("jsonx decoded the record differently:\n%+v\n%+v", std, fast)
+	}
+}
+
+func TestEventRecordDecodesAlikeWithJSONX(t *testing.T) {
+	for _, flag := range []bool{false, true} {
+		b, err := sampleEvent("caf\u00e9 <x> \"q\" \u2028", 99, flag).Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		decodeBothWays(t, b)
+	}
 }
