@@ -1,6 +1,7 @@
 package store
 
 import (
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -15,18 +16,21 @@ func TestStoreIndexInsertLookupGrowExpire(t *testing.T) {
 	now := time.Now()
 	const n = 100_000 // more than minIndexCap*0.7: the table must grow
 	for i := uint64(1); i <= n; i++ {
-		if err := ix.Insert(keyHash(string(rune(i))+"k"), i, now); err != nil {
+		if err := ix.Insert(keyHash(fmt.Sprint(i, "k")), i, now); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if ix.cap <= minIndexCap {
 		t.Fatalf("cap %d: the table did not grow", ix.cap)
 	}
-	for _, i := range []uint64{1, 777, n} {
-		seqs, err := ix.Lookup(keyHash(string(rune(i))+"k"), now)
+	for i := uint64(1); i <= n; i++ {
+		seqs, err := ix.Lookup(keyHash(fmt.Sprint(i, "k")), now)
 		if err != nil || len(seqs) != 1 || seqs[0] != i {
-			t.Fatalf("Lookup(%d) = %v, %v", i, seqs, err)
+			t.Fatalf("after growing to %d slots: Lookup(%d) = %v, %v", ix.cap, i, seqs, err)
 		}
+	}
+	if ix.used != n {
+		t.Fatalf("used = %d, want %d", ix.used, n)
 	}
 	// Idempotent insert; a second sequence under the same hash is kept too.
 	h := keyHash("dup")
@@ -54,7 +58,7 @@ func TestStoreIndexInsertLookupGrowExpire(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ix.Close()
-	if seqs, _ := ix.Lookup(keyHash(string(rune(777))+"k"), now); len(seqs) != 1 || seqs[0] != 777 {
+	if seqs, _ := ix.Lookup(keyHash(fmt.Sprint(777, "k")), now); len(seqs) != 1 || seqs[0] != 777 {
 		t.Fatalf("after reopen: %v", seqs)
 	}
 	if ix.Last() < n {
@@ -84,5 +88,34 @@ func TestStoreIndexRebuiltFromStream(t *testing.T) {
 	r, err := s.Append(ctx, "ep", Subject("ep", "github", "push"), "id-2", "key-1", evJSON("id-2"))
 	if err != nil || !r.Duplicate || r.ID != "id-1" {
 		t.Fatalf("redelivery after index rebuild = %+v, %v", r, err)
+	}
+}
+
+func TestStoreIndexGrowDropsExpiredEntries(t *testing.T) {
+	ix, err := openIndex(filepath.Join(t.TempDir(), "x.idx"), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	now := time.Now()
+	// 40 000 expired entries, then live ones until the table must grow:
+	// the grow keeps the live ones only, so the table need not double.
+	for i := uint64(1); i <= 40_000; i++ {
+		if err := ix.Insert(keyHash(fmt.Sprint("old", i)), i, now.Add(-2*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := uint64(1); i <= 10_000; i++ {
+		if err := ix.Insert(keyHash(fmt.Sprint("new", i)), 100_000+i, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ix.cap != minIndexCap {
+		t.Fatalf("cap %d: expired entries were kept through a grow", ix.cap)
+	}
+	for i := uint64(1); i <= 10_000; i++ {
+		if seqs, _ := ix.Lookup(keyHash(fmt.Sprint("new", i)), now); len(seqs) != 1 || seqs[0] != 100_000+i {
+			t.Fatalf("Lookup(new%d) = %v", i, seqs)
+		}
 	}
 }
