@@ -16,6 +16,7 @@ import (
 	"github.com/forgehook/forgehook/internal/config"
 	"github.com/forgehook/forgehook/internal/deliver"
 	"github.com/forgehook/forgehook/internal/store"
+	"github.com/forgehook/forgehook/internal/throttle"
 )
 
 // Events is what the API reads events from: the store.
@@ -70,16 +71,33 @@ func (s *Server) Handler() http.Handler {
 
 func (s *Server) auth(next http.Handler) http.Handler { return RequireToken(s.Token, next) }
 
+// FailedTokenLimit requests with a missing or bad token from one address
+// within FailedTokenWindow make RequireToken answer that address 429 until
+// the window ends.
+const (
+	FailedTokenLimit  = 10
+	FailedTokenWindow = time.Minute
+)
+
 // RequireToken wraps next so that, when token is set, every request must
 // carry it as a bearer token (401 otherwise). The comparison is
-// constant-time.
+// constant-time; an address that sent too many bad tokens is refused with
+// 429 and Retry-After for a while (FailedTokenLimit, FailedTokenWindow).
 func RequireToken(token config.Secret, next http.Handler) http.Handler {
 	if token == "" {
 		return next
 	}
+	fails := throttle.New(FailedTokenLimit, FailedTokenWindow)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		client, now := throttle.ClientKey(r), time.Now()
+		if ok, wait := fails.Allow(client, now); !ok {
+			w.Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
+			writeError(w, http.StatusTooManyRequests, "too many requests with a bad token from this address")
+			return
+		}
 		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(token.Reveal())) != 1 {
+			fails.Fail(client, now)
 			w.Header().Set("WWW-Authenticate", `Bearer realm="forgehook"`)
 			writeError(w, http.StatusUnauthorized, "missing or bad bearer token")
 			return

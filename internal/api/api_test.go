@@ -136,3 +136,29 @@ func TestAPIClientPagesThroughEvents(t *testing.T) {
 		t.Fatalf("GetEvent(missing) = %v, want a 404 StatusError", err)
 	}
 }
+
+func TestRequireTokenThrottlesBadTokens(t *testing.T) {
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	h := RequireToken(config.Secret("s3cret-admin-token"), ok)
+	call := func(token, addr string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest(http.MethodGet, "/api/v1/events", nil)
+		r.RemoteAddr = addr
+		if token != "" {
+			r.Header.Set("Authorization", "Bearer "+token)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w
+	}
+	for i := range FailedTokenLimit {
+		if w := call(fmt.Sprint("guess-", i), "192.0.2.9:1000"); w.Code != http.StatusUnauthorized {
+			t.Fatalf("guess %d: %d, want 401", i+1, w.Code)
+		}
+	}
+	if w := call("s3cret-admin-token", "192.0.2.9:1001"); w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") == "" {
+		t.Fatalf("after %d bad tokens: %d, Retry-After %q; want 429", FailedTokenLimit, w.Code, w.Header().Get("Retry-After"))
+	}
+	if w := call("s3cret-admin-token", "192.0.2.10:1000"); w.Code != http.StatusNoContent {
+		t.Fatalf("another address: %d, want 204", w.Code)
+	}
+}

@@ -24,6 +24,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -31,6 +32,7 @@ import (
 	"time"
 
 	"github.com/forgehook/forgehook/internal/config"
+	"github.com/forgehook/forgehook/internal/throttle"
 )
 
 // Cookie names.
@@ -276,12 +278,23 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
 	}
+	client, now := throttle.ClientKey(r), h.opts.Now()
+	if ok, wait := h.fails.Allow(client, now); !ok {
+		secs := int(wait/time.Second) + 1
+		h.log.Warn("web: login refused: too many failed logins", "remote", r.RemoteAddr, "retry_in", secs)
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		h.render(w, r, http.StatusTooManyRequests, "login", "layout", view{Title: "Log in", Nav: "login",
+			Data: loginData{Next: next, Error: fmt.Sprintf("Too many failed logins from your address: try again in %d s.", secs)}})
+		return
+	}
 	if !h.keys.tokenMatches(r.PostFormValue("token")) {
+		h.fails.Fail(client, now)
 		h.log.Warn("web: login refused: wrong token", "remote", r.RemoteAddr)
 		h.render(w, r, http.StatusUnauthorized, "login", "layout", view{Title: "Log in", Nav: "login",
 			Data: loginData{Next: next, Error: "That is not the admin token."}})
 		return
 	}
+	h.fails.Succeed(client)
 	s := session{nonce: randomToken(nonceLen), exp: h.opts.Now().Add(h.opts.SessionTTL)}
 	http.SetCookie(w, cookie(r, sessionCookie, h.keys.sessionValue(s), int(h.opts.SessionTTL/time.Second)))
 	h.log.Info("web: login", "remote", r.RemoteAddr)

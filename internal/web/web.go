@@ -28,6 +28,7 @@ import (
 
 	"github.com/forgehook/forgehook/internal/api"
 	"github.com/forgehook/forgehook/internal/config"
+	"github.com/forgehook/forgehook/internal/throttle"
 )
 
 //go:embed templates/*.html
@@ -102,7 +103,15 @@ type Handler struct {
 	keys    keys
 	cop     *http.CrossOriginProtection
 	revoked revocations
+	fails   *throttle.Failures // failed logins per client address
 }
+
+// failedLoginLimit failed logins from one address within failedLoginWindow
+// make the login page refuse that address (429) until the window ends.
+const (
+	failedLoginLimit  = 10
+	failedLoginWindow = time.Minute
+)
 
 // New returns the UI's handler, to be mounted at "/" on the admin
 // listener (more specific routes, /api/v1/ and /metrics, stay theirs). It
@@ -125,6 +134,7 @@ func New(opts Options) *Handler {
 		log:     opts.Logger.With("component", "web"),
 		cop:     http.NewCrossOriginProtection(),
 		revoked: revocations{m: map[string]time.Time{}},
+		fails:   throttle.New(failedLoginLimit, failedLoginWindow),
 	}
 	h.keys = deriveKeys(opts.Token)
 	sub, err := fs.Sub(staticFS, "static")

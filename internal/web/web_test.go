@@ -781,3 +781,23 @@ func otherLastBits(tok string) string {
 	i := strings.IndexByte(alphabet, tok[len(tok)-1])
 	return tok[:len(tok)-1] + string(alphabet[i|3])
 }
+
+func TestWebLoginThrottlesGuessing(t *testing.T) {
+	f := newFixture(t, fixtureOpts{token: adminToken})
+	now := time.Now()
+	ui := New(Options{Events: f.st, Dead: f.st, Token: adminToken, Now: func() time.Time { return now }})
+	c := newClient(t, ui)
+	for i := range failedLoginLimit {
+		if a := c.do(http.MethodPost, "/login", url.Values{"token": {fmt.Sprint("guess-", i)}}); a.code != http.StatusUnauthorized {
+			t.Fatalf("guess %d: %d, want 401", i+1, a.code)
+		}
+	}
+	// Past the limit even the right token is refused, for the rest of the window.
+	a := c.do(http.MethodPost, "/login", url.Values{"token": {adminToken}})
+	if a.code != http.StatusTooManyRequests || a.hdr.Get("Retry-After") == "" || len(c.cookies) != 0 {
+		t.Fatalf("after %d failures: %d Retry-After %q cookies %v; want 429 and no session", failedLoginLimit, a.code, a.hdr.Get("Retry-After"), c.cookies)
+	}
+	mustContain(t, "throttled login page", a.body, "Too many failed logins")
+	now = now.Add(failedLoginWindow)
+	c.login()
+}
