@@ -102,7 +102,7 @@ func BenchmarkStoreAppendDuplicate(b *testing.B) {
 
 func benchIndex(b *testing.B, prefill int) (*index, time.Time) {
 	b.Helper()
-	ix, err := openIndex(filepath.Join(b.TempDir(), "bench.idx"), time.Hour)
+	ix, err := openIndex(filepath.Join(b.TempDir(), "bench.idx"), time.Hour, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -18,14 +18,14 @@ func (s *Store) openIndexes() error {
 		return fmt.Errorf("store: index dir: %w", err)
 	}
 	var err error
-	if s.dedup, err = openIndex(filepath.Join(dir, "dedup.idx"), s.opts.DedupWindow); err != nil {
+	if s.dedup, err = openIndex(filepath.Join(dir, "dedup.idx"), s.opts.DedupWindow, s.log); err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
-	if s.ids, err = openIndex(filepath.Join(dir, "ids.idx"), s.opts.Retention); err != nil {
+	if s.ids, err = openIndex(filepath.Join(dir, "ids.idx"), s.opts.Retention, s.log); err != nil {
 		s.dedup.Close()
 		return fmt.Errorf("store: %w", err)
 	}
-	if s.attempts, err = openIndex(filepath.Join(dir, "attempts.idx"), s.opts.Retention); err != nil {
+	if s.attempts, err = openIndex(filepath.Join(dir, "attempts.idx"), s.opts.Retention, s.log); err != nil {
 		s.dedup.Close()
 		s.ids.Close()
 		return fmt.Errorf("store: %w", err)
@@ -34,9 +34,10 @@ func (s *Store) openIndexes() error {
 }
 
 // startTail indexes what EVENTS and ATTEMPTS hold beyond what the indexes
-// know: the messages stored just before a crash (the indexes' recorded
-// position lags by up to 1024 sequences, and concurrent appends finish out
-// of order, so it starts a few thousand before). With an external store it
+// know: the messages stored just before a crash (an index's file records
+// the highest sequence merged into it, its inserts of the last seconds
+// live in memory until the next merge, and concurrent appends finish out
+// of order, so it starts a few thousand before that sequence). With an external store it
 // then keeps following both streams (headers only), so that events other
 // forgehook replicas store are found too. The embedded store has one
 // writer, this process, which indexes its own appends: it stops once it
