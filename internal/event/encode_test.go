@@ -127,7 +127,7 @@ func TestEventEncodeMatchesEncodingJSON(t *testing.T) {
 		"caf\u00e9 \u2028 \u2029 \U0001F600", "bad \xff utf8 \xe2\x82", "ref/heads/main"} {
 		for _, flag := range []bool{false, true} {
 			ev := sampleEvent(s, 42, flag)
-			got, err := ev.Encode()
+			got, err := encodeAllWays(t, ev)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -148,6 +148,84 @@ func TestEventEncodeRejectsAnUnencodableTime(t *testing.T) {
 	if _, err := ev.Encode(); err == nil {
 		t.Fatal("Encode accepted a time encoding/json refuses")
 	}
+	if b, err := ev.AppendEncode([]byte("keep")); err == nil || string(b) != "keep" {
+		t.Fatalf("AppendEncode: %q, %v; want its input back and an error", b, err)
+	}
+}
+
+// encodeAllWays encodes ev with Encode and with AppendEncode, checks that
+// they write the same bytes, that EncodedLen counts them exactly (Encode's
+// one buffer is never regrown) and that AppendEncode writes in place into a
+// buffer with room, and returns Encode's result.
+func encodeAllWays(t *testing.T, ev *Event) ([]byte, error) {
+	t.Helper()
+	got, err := ev.Encode()
+	prefix := []byte(`prefix`)
+	app, aerr := ev.AppendEncode(prefix)
+	if (err != nil) != (aerr != nil) {
+		t.Fatalf("Encode error %v, AppendEncode error %v", err, aerr)
+	}
+	if err != nil {
+		if string(app) != string(prefix) {
+			t.Fatalf("AppendEncode failed and returned %q, not its input", app)
+		}
+		return nil, err
+	}
+	if !bytes.Equal(app[len(prefix):], got) || string(app[:len(prefix)]) != string(prefix) {
+		t.Fatalf("AppendEncode after %q:\n got %s\nwant %s%s", prefix, app, prefix, got)
+	}
+	if n := ev.EncodedLen(); n != len(got) {
+		t.Fatalf("EncodedLen %d, encoded %d bytes: %s", n, len(got), got)
+	}
+	if cap(got) != len(got) {
+		t.Fatalf("Encode's buffer has capacity %d for %d bytes: it was regrown", cap(got), len(got))
+	}
+	buf := make([]byte, 1, 1+len(got))
+	out, _ := ev.AppendEncode(buf)
+	if &out[0] != &buf[0] {
+		t.Fatalf("AppendEncode reallocated a buffer with room for the record")
+	}
+	return got, nil
+}
+
+func TestEventEncodeTimeLength(t *testing.T) {
+	zones := []*time.Location{time.UTC, time.Local, time.FixedZone("", 0), time.FixedZone("", 7),
+		time.FixedZone("", -3600), time.FixedZone("", 5*3600+30*60), time.FixedZone("", -(23*3600 + 59*60 + 59)),
+		time.FixedZone("", 100*3600)}
+	nanos := []int{0, 1, 10, 120, 5e8, 123456789, 999999999, 100000000}
+	for _, loc := range zones {
+		for _, ns := range nanos {
+			for _, y := range []int{0, 1, 1970, 2026, 9999} {
+				tm := time.Date(y, 12, 31, 23, 59, 59, ns, time.UTC).In(loc)
+				if tm.Year() < 0 || tm.Year() > 9999 {
+					continue
+				}
+				want := len(tm.Format(time.RFC3339Nano))
+				if got := timeLen(tm); got != want {
+					t.Errorf("timeLen(%s) = %d, want %d", tm.Format(time.RFC3339Nano), got, want)
+				}
+			}
+		}
+	}
+}
+
+func TestEventAppendEncodeInPlaceAllocatesNothing(t *testing.T) {
+	ev := sampleEvent("caf\u00e9 <x> \"q\"\n", 7, false)
+	buf := make([]byte, 0, ev.EncodedLen())
+	if n := testing.AllocsPerRun(100, func() {
+		if _, err := ev.AppendEncode(buf[:0]); err != nil {
+			t.Fatal(err)
+		}
+	}); n != 0 {
+		t.Errorf("AppendEncode into a buffer with room: %v allocations, want 0", n)
+	}
+	if n := testing.AllocsPerRun(100, func() {
+		if _, err := ev.Encode(); err != nil {
+			t.Fatal(err)
+		}
+	}); n != 1 {
+		t.Errorf("Encode: %v allocations, want 1 (its buffer)", n)
+	}
 }
 
 func FuzzEventEncode(f *testing.F) {
@@ -155,7 +233,11 @@ func FuzzEventEncode(f *testing.F) {
 	f.Add("<&>\u2028\xff\x00\"\\", int64(-3), true)
 	f.Fuzz(func(t *testing.T, s string, n int64, flag bool) {
 		ev := sampleEvent(s, n, flag)
-		got, err := ev.Encode()
+		if n%2 != 0 {
+			// A zone offset within the ±23:59 that encoding/json writes.
+			ev.Time = ev.Time.In(time.FixedZone("", int(n%86400)))
+		}
+		got, err := encodeAllWays(t, ev)
 		want, werr := reflectEncode(ev)
 		if (err != nil) != (werr != nil) {
 			t.Fatalf("Encode error %v, encoding/json error %v", err, werr)
