@@ -151,7 +151,7 @@ func (e *Event) Envelope() {
 	f := &e.Data.Normalized
 	e.SpecVersion = "1.0"
 	e.DataContentType = "application/json"
-	e.Type = TypePrefix + string(f.Kind)
+	e.Type = typeOf(f.Kind)
 	if f.Commits == nil {
 		f.Commits = []Commit{}
 	}
@@ -166,6 +166,34 @@ func (e *Event) Envelope() {
 	case f.Ref != "":
 		e.Subject = f.Ref
 	}
+}
+
+// typeOf returns the event type of kind k, TypePrefix + k: a constant for
+// the canonical kinds, so that Envelope does not allocate it per event.
+func typeOf(k Kind) string {
+	switch k {
+	case KindPush:
+		return TypePrefix + string(KindPush)
+	case KindTag:
+		return TypePrefix + string(KindTag)
+	case KindPullRequest:
+		return TypePrefix + string(KindPullRequest)
+	case KindComment:
+		return TypePrefix + string(KindComment)
+	case KindIssue:
+		return TypePrefix + string(KindIssue)
+	case KindRelease:
+		return TypePrefix + string(KindRelease)
+	case KindPipeline:
+		return TypePrefix + string(KindPipeline)
+	case KindRegistry:
+		return TypePrefix + string(KindRegistry)
+	case KindPing:
+		return TypePrefix + string(KindPing)
+	case KindOther:
+		return TypePrefix + string(KindOther)
+	}
+	return TypePrefix + string(k)
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
