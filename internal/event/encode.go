@@ -367,6 +367,10 @@ func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		i += plainLen(s[i:])
+		if i == len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if c >= 0x20 && c != '"' && c != '\\' {
@@ -419,6 +423,10 @@ func appendString(b []byte, s string) []byte {
 func stringLen(s string) int {
 	n := len(s) + len(`""`)
 	for i := 0; i < len(s); {
+		i += plainLen(s[i:])
+		if i == len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if c < 0x20 || c == '"' || c == '\\' {
@@ -442,4 +450,31 @@ func stringLen(s string) int {
 		i += size
 	}
 	return n
+}
+
+// plainLen returns the length of the longest prefix of s whose bytes
+// appendString copies as they are without a second look: printable ASCII
+// but '"' and '\\'. It tests eight bytes at a time, as one word: most
+// strings (URLs, names, ids) are plain from end to end.
+func plainLen(s string) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		// "Some byte of v is zero" is (v-ones)&^v&highs != 0, and a byte
+		// equal to c is a zero byte of x^(c*ones). Likewise a byte below
+		// 0x20 sets its high bit in (x-0x20*ones)&^x; one that is not ASCII
+		// has it set in x.
+		q, bs := x^'"'*ones, x^'\\'*ones
+		if ((x-0x20*ones)&^x|(q-ones)&^q|(bs-ones)&^bs|x)&highs != 0 {
+			break
+		}
+	}
+	for ; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' {
+			break
+		}
+	}
+	return i
 }

@@ -279,3 +279,32 @@ func TestEventRecordDecodesAlikeWithJSONX(t *testing.T) {
 		decodeBothWays(t, b)
 	}
 }
+
+func TestEventPlainLen(t *testing.T) {
+	naive := func(s string) int {
+		for i := 0; i < len(s); i++ {
+			if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' {
+				return i
+			}
+		}
+		return len(s)
+	}
+	plain := "abcdefghijklmnopqrstuvwxyz0123456789"
+	for c := range 256 {
+		for n := range 20 {
+			for p := 0; p <= n; p++ {
+				b := []byte(plain[:n])
+				if p < n {
+					b[p] = byte(c)
+				}
+				// A second special byte later must not hide the first.
+				if p+1 < n {
+					b[n-1] = '"'
+				}
+				if got, want := plainLen(string(b)), naive(string(b)); got != want {
+					t.Fatalf("plainLen(%q) = %d, want %d", b, got, want)
+				}
+			}
+		}
+	}
+}
