@@ -34,7 +34,10 @@ import (
 // Log is where accepted events go: the store.
 type Log interface {
 	// Append stores an event and returns once it is durable; see
-	// store.Store.Append.
+	// store.Store.Append. data is not retained after Append returns nil:
+	// the caller reuses its array at once (ingest's pooled buffers). After
+	// an error data may still be read (a publish whose acknowledgement was
+	// not awaited may be sent again), so the caller leaves it alone.
 	Append(ctx context.Context, endpoint, subject, id, key string, data []byte) (store.Result, error)
 	// MarkVerified records an authentic ping.
 	MarkVerified(ctx context.Context, endpoint, by string, t time.Time) error
@@ -122,7 +125,10 @@ type Outcome struct {
 	Duplicate bool
 	Ping      bool
 	Duration  time.Duration
-	// Record is the stored event (nil unless stored or duplicate).
+	// Record is the stored event (nil unless stored or duplicate). Its
+	// Data.Body is in the request's buffer, which is reused once Observe
+	// returns: it is valid only during the call, and an observer that keeps
+	// it must copy it.
 	Record *event.Event
 }
 
@@ -132,6 +138,7 @@ type Handler struct {
 	opts      Options
 	log       *slog.Logger
 	endpoints atomic.Pointer[map[string]*Endpoint]
+	bufs      bufPool
 }
 
 // New returns a Handler with no endpoints.
@@ -167,7 +174,12 @@ const Prefix = "/hooks/"
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := h.opts.Now()
 	o := Outcome{}
-	res, err := h.serve(w, r, start, &o)
+	// body is the request's pooled body buffer. Everything that may point
+	// into it (the request, the record's Data.Body in o) is done with once
+	// the request is answered and observed; it is not given back if a
+	// panic cuts this short.
+	var body *[]byte
+	res, err := h.serve(w, r, start, &o, &body)
 	o.Duration = time.Since(start)
 	if err != nil {
 		he := classify(err)
@@ -181,14 +193,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("WWW-Authenticate", `Basic realm="forgehook"`)
 		}
 		h.logLine(r, &o, he.Err)
-		writeJSON(w, he.Status, nil, he.Reason)
+		h.writeJSON(w, he.Status, nil, he.Reason)
 	} else {
 		o.Status = http.StatusOK
 		h.logLine(r, &o, nil)
-		writeJSON(w, http.StatusOK, res, "")
+		h.writeJSON(w, http.StatusOK, res, "")
 	}
 	if h.opts.Observe != nil {
 		h.opts.Observe(o)
+	}
+	if body != nil {
+		h.bufs.put(body)
 	}
 }
 
@@ -225,12 +240,14 @@ func (h *Handler) logLine(r *http.Request, o *Outcome, err error) {
 }
 
 // writeJSON writes an answer: {"error": reason} for a failure, else a.
-func writeJSON(w http.ResponseWriter, status int, a *answer, reason string) {
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
+func (h *Handler) writeJSON(w http.ResponseWriter, status int, a *answer, reason string) {
+	hdr := w.Header()
+	hdr.Set("Content-Type", "application/json")
+	hdr.Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	b := make([]byte, 0, 128)
+	// A pooled buffer: Write does not retain it (io.Writer's contract).
+	bp := h.bufs.get(128)
+	b := *bp
 	if a == nil {
 		b = append(b, `{"error":`...)
 		b = appendJSONString(b, reason)
@@ -239,6 +256,8 @@ func writeJSON(w http.ResponseWriter, status int, a *answer, reason string) {
 	}
 	b = append(b, '}', '\n')
 	_, _ = w.Write(b)
+	*bp = b
+	h.bufs.put(bp)
 }
 
 // answer is the body of a 200 answer.
@@ -287,33 +306,42 @@ func appendJSONString(b []byte, s string) []byte {
 	return strconv.AppendQuote(b, s)
 }
 
-// readBody reads the whole body. When the client announced its length the
-// buffer is allocated once at that size (plus one byte to see the end)
-// instead of growing from 512 bytes; the reader still enforces max_body.
-func readBody(r io.Reader, contentLength int64) ([]byte, error) {
-	if contentLength <= 0 || contentLength > 64<<20 {
-		return io.ReadAll(r)
+// bodyBufSize is the size of the buffer to read a body of the announced
+// contentLength into: that length plus one byte to see the end, so that
+// the read never grows the buffer; for an unknown (or huge) length, a
+// small buffer that the read grows.
+func bodyBufSize(contentLength int64) int {
+	if contentLength < 0 || contentLength > 64<<20 {
+		return 0
 	}
-	b := make([]byte, 0, contentLength+1)
+	return int(contentLength) + 1
+}
+
+// readBody reads the whole of r into *bp, from its start, growing the
+// buffer as io.ReadAll does when it fills (only when the length was not
+// announced: net/http stops at Content-Length). The reader enforces
+// max_body.
+func readBody(r io.Reader, bp *[]byte) error {
+	b := (*bp)[:0]
+	defer func() { *bp = b }()
 	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
 		n, err := r.Read(b[len(b):cap(b)])
 		b = b[:len(b)+n]
 		if err == io.EOF {
-			return b, nil
+			return nil
 		}
 		if err != nil {
-			return b, err
-		}
-		if len(b) == cap(b) {
-			// More than announced: let ReadAll grow it (net/http stops
-			// at Content-Length, so this is only for other readers).
-			rest, err := io.ReadAll(r)
-			return append(b, rest...), err
+			return err
 		}
 	}
 }
 
-func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, o *Outcome) (*answer, error) {
+// serve handles one request up to its answer. It reads the body into a
+// pooled buffer that it leaves in *body, for ServeHTTP to give back.
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, o *Outcome, body **[]byte) (*answer, error) {
 	// 1. Route.
 	seg, ok := strings.CutPrefix(r.URL.Path, Prefix)
 	if !ok || seg == "" || strings.Contains(seg, "/") {
@@ -343,8 +371,8 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, o
 	if r.ContentLength > ep.MaxBody {
 		return nil, fail(http.StatusRequestEntityTooLarge, "body too large", fmt.Errorf("content-length %d > max_body %d", r.ContentLength, ep.MaxBody))
 	}
-	body, err := readBody(http.MaxBytesReader(w, r.Body, ep.MaxBody), r.ContentLength)
-	if err != nil {
+	*body = h.bufs.get(bodyBufSize(r.ContentLength))
+	if err := readBody(http.MaxBytesReader(w, r.Body, ep.MaxBody), *body); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return nil, err
@@ -352,10 +380,13 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, o
 		return nil, fail(http.StatusBadRequest, "could not read body", err)
 	}
 
-	// 3. Decode.
+	// 3. Decode. Nothing below keeps a reference into the body beyond
+	// the request: providers and jsonx copy the strings they decode, a
+	// form's payload is a copy, and the record is encoded into its own
+	// buffer (Outcome.Record's Data.Body does point into it; see there).
 	req := &forge.Request{
 		Header:   r.Header,
-		Body:     body,
+		Body:     **body,
 		Query:    url.Values{},
 		Received: now,
 	}
@@ -408,8 +439,12 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, o
 	}
 	ev := h.record(ep, req, m, fields)
 
-	// 7. Persist.
-	data, err := ev.Encode()
+	// 7. Persist. The record goes into a pooled buffer that is given back
+	// only once Append has returned nil (see Log.Append): after an error
+	// (an ack timeout, say) the store's client may still hold the bytes and
+	// send them again, so the buffer is left to the garbage collector.
+	rec := h.bufs.get(ev.EncodedLen())
+	data, err := ev.AppendEncode(*rec)
 	if err != nil {
 		return nil, fail(http.StatusInternalServerError, "could not encode event", err)
 	}
@@ -427,6 +462,8 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, o
 		}
 		return nil, fail(http.StatusServiceUnavailable, "event not stored, try again", err)
 	}
+	*rec = data
+	h.bufs.put(rec)
 	o.Duplicate = res.Duplicate
 	ev.ID = res.ID
 	o.Record = ev

@@ -238,7 +238,7 @@ func TestAnswerBodyIsWhatEncodingJSONWrites(t *testing.T) {
 		{ID: "tab\there\x01\u2028"},
 	} {
 		rec := httptest.NewRecorder()
-		writeJSON(rec, http.StatusOK, a, "")
+		New(Options{}).writeJSON(rec, http.StatusOK, a, "")
 		var want bytes.Buffer
 		_ = json.NewEncoder(&want).Encode(a)
 		var got, exp any
@@ -254,7 +254,7 @@ func TestAnswerBodyIsWhatEncodingJSONWrites(t *testing.T) {
 		}
 	}
 	rec := httptest.NewRecorder()
-	writeJSON(rec, http.StatusUnauthorized, nil, "signature does not match")
+	New(Options{}).writeJSON(rec, http.StatusUnauthorized, nil, "signature does not match")
 	if got := rec.Body.String(); got != "{\"error\":\"signature does not match\"}\n" {
 		t.Errorf("error answer %q", got)
 	}
