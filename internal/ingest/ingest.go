@@ -197,7 +197,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		o.Status = http.StatusOK
 		h.logLine(r, &o, nil)
-		h.writeJSON(w, http.StatusOK, res, "")
+		h.writeJSON(w, http.StatusOK, &res, "")
 	}
 	if h.opts.Observe != nil {
 		h.opts.Observe(o)
@@ -341,43 +341,43 @@ func readBody(r io.Reader, bp *[]byte) error {
 
 // serve handles one request up to its answer. It reads the body into a
 // pooled buffer that it leaves in *body, for ServeHTTP to give back.
-func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, o *Outcome, body **[]byte) (*answer, error) {
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, o *Outcome, body **[]byte) (answer, error) {
 	// 1. Route.
 	seg, ok := strings.CutPrefix(r.URL.Path, Prefix)
 	if !ok || seg == "" || strings.Contains(seg, "/") {
-		return nil, fail(http.StatusNotFound, "unknown endpoint", nil)
+		return answer{}, fail(http.StatusNotFound, "unknown endpoint", nil)
 	}
 	ep := (*h.endpoints.Load())[seg]
 	if ep == nil {
-		return nil, fail(http.StatusNotFound, "unknown endpoint", nil)
+		return answer{}, fail(http.StatusNotFound, "unknown endpoint", nil)
 	}
 	o.Endpoint, o.Forge = ep.Name, ep.Provider.Name()
 	switch r.Method {
 	case http.MethodPost:
 	case http.MethodGet, http.MethodHead:
 		// Some forges probe the URL before saving a hook.
-		return &answer{Endpoint: ep.Name, Status: "ready"}, nil
+		return answer{Endpoint: ep.Name, Status: "ready"}, nil
 	default:
-		return nil, fail(http.StatusMethodNotAllowed, "method not allowed", fmt.Errorf("method %s", r.Method))
+		return answer{}, fail(http.StatusMethodNotAllowed, "method not allowed", fmt.Errorf("method %s", r.Method))
 	}
 
 	// 2. Limit.
 	if ep.limiter != nil {
 		if ok, wait := ep.limiter.take(now); !ok {
 			w.Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
-			return nil, fail(http.StatusTooManyRequests, "rate limit exceeded", nil)
+			return answer{}, fail(http.StatusTooManyRequests, "rate limit exceeded", nil)
 		}
 	}
 	if r.ContentLength > ep.MaxBody {
-		return nil, fail(http.StatusRequestEntityTooLarge, "body too large", fmt.Errorf("content-length %d > max_body %d", r.ContentLength, ep.MaxBody))
+		return answer{}, fail(http.StatusRequestEntityTooLarge, "body too large", fmt.Errorf("content-length %d > max_body %d", r.ContentLength, ep.MaxBody))
 	}
 	*body = h.bufs.get(bodyBufSize(r.ContentLength))
 	if err := readBody(http.MaxBytesReader(w, r.Body, ep.MaxBody), *body); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return nil, err
+			return answer{}, err
 		}
-		return nil, fail(http.StatusBadRequest, "could not read body", err)
+		return answer{}, fail(http.StatusBadRequest, "could not read body", err)
 	}
 
 	// 3. Decode. Nothing below keeps a reference into the body beyond
@@ -387,34 +387,33 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, o
 	req := &forge.Request{
 		Header:   r.Header,
 		Body:     **body,
-		Query:    url.Values{},
 		Received: now,
 	}
 	if r.URL.RawQuery != "" {
-		req.Query = r.URL.Query()
+		req.Query = r.URL.Query() // else nil: an empty url.Values
 	}
 	if err := decode(req, r.Header.Get("Content-Type")); err != nil {
-		return nil, err
+		return answer{}, err
 	}
 
 	// 4. Authenticate.
 	peer, _ := netip.ParseAddrPort(r.RemoteAddr)
 	req.RemoteAddr = verify.ClientAddr(peer.Addr(), r.Header.Values("X-Forwarded-For"), h.opts.TrustedProxies)
 	if ep.Allow.Len() > 0 && !ep.Allow.Contains(req.RemoteAddr) {
-		return nil, fmt.Errorf("%w: %s", verify.ErrAddressNotAllowed, req.RemoteAddr)
+		return answer{}, fmt.Errorf("%w: %s", verify.ErrAddressNotAllowed, req.RemoteAddr)
 	}
 	if len(ep.Secrets) > 0 {
 		if err := ep.Provider.Verify(req, ep.Secrets); err != nil {
-			return nil, err
+			return answer{}, err
 		}
 	} else if !ep.Insecure {
-		return nil, verify.ErrNoSecret
+		return answer{}, verify.ErrNoSecret
 	}
 
 	// 5. Identify.
 	m, err := forge.InspectRequest(ep.Provider, r.Header, req.Payload)
 	if err != nil {
-		return nil, err
+		return answer{}, err
 	}
 	o.Event, o.Delivery = m.Event, m.Delivery
 	if m.Forge != "" {
@@ -424,7 +423,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, o
 	// 6. Normalize.
 	fields, err := ep.Provider.Normalize(m, req.Payload)
 	if err != nil {
-		return nil, err
+		return answer{}, err
 	}
 	if m.Ping || fields.Kind == event.KindPing {
 		o.Ping = true
@@ -435,7 +434,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, o
 			// the URL works, and nothing is lost.
 			h.log.Warn("ingest: could not record ping", "endpoint", ep.Name, "err", err)
 		}
-		return &answer{Ping: true, Endpoint: ep.Name}, nil
+		return answer{Ping: true, Endpoint: ep.Name}, nil
 	}
 	ev := h.record(ep, req, m, fields)
 
@@ -446,12 +445,15 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, o
 	rec := h.bufs.get(ev.EncodedLen())
 	data, err := ev.AppendEncode(*rec)
 	if err != nil {
-		return nil, fail(http.StatusInternalServerError, "could not encode event", err)
+		return answer{}, fail(http.StatusInternalServerError, "could not encode event", err)
 	}
 	key := m.DedupKey
 	if key == "" {
 		sum := sha256.Sum256(req.Payload)
-		key = "sha256:" + hex.EncodeToString(sum[:])
+		var k [len("sha256:") + 2*sha256.Size]byte
+		copy(k[:], "sha256:")
+		hex.Encode(k[len("sha256:"):], sum[:])
+		key = string(k[:])
 	}
 	ctx, cancel := context.WithTimeoutCause(r.Context(), h.opts.AckTimeout, errAckTimeout)
 	defer cancel()
@@ -460,22 +462,24 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, o
 		if c := context.Cause(ctx); c != nil && errors.Is(c, errAckTimeout) {
 			err = fmt.Errorf("%w: %w", errAckTimeout, err)
 		}
-		return nil, fail(http.StatusServiceUnavailable, "event not stored, try again", err)
+		return answer{}, fail(http.StatusServiceUnavailable, "event not stored, try again", err)
 	}
 	*rec = data
 	h.bufs.put(rec)
 	o.Duplicate = res.Duplicate
 	ev.ID = res.ID
 	o.Record = ev
-	return &answer{ID: res.ID, Duplicate: res.Duplicate}, nil
+	return answer{ID: res.ID, Duplicate: res.Duplicate}, nil
 }
 
 var errAckTimeout = errors.New("store did not acknowledge in time")
 
 // decode fills req.Payload from the body according to the content type.
 func decode(req *forge.Request, contentType string) error {
-	mt := ""
-	if contentType != "" {
+	mt := contentType
+	if contentType != "" && contentType != "application/json" {
+		// The usual value needs no parsing (the parser allocates a map
+		// for the parameters).
 		var err error
 		mt, _, err = mime.ParseMediaType(contentType)
 		if err != nil {

@@ -3,6 +3,8 @@ package ingest
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -257,5 +259,32 @@ func TestAnswerBodyIsWhatEncodingJSONWrites(t *testing.T) {
 	New(Options{}).writeJSON(rec, http.StatusUnauthorized, nil, "signature does not match")
 	if got := rec.Body.String(); got != "{\"error\":\"signature does not match\"}\n" {
 		t.Errorf("error answer %q", got)
+	}
+}
+
+// keyLog records the dedup keys it is given.
+type keyLog struct {
+	nopLog
+	keys []string
+}
+
+func (l *keyLog) Append(ctx context.Context, endpoint, subject, id, key string, data []byte) (store.Result, error) {
+	l.keys = append(l.keys, key)
+	return l.nopLog.Append(ctx, endpoint, subject, id, key, data)
+}
+
+func TestIngestDedupKeyWithoutDeliveryID(t *testing.T) {
+	log := &keyLog{}
+	h, _ := newTestHandler(t, config.Endpoint{Name: "gh", Provider: "github", Secrets: []config.Secret{secret}})
+	h.opts.Log = log
+	push := []byte(`{"ref":"refs/heads/main"}`)
+	hdr := ghHeaders("push", "", push)
+	hdr.Del("X-Github-Delivery")
+	if r := do(h, "POST", "/hooks/gh", hdr, string(push), ""); r.status != 200 {
+		t.Fatalf("%d %v", r.status, r.body)
+	}
+	sum := sha256.Sum256(push)
+	if want := "sha256:" + hex.EncodeToString(sum[:]); len(log.keys) != 1 || log.keys[0] != want {
+		t.Errorf("dedup keys %q, want [%q]: a delivery without an id is keyed on its payload's hash", log.keys, want)
 	}
 }
