@@ -706,3 +706,29 @@ func BenchmarkHTTPActionStructured(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkHTTPActionStructuredParallel is the http action of the
+// end-to-end benchmark: the stored record in cloudevents format, no
+// secret, 64 deliveries at once to a receiver that reads the body and
+// answers 204.
+func BenchmarkHTTPActionStructuredParallel(b *testing.B) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	b.Cleanup(srv.Close)
+	a := newAction(b, map[string]any{"url": srv.URL + "/hook"})
+	in := actiontest.Event(b)
+	ctx := context.Background()
+	b.SetBytes(int64(len(in.Raw)))
+	b.ReportAllocs()
+	b.SetParallelism(32)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := a.Do(ctx, in); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
