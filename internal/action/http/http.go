@@ -85,6 +85,7 @@ type Config struct {
 // concurrent use.
 type Action struct {
 	url     *url.URL
+	rawURL  string // url as text, for each request
 	target  string // the URL, redacted, for messages
 	format  string
 	secret  config.Secret
@@ -134,6 +135,7 @@ func New(block map[string]any, env action.Env) (action.Action, error) {
 	if a.url, err = parseTarget(c.URL); err != nil {
 		return nil, err
 	}
+	a.rawURL = a.url.String()
 	a.target = RedactURL(a.url)
 	switch a.format {
 	case "":
@@ -189,6 +191,10 @@ func New(block map[string]any, env action.Env) (action.Action, error) {
 	// targets (the default of 2 would make most deliveries dial).
 	tr.MaxIdleConnsPerHost = 256
 	tr.MaxIdleConns = 256
+	// Write a request's head and body in one system call: with the
+	// default 4 KiB buffer, a typical record (8 to 30 KB) took two writes
+	// and a copy buffer allocated per request.
+	tr.WriteBufferSize = writeBufferSize
 	a.client = &http.Client{
 		Transport: tr,
 		// Redirects are failures: following one would send the event,
@@ -283,6 +289,10 @@ func (a *Action) Close() error {
 	return nil
 }
 
+// writeBufferSize is the size of each connection's write buffer: a
+// request whose head and body fit in it is sent with one write.
+const writeBufferSize = 32 << 10
+
 // drainLimit bounds how much of a response body beyond the excerpt is read
 // so that its connection can be reused.
 const drainLimit = 64 << 10
@@ -314,8 +324,11 @@ func (a *Action) Do(ctx context.Context, in action.Input) (action.Result, error)
 		return action.Result{Retry: true}, fmt.Errorf("%s %s: %w", a.method, a.target, err)
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, action.OutputLimit+1))
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, drainLimit))
+	var body []byte
+	if resp.Body != http.NoBody { // a 204, or a Content-Length of 0
+		body, _ = io.ReadAll(io.LimitReader(resp.Body, action.OutputLimit+1))
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, drainLimit))
+	}
 	res := action.Result{Status: resp.StatusCode, Output: action.Excerpt(body)}
 	switch code := resp.StatusCode; {
 	case code >= 200 && code <= 299:

@@ -44,7 +44,16 @@ func (a *Action) request(ctx context.Context, in action.Input) (*http.Request, e
 	if err != nil {
 		return nil, err
 	}
-	h := make(http.Header, 16)
+	// Room for the configured headers and those set below: a map that
+	// grows, or one larger than needed, costs more allocations.
+	n := len(a.headers) + 8
+	switch a.format {
+	case FormatBinary:
+		n += 16 // the ce-* attributes
+	case FormatOriginal:
+		n += len(ev.Data.Header)
+	}
+	h := make(http.Header, n)
 	if a.format == FormatOriginal {
 		copyOriginal(h, ev.Data.Header)
 	}
@@ -83,7 +92,7 @@ func (a *Action) request(ctx context.Context, in action.Input) (*http.Request, e
 	}
 	h.Set(HeaderEventID, ev.ID)
 	h.Set("User-Agent", UserAgent)
-	req, err := http.NewRequestWithContext(ctx, a.method, a.url.String(), bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, a.method, a.rawURL, bytes.NewReader(body))
 	if err != nil {
 		return nil, errors.New("cannot build the request") // its error would repeat the URL
 	}
