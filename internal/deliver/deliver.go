@@ -19,7 +19,6 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/forgehook/forgehook/internal/action"
-	"github.com/forgehook/forgehook/internal/event"
 	"github.com/forgehook/forgehook/internal/jsonx"
 	"github.com/forgehook/forgehook/internal/route"
 	"github.com/forgehook/forgehook/internal/store"
@@ -183,12 +182,12 @@ func durable(ctx context.Context, st jetstream.Stream, cfg jetstream.ConsumerCon
 	return st.CreateConsumer(ctx, cfg)
 }
 
-// job is one matching event, decoded, on its way to the action.
+// job is one matching event on its way to the action.
 type job struct {
 	m      jetstream.Msg
 	md     *jetstream.MsgMetadata
 	raw    []byte
-	ev     event.Event
+	env    envelope
 	key    string
 	replay bool
 	// prev is closed when the previous event of the same serialize key has
@@ -223,6 +222,17 @@ func (tr *runner) dispatch(m jetstream.Msg, replay bool) {
 		defer func() { <-tr.sem }()
 		tr.run(j)
 	}()
+}
+
+// envelope is what the delivery loop reads of a record: the actions get
+// the stored bytes and decode what they need themselves (action.Input).
+// Decoding only these two members scans the rest of the record, the body
+// included, without copying it. A record decodes into envelope exactly
+// when it decodes into an event.Event: both need well-formed JSON, and time
+// is the only member whose decoding can fail on well-formed JSON.
+type envelope struct {
+	ID   string    `json:"id"`
+	Time time.Time `json:"time"`
 }
 
 // prepare decodes a message and applies the trigger's filter; it
@@ -260,7 +270,7 @@ func (tr *runner) prepare(m jetstream.Msg, replay bool) (*job, bool) {
 			return nil, false
 		}
 	}
-	if err := jsonx.Unmarshal(j.raw, &j.ev); err != nil {
+	if err := jsonx.Unmarshal(j.raw, &j.env); err != nil {
 		tr.log.Error("deliver: undecodable event, skipped", "seq", md.Sequence.Stream, "err", err)
 		_ = m.Term()
 		return nil, false
@@ -268,7 +278,7 @@ func (tr *runner) prepare(m jetstream.Msg, replay bool) (*job, bool) {
 	if tr.t.Serialize != nil {
 		k, err := tr.t.Serialize.Key(act)
 		if err != nil {
-			tr.log.Warn("deliver: serialize key failed, running without a key", "event", j.ev.ID, "err", err)
+			tr.log.Warn("deliver: serialize key failed, running without a key", "event", j.env.ID, "err", err)
 		}
 		j.key = k
 	}
@@ -295,8 +305,10 @@ func (tr *runner) markQueued(j *job) {
 
 func (tr *runner) run(j *job) {
 	ctx := tr.r.ctx
-	m, md, ev, raw, replay := j.m, j.md, &j.ev, j.raw, j.replay
-	in := action.Input{Event: ev, Raw: raw, Trigger: tr.t.Name, Attempt: int(md.NumDelivered), Key: j.key}
+	m, md, env, raw, replay := j.m, j.md, &j.env, j.raw, j.replay
+	// The action decodes the record itself if it needs more than the
+	// stored bytes and the id (action.Input).
+	in := action.Input{Raw: raw, ID: env.ID, Trigger: tr.t.Name, Attempt: int(md.NumDelivered), Key: j.key}
 	if j.queued != nil {
 		defer tr.markQueued(j)
 		in.Queued = func() { tr.markQueued(j) }
@@ -334,13 +346,13 @@ func (tr *runner) run(j *job) {
 		return
 	}
 	a := store.Attempt{
-		Trigger: tr.t.Name, EventID: ev.ID, Attempt: in.Attempt, Time: start, Duration: time.Since(start),
+		Trigger: tr.t.Name, EventID: env.ID, Attempt: in.Attempt, Time: start, Duration: time.Since(start),
 		Status: res.Status, Output: res.Output, Replay: replay,
 	}
 	rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer rcancel()
 	if tr.r.observe != nil {
-		defer func() { tr.r.observe(a, ev.Time) }()
+		defer func() { tr.r.observe(a, env.Time) }()
 	}
 	switch {
 	case doErr == nil:
@@ -354,16 +366,16 @@ func (tr *runner) run(j *job) {
 		// (delivery is at least once, and the event id lets it
 		// deduplicate); a confirmed ack cost a round trip per delivery.
 		if err := m.Ack(); err != nil {
-			tr.log.Warn("deliver: ack", "event", ev.ID, "err", err)
+			tr.log.Warn("deliver: ack", "event", env.ID, "err", err)
 		}
-		tr.log.Info("delivery", "event", ev.ID, "attempt", a.Attempt, "outcome", a.Outcome, "status", a.Status,
+		tr.log.Info("delivery", "event", env.ID, "attempt", a.Attempt, "outcome", a.Outcome, "status", a.Status,
 			"duration", a.Duration.Round(time.Microsecond), "replay", a.Replay)
-		tr.forget(ev.ID)
-	case res.Retry && in.Attempt < tr.t.Retry.MaxAttempts && !tr.tooOld(ev):
+		tr.forget(env.ID)
+	case res.Retry && in.Attempt < tr.t.Retry.MaxAttempts && !tr.tooOld(env.Time):
 		delay := Backoff(tr.t.Retry, in.Attempt, res.RetryAfter)
 		a.Outcome, a.Error, a.NextAttempt = store.OutcomeFailed, doErr.Error(), time.Now().Add(delay)
 		tr.record(rctx, a)
-		tr.logFailure(ev, in.Attempt, doErr, delay)
+		tr.logFailure(env.ID, in.Attempt, doErr, delay)
 		_ = m.NakWithDelay(delay)
 	default:
 		a.Outcome, a.Error = store.OutcomeDead, doErr.Error()
@@ -372,20 +384,20 @@ func (tr *runner) run(j *job) {
 		if replay {
 			seq = 0
 		}
-		if err := tr.r.st.Dead(rctx, tr.t.Name, ev.ID, seq, in.Attempt, doErr.Error(), raw); err != nil {
+		if err := tr.r.st.Dead(rctx, tr.t.Name, env.ID, seq, in.Attempt, doErr.Error(), raw); err != nil {
 			// Not dead-lettered: keep it for a later attempt rather than lose it.
-			tr.log.Error("deliver: dead letter failed, retrying later", "event", ev.ID, "err", err)
+			tr.log.Error("deliver: dead letter failed, retrying later", "event", env.ID, "err", err)
 			_ = m.NakWithDelay(tr.t.Retry.Max)
 			return
 		}
-		tr.log.Error("delivery", "event", ev.ID, "attempt", in.Attempt, "outcome", store.OutcomeDead, "status", a.Status, "err", doErr)
+		tr.log.Error("delivery", "event", env.ID, "attempt", in.Attempt, "outcome", store.OutcomeDead, "status", a.Status, "err", doErr)
 		_ = m.Ack()
-		tr.forget(ev.ID)
+		tr.forget(env.ID)
 	}
 }
 
-func (tr *runner) tooOld(ev *event.Event) bool {
-	return tr.t.Retry.MaxAge > 0 && time.Since(ev.Time) > tr.t.Retry.MaxAge
+func (tr *runner) tooOld(eventTime time.Time) bool {
+	return tr.t.Retry.MaxAge > 0 && time.Since(eventTime) > tr.t.Retry.MaxAge
 }
 
 func (tr *runner) record(ctx context.Context, a store.Attempt) {
@@ -396,13 +408,13 @@ func (tr *runner) record(ctx context.Context, a store.Attempt) {
 
 // logFailure logs a failed attempt when its error differs from the
 // previous one of the same event.
-func (tr *runner) logFailure(ev *event.Event, attempt int, err error, delay time.Duration) {
+func (tr *runner) logFailure(id string, attempt int, err error, delay time.Duration) {
 	tr.mu.Lock()
-	prev, seen := tr.lastErr[ev.ID]
+	prev, seen := tr.lastErr[id]
 	if len(tr.lastErr) > 4096 {
 		clear(tr.lastErr)
 	}
-	tr.lastErr[ev.ID] = err.Error()
+	tr.lastErr[id] = err.Error()
 	tr.mu.Unlock()
 	// One line per attempt; a warning only when the error changes, so a
 	// long outage does not flood the log with the same warning.
@@ -410,7 +422,7 @@ func (tr *runner) logFailure(ev *event.Event, attempt int, err error, delay time
 	if seen && prev == err.Error() {
 		level = slog.LevelInfo
 	}
-	tr.log.Log(tr.r.ctx, level, "delivery", "event", ev.ID, "attempt", attempt, "outcome", store.OutcomeFailed,
+	tr.log.Log(tr.r.ctx, level, "delivery", "event", id, "attempt", attempt, "outcome", store.OutcomeFailed,
 		"retry_in", delay.Round(time.Millisecond), "err", err)
 }
 

@@ -179,6 +179,10 @@ func (e *TimeoutError) Unwrap() error { return context.DeadlineExceeded }
 
 // run runs the command once.
 func (e *Exec) run(ctx context.Context, in action.Input) (action.Result, error) {
+	// The FORGEHOOK_* variables need the decoded record; the delivery
+	// loop passes only the stored bytes. A record that does not decode
+	// leaves them empty.
+	_, _ = in.Record()
 	timeout := &TimeoutError{After: e.s.timeout}
 	runCtx, cancel := context.WithTimeoutCause(ctx, e.s.timeout, timeout)
 	defer cancel()
@@ -356,9 +360,4 @@ func (e *Exec) environ(in action.Input) []string {
 	return env
 }
 
-func eventID(in action.Input) string {
-	if in.Event == nil {
-		return ""
-	}
-	return in.Event.ID
-}
+func eventID(in action.Input) string { return in.EventID() }

@@ -227,6 +227,22 @@ func TestExecPullRequestNumber(t *testing.T) {
 	}
 }
 
+func TestExecRawOnly(t *testing.T) {
+	// The delivery loop passes the stored bytes and the id, not the
+	// decoded record: the variables come from the bytes.
+	sh := script(t, `echo "id=$FORGEHOOK_EVENT_ID pr=$FORGEHOOK_PR_NUMBER kind=$FORGEHOOK_KIND repo=$FORGEHOOK_REPOSITORY endpoint=$FORGEHOOK_ENDPOINT"`)
+	e := newExec(t, map[string]any{"command": []any{sh}}, nil)
+	ev := testEvent("ev-raw")
+	ev.Data.Normalized.Kind = event.KindPullRequest
+	ev.Data.Normalized.PullRequest.Number = 7
+	in := input(t, ev, "")
+	in.Event, in.ID = nil, ev.ID
+	res, err := e.Do(t.Context(), in)
+	if want := "id=ev-raw pr=7 kind=pull_request repo=acme/app endpoint=acme-github\n"; err != nil || res.Output != want {
+		t.Errorf("Do = %+v, %v; want output %q", res, err, want)
+	}
+}
+
 func TestExecExitCode(t *testing.T) {
 	sh := script(t, "echo compiling\necho 'error: boom' >&2\nexit 3\n")
 	e := newExec(t, map[string]any{"command": []any{sh}}, nil)

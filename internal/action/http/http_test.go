@@ -654,6 +654,20 @@ func TestHTTPActionRawOnly(t *testing.T) {
 	if c.Header.Get("Ce-Id") != want || c.Header.Get(HeaderEventID) != want {
 		t.Errorf("ce-id %q, %s %q; want %q", c.Header.Get("Ce-Id"), HeaderEventID, c.Header.Get(HeaderEventID), want)
 	}
+	// As the delivery loop passes it: the bytes and the id.
+	for _, format := range []string{FormatCloudEvents, FormatOriginal} {
+		in := actiontest.Event(t)
+		ev := in.Event
+		in.Event, in.ID = nil, ev.ID
+		c := send(t, map[string]any{"format": format}, in)
+		want := in.Raw
+		if format == FormatOriginal {
+			want = ev.Data.Body
+		}
+		if !bytes.Equal(c.Body, want) || c.Header.Get(HeaderEventID) != ev.ID {
+			t.Errorf("%s: %s %q and %d bytes; want %q and %d bytes", format, HeaderEventID, c.Header.Get(HeaderEventID), len(c.Body), ev.ID, len(want))
+		}
+	}
 	a := newAction(t, map[string]any{"url": "http://127.0.0.1:9/"})
 	if res, err := a.Do(context.Background(), action.Input{}); err == nil || res.Retry {
 		t.Errorf("empty input: %+v, %v; want a failure without Retry", res, err)

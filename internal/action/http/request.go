@@ -40,21 +40,23 @@ var ErrNoSigner = errors.New("forge cannot sign deliveries")
 
 // request builds the HTTP request for in, bound to ctx.
 func (a *Action) request(ctx context.Context, in action.Input) (*http.Request, error) {
-	ev, raw, err := record(in)
+	id, raw, err := record(&in, a.format != FormatOriginal)
 	if err != nil {
 		return nil, err
 	}
 	// Room for the configured headers and those set below: a map that
 	// grows, or one larger than needed, costs more allocations.
 	n := len(a.headers) + 8
+	var ev *event.Event
 	switch a.format {
 	case FormatBinary:
 		n += 16 // the ce-* attributes
 	case FormatOriginal:
+		ev = in.Event // set by record
 		n += len(ev.Data.Header)
 	}
 	h := make(http.Header, n)
-	if a.format == FormatOriginal {
+	if ev != nil {
 		copyOriginal(h, ev.Data.Header)
 	}
 	for k, v := range a.headers {
@@ -66,12 +68,12 @@ func (a *Action) request(ctx context.Context, in action.Input) (*http.Request, e
 	case FormatCloudEvents:
 		body = raw
 		h.Set("Content-Type", contentTypeStructured)
-		a.signStandard(h, ev.ID, body, now)
+		a.signStandard(h, id, body, now)
 	case FormatBinary:
 		if body, err = setBinary(h, raw); err != nil {
 			return nil, err
 		}
-		a.signStandard(h, ev.ID, body, now)
+		a.signStandard(h, id, body, now)
 	case FormatOriginal:
 		body = ev.Data.Body
 		// The record keeps the JSON document even when the forge sent a
@@ -90,7 +92,7 @@ func (a *Action) request(ctx context.Context, in action.Input) (*http.Request, e
 			s.Sign(h, body, a.secret.Reveal(), now)
 		}
 	}
-	h.Set(HeaderEventID, ev.ID)
+	h.Set(HeaderEventID, id)
 	h.Set("User-Agent", UserAgent)
 	req, err := http.NewRequestWithContext(ctx, a.method, a.rawURL, bytes.NewReader(body))
 	if err != nil {
@@ -100,28 +102,31 @@ func (a *Action) request(ctx context.Context, in action.Input) (*http.Request, e
 	return req, nil
 }
 
-// record returns the event of in and its JSON as stored.
-func record(in action.Input) (*event.Event, []byte, error) {
-	ev, raw := in.Event, in.Raw
-	if ev == nil {
-		if len(raw) == 0 {
-			return nil, nil, errors.New("no event in the input")
+// record returns the id of in's event and its JSON as stored. The
+// CloudEvents formats need only those (rawOnly): the record is then
+// decoded only when in has no id, or has no JSON and only the decoded
+// record. Otherwise in.Event is set on return.
+func record(in *action.Input, rawOnly bool) (string, []byte, error) {
+	id, raw := in.EventID(), in.Raw
+	if !rawOnly || len(raw) == 0 || id == "" {
+		ev, err := in.Record()
+		if err != nil {
+			return "", nil, err
 		}
-		ev = new(event.Event)
-		if err := json.Unmarshal(raw, ev); err != nil {
-			return nil, nil, fmt.Errorf("decode record: %w", err)
+		if id == "" {
+			id = ev.ID
 		}
 	}
 	if len(raw) == 0 {
 		var err error
-		if raw, err = json.Marshal(ev); err != nil {
-			return nil, nil, fmt.Errorf("encode record: %w", err)
+		if raw, err = json.Marshal(in.Event); err != nil {
+			return "", nil, fmt.Errorf("encode record: %w", err)
 		}
 	}
-	if ev.ID == "" {
-		return nil, nil, errors.New("the record has no id")
+	if id == "" {
+		return "", nil, errors.New("the record has no id")
 	}
-	return ev, raw, nil
+	return id, raw, nil
 }
 
 // signStandard sets the Standard Webhooks headers for body when the

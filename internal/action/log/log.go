@@ -108,12 +108,9 @@ func (a *Action) Do(ctx context.Context, in action.Input) (action.Result, error)
 
 // line gathers what is printed of in.
 func (a *Action) line(in action.Input) Line {
-	ev := in.Event
-	if ev == nil {
-		ev = new(event.Event)
-		if len(in.Raw) > 0 {
-			_ = json.Unmarshal(in.Raw, ev) // print what can be read
-		}
+	ev, err := in.Record()
+	if err != nil {
+		ev = new(event.Event) // print what can be read: the trigger
 	}
 	f := &ev.Data.Normalized
 	l := Line{

@@ -2,6 +2,7 @@ package natsaction
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/forgehook/forgehook/internal/action"
 	"github.com/forgehook/forgehook/internal/action/actiontest"
+	"github.com/forgehook/forgehook/internal/event"
 )
 
 // runServer starts a real NATS server on a random loopback port, with
@@ -390,5 +392,38 @@ func TestNATSActionConfig(t *testing.T) {
 		if err != nil {
 			actiontest.AssertNoSecret(t, "secret-pw", err)
 		}
+	}
+}
+
+func TestNATSActionRawOnly(t *testing.T) {
+	// The delivery loop passes the stored bytes and the id, not the
+	// decoded record: the subject and the headers come from the bytes.
+	a := newNATS(t, map[string]any{"subject": "hooks.{endpoint}.{forge}.{kind}"}, action.Env{})
+	in := actiontest.Event(t)
+	for _, change := range []func(ev *event.Event){
+		func(*event.Event) {},
+		func(ev *event.Event) {
+			ev.Endpoint, ev.Forge, ev.Data.Normalized.Forge = "a.b *>c", "", "gitea"
+			ev.Data.Normalized.Kind, ev.Type = "", "dev.forgehook.tag"
+		},
+	} {
+		change(in.Event)
+		raw, err := json.Marshal(in.Event)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev, got, err := record(action.Input{Raw: raw, ID: in.Event.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != string(raw) || ev.ID != in.Event.ID {
+			t.Errorf("record: id %q, %d bytes; want %q and the %d stored bytes", ev.ID, len(got), in.Event.ID, len(raw))
+		}
+		if s, want := a.subjectFor(ev), a.subjectFor(in.Event); s != want {
+			t.Errorf("subject from the bytes %q, from the record %q", s, want)
+		}
+	}
+	if _, _, err := record(action.Input{Raw: []byte(`{"id":"x","time":"yesterday"}`)}); err == nil {
+		t.Error("a record whose time does not decode was accepted")
 	}
 }
