@@ -193,6 +193,8 @@ type job struct {
 	// prev is closed when the previous event of the same serialize key has
 	// its place in the action's queue; queued is this event's.
 	prev, queued chan struct{}
+	// wip keeps the message ours while the action runs.
+	wip keepAlive
 }
 
 // dispatch is called by the consumer for each message, one at a time, in
@@ -322,23 +324,10 @@ func (tr *runner) run(j *job) {
 		}
 	}
 
-	// Keep the message ours while the action runs.
-	actx, cancel := context.WithCancel(ctx)
-	go func() {
-		t := time.NewTicker(AckWait / 3)
-		defer t.Stop()
-		for {
-			select {
-			case <-actx.Done():
-				return
-			case <-t.C:
-				_ = m.InProgress()
-			}
-		}
-	}()
+	j.wip.start(m, AckWait/3)
 	start := time.Now()
-	res, doErr := tr.t.Action.Do(actx, in)
-	cancel()
+	res, doErr := tr.t.Action.Do(ctx, in)
+	j.wip.stop()
 	tr.markQueued(j)
 	if ctx.Err() != nil {
 		// Shutting down: the event is redelivered after the restart.
@@ -368,8 +357,10 @@ func (tr *runner) run(j *job) {
 		if err := m.Ack(); err != nil {
 			tr.log.Warn("deliver: ack", "event", env.ID, "err", err)
 		}
-		tr.log.Info("delivery", "event", env.ID, "attempt", a.Attempt, "outcome", a.Outcome, "status", a.Status,
-			"duration", a.Duration.Round(time.Microsecond), "replay", a.Replay)
+		// Typed attributes: no boxing of each value.
+		tr.log.LogAttrs(ctx, slog.LevelInfo, "delivery", slog.String("event", env.ID), slog.Int("attempt", a.Attempt),
+			slog.String("outcome", a.Outcome), slog.Int("status", a.Status),
+			slog.Duration("duration", a.Duration.Round(time.Microsecond)), slog.Bool("replay", a.Replay))
 		tr.forget(env.ID)
 	case res.Retry && in.Attempt < tr.t.Retry.MaxAttempts && !tr.tooOld(env.Time):
 		delay := Backoff(tr.t.Retry, in.Attempt, res.RetryAfter)
@@ -390,10 +381,51 @@ func (tr *runner) run(j *job) {
 			_ = m.NakWithDelay(tr.t.Retry.Max)
 			return
 		}
-		tr.log.Error("delivery", "event", env.ID, "attempt", in.Attempt, "outcome", store.OutcomeDead, "status", a.Status, "err", doErr)
+		tr.log.LogAttrs(ctx, slog.LevelError, "delivery", slog.String("event", env.ID), slog.Int("attempt", in.Attempt),
+			slog.String("outcome", store.OutcomeDead), slog.Int("status", a.Status), slog.Any("err", doErr))
 		_ = m.Ack()
 		tr.forget(env.ID)
 	}
+}
+
+// keepAlive tells JetStream that a message is still being worked on
+// (InProgress, which restarts its AckWait) every AckWait/3 while its
+// action runs. It is a timer re-armed after each signal: most actions end
+// well before the first one, and a timer costs less than a goroutine with
+// a ticker per delivery.
+type keepAlive struct {
+	mu      sync.Mutex // guards the fields, held while signalling
+	m       jetstream.Msg
+	period  time.Duration
+	t       *time.Timer
+	stopped bool
+}
+
+// start starts signalling that m is in progress every period until stop.
+// A keepAlive is started once.
+func (k *keepAlive) start(m jetstream.Msg, period time.Duration) {
+	k.mu.Lock()
+	k.m, k.period = m, period
+	k.t = time.AfterFunc(period, k.signal)
+	k.mu.Unlock()
+}
+
+func (k *keepAlive) signal() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.stopped {
+		return
+	}
+	_ = k.m.InProgress()
+	k.t.Reset(k.period)
+}
+
+// stop ends the signals: none is sent once stop has returned.
+func (k *keepAlive) stop() {
+	k.mu.Lock()
+	k.stopped = true
+	k.t.Stop()
+	k.mu.Unlock()
 }
 
 func (tr *runner) tooOld(eventTime time.Time) bool {
@@ -422,8 +454,8 @@ func (tr *runner) logFailure(id string, attempt int, err error, delay time.Durat
 	if seen && prev == err.Error() {
 		level = slog.LevelInfo
 	}
-	tr.log.Log(tr.r.ctx, level, "delivery", "event", id, "attempt", attempt, "outcome", store.OutcomeFailed,
-		"retry_in", delay.Round(time.Millisecond), "err", err)
+	tr.log.LogAttrs(tr.r.ctx, level, "delivery", slog.String("event", id), slog.Int("attempt", attempt),
+		slog.String("outcome", store.OutcomeFailed), slog.Duration("retry_in", delay.Round(time.Millisecond)), slog.Any("err", err))
 }
 
 func (tr *runner) forget(id string) {

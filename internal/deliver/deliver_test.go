@@ -38,6 +38,33 @@ type errString string
 
 func (e errString) Error() string { return string(e) }
 
+func TestDeliverKeepAlive(t *testing.T) {
+	m := &fakeMsg{}
+	var k keepAlive
+	k.start(m, 5*time.Millisecond)
+	checkFor(t, 5*time.Second, func() error {
+		if m.wips.Load() < 3 {
+			return errString("fewer than 3 InProgress while the action runs")
+		}
+		return nil
+	})
+	k.stop()
+	n := m.wips.Load()
+	time.Sleep(30 * time.Millisecond) // six periods: a timer left armed would fire
+	if got := m.wips.Load(); got != n {
+		t.Errorf("%d InProgress after stop", got-n)
+	}
+
+	// An action that ends before the first period sends none.
+	m = &fakeMsg{}
+	var quick keepAlive
+	quick.start(m, time.Hour)
+	quick.stop()
+	if m.wips.Load() != 0 {
+		t.Error("InProgress sent for a quick action")
+	}
+}
+
 // captureAction records the inputs it gets and succeeds.
 type captureAction struct {
 	mu  sync.Mutex
