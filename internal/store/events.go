@@ -45,6 +45,11 @@ func dedupKey(endpoint, key string) string { return endpoint + "." + hashKey(key
 // with Duplicate set. A nil error means the event is durably in the log.
 // ctx bounds the whole call; on its expiry the event may or may not have
 // been stored, and the caller must not claim it was.
+//
+// data is not retained once Append returns nil: the NATS client copies it
+// into its write buffer before the acknowledgement that Append waits for,
+// so the caller may reuse it. After an error it must not: the client's
+// asynchronous publish may still hold it, to send it again.
 func (s *Store) Append(ctx context.Context, endpoint, subject, id, key string, data []byte) (Result, error) {
 	h, err := s.handles()
 	if err != nil {
