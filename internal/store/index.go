@@ -87,9 +87,6 @@ const (
 	// a smaller one once it is mergeAge old.
 	mergeEvery = time.Second
 	mergeAge   = 5 * time.Second
-	// maxMergeBuffer bounds the chunks a merge holds in memory: past it,
-	// it writes what it changed and reads on from the file.
-	maxMergeBuffer = 8 << 20
 	// maxPending bounds the memtable when merges keep failing (a full
 	// or broken disk): further inserts fail, to be indexed again by the
 	// tail at the next start.
@@ -343,42 +340,65 @@ type chunk struct {
 }
 
 // apply inserts es (sorted by home slot) into the file's table, which has
-// room for them: it reads the chunks their probes visit, changes them in
-// memory and writes the changed ones back, adjacent ones in one write.
+// room for them. It reads the chunks their probes visit, changes them in
+// memory and writes the changed ones back. A probe only moves forward
+// from its entry's home slot, so once the entries' homes have passed a
+// chunk it is written and let go: a merge holds a few chunks at a time.
+// (A probe that wraps past the table's end reads its first chunks again,
+// as written.)
 func (ix *index) apply(now time.Time, es []memEntry) error {
 	mask := ix.cap - 1
-	chunks := map[uint64]*chunk{}
-	held := 0
+	held := map[uint64]*chunk{}
+	var free [][]byte
 	get := func(ci uint64) (*chunk, error) {
-		if c := chunks[ci]; c != nil {
+		if c := held[ci]; c != nil {
 			return c, nil
 		}
-		n := min(chunkSlots, ix.cap-ci*chunkSlots)
-		c := &chunk{buf: make([]byte, n*slotSize)}
+		n := min(chunkSlots, ix.cap-ci*chunkSlots) * slotSize
+		c := &chunk{}
+		if k := len(free); k > 0 && uint64(cap(free[k-1])) >= n {
+			c.buf, free = free[k-1][:n], free[:k-1]
+		} else {
+			c.buf = make([]byte, n)
+		}
 		if _, err := ix.f.ReadAt(c.buf, int64(indexHeader+ci*chunkSlots*slotSize)); err != nil {
 			return nil, fmt.Errorf("index %s: read: %w", ix.path, err)
 		}
-		chunks[ci] = c
-		held += len(c.buf)
+		held[ci] = c
 		return c, nil
 	}
-	slot := func(pos uint64) (*chunk, []byte, error) {
-		c, err := get(pos / chunkSlots)
-		if err != nil {
-			return nil, nil, err
+	// release writes the held chunks below chunk end (all of them when
+	// end is the table's size) and lets them go.
+	release := func(end uint64) error {
+		for ci, c := range held {
+			if ci >= end {
+				continue
+			}
+			if c.dirty {
+				if _, err := ix.f.WriteAt(c.buf, int64(indexHeader+ci*chunkSlots*slotSize)); err != nil {
+					return fmt.Errorf("index %s: write: %w", ix.path, err)
+				}
+			}
+			free = append(free, c.buf)
+			delete(held, ci)
 		}
-		off := (pos % chunkSlots) * slotSize
-		return c, c.buf[off : off+slotSize], nil
+		return nil
 	}
 	for _, e := range es {
-		pos := e.h & mask
+		home := e.h & mask
+		if err := release(home / chunkSlots); err != nil {
+			return err
+		}
+		pos := home
 		var reuse []byte
 		var reuseChunk *chunk
 		for range ix.cap {
-			c, s, err := slot(pos)
+			c, err := get(pos / chunkSlots)
 			if err != nil {
 				return err
 			}
+			off := (pos % chunkSlots) * slotSize
+			s := c.buf[off : off+slotSize]
 			sh := binary.LittleEndian.Uint64(s)
 			if sh == 0 {
 				if reuse == nil {
@@ -397,44 +417,15 @@ func (ix *index) apply(now time.Time, es []memEntry) error {
 			}
 			pos = (pos + 1) & mask
 		}
-		if held > maxMergeBuffer {
-			if err := ix.writeChunks(chunks); err != nil {
+		if pos < home {
+			// The probe wrapped: write the first chunks now, so that a
+			// later read of them sees this entry.
+			if err := release(home / chunkSlots); err != nil {
 				return err
 			}
-			clear(chunks)
-			held = 0
 		}
 	}
-	return ix.writeChunks(chunks)
-}
-
-// writeChunks writes the dirty chunks, one write per run of adjacent ones.
-func (ix *index) writeChunks(chunks map[uint64]*chunk) error {
-	var dirty []uint64
-	for ci, c := range chunks {
-		if c.dirty {
-			dirty = append(dirty, ci)
-		}
-	}
-	slices.Sort(dirty)
-	for i := 0; i < len(dirty); {
-		j := i + 1
-		for j < len(dirty) && dirty[j] == dirty[j-1]+1 {
-			j++
-		}
-		b := chunks[dirty[i]].buf
-		if j > i+1 {
-			b = make([]byte, 0, (j-i)*chunkSlots*slotSize)
-			for _, ci := range dirty[i:j] {
-				b = append(b, chunks[ci].buf...)
-			}
-		}
-		if _, err := ix.f.WriteAt(b, int64(indexHeader+dirty[i]*chunkSlots*slotSize)); err != nil {
-			return fmt.Errorf("index %s: write: %w", ix.path, err)
-		}
-		i = j
-	}
-	return nil
+	return release(ix.cap)
 }
 
 func putSlot(s []byte, e memEntry) {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -224,5 +225,42 @@ func TestStoreIndexCrashKeepsMergedEntries(t *testing.T) {
 	}
 	if cx.used != 150 {
 		t.Fatalf("used = %d after replay, want 150", cx.used)
+	}
+}
+
+// Probes that run past the table's end continue at its start, where the
+// same merge has already written entries: nothing is overwritten.
+func TestStoreIndexMergeWrapsAround(t *testing.T) {
+	ix, err := openIndex(filepath.Join(t.TempDir(), "x.idx"), time.Hour, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	now := time.Now()
+	last := uint64(minIndexCap - 1)
+	var hs []uint64
+	for k := uint64(1); k <= 6; k++ {
+		hs = append(hs, k<<20|last, k<<20|0, k<<20|1) // homes: the last slot, the first two
+	}
+	for round := range 2 { // in one merge, then on top of a merged table
+		for i, h := range hs {
+			if err := ix.Insert(h, uint64(100*round+i+1), now); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := ix.flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for round := range 2 {
+		for i, h := range hs {
+			got, err := ix.Lookup(h, now)
+			if err != nil || !slices.Contains(got, uint64(100*round+i+1)) {
+				t.Fatalf("Lookup(%#x) = %v, %v; want it to hold %d", h, got, err, 100*round+i+1)
+			}
+		}
+	}
+	if ix.used != uint64(2*len(hs)) {
+		t.Fatalf("used = %d, want %d", ix.used, 2*len(hs))
 	}
 }
