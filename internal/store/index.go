@@ -313,9 +313,10 @@ func (ix *index) merge() error {
 	if now := time.Now(); float64(ix.used+uint64(len(es))) > maxLoadRatio*float64(ix.cap) {
 		err = ix.grow(now, es)
 	} else {
-		mask := ix.cap - 1
-		slices.SortFunc(es, func(a, b memEntry) int { return cmp.Compare(a.h&mask, b.h&mask) })
-		err = ix.apply(now, es)
+		t := &table{f: ix.f, cap: ix.cap, used: ix.used}
+		t.sort(es)
+		err = ix.apply(t, now, es)
+		ix.used = t.used // after a failure it may count a slot twice: a grow recounts
 	}
 	if err == nil {
 		for _, e := range es {
@@ -333,35 +334,47 @@ func (ix *index) merge() error {
 	return nil
 }
 
-// chunk is one chunkSlots-slot piece of the file's table held by a merge.
+// chunk is one chunkSlots-slot piece of a table held by a merge.
 type chunk struct {
 	buf   []byte
 	dirty bool
 }
 
-// apply inserts es (sorted by home slot) into the file's table, which has
-// room for them. It reads the chunks their probes visit, changes them in
-// memory and writes the changed ones back. A probe only moves forward
-// from its entry's home slot, so once the entries' homes have passed a
-// chunk it is written and let go: a merge holds a few chunks at a time.
-// (A probe that wraps past the table's end reads its first chunks again,
-// as written.)
-func (ix *index) apply(now time.Time, es []memEntry) error {
-	mask := ix.cap - 1
+// table is the file a merge writes into: the index's, or a grow's new one.
+type table struct {
+	f    *os.File
+	cap  uint64 // slots, a power of two
+	used uint64 // non-empty slots
+}
+
+// sort orders es by their home slot in t.
+func (t *table) sort(es []memEntry) {
+	mask := t.cap - 1
+	slices.SortFunc(es, func(a, b memEntry) int { return cmp.Compare(a.h&mask, b.h&mask) })
+}
+
+// apply inserts es (sorted by home slot) into t, which has room for them.
+// It reads the chunks their probes visit, changes them in memory and
+// writes the changed ones back. A probe only moves forward from its
+// entry's home slot, so once the entries' homes have passed a chunk it is
+// written and let go: a merge holds a few chunks at a time. (A probe that
+// wraps past the table's end reads its first chunks again, as written.)
+func (ix *index) apply(t *table, now time.Time, es []memEntry) error {
+	mask := t.cap - 1
 	held := map[uint64]*chunk{}
 	var free [][]byte
 	get := func(ci uint64) (*chunk, error) {
 		if c := held[ci]; c != nil {
 			return c, nil
 		}
-		n := min(chunkSlots, ix.cap-ci*chunkSlots) * slotSize
+		n := min(chunkSlots, t.cap-ci*chunkSlots) * slotSize
 		c := &chunk{}
 		if k := len(free); k > 0 && uint64(cap(free[k-1])) >= n {
 			c.buf, free = free[k-1][:n], free[:k-1]
 		} else {
 			c.buf = make([]byte, n)
 		}
-		if _, err := ix.f.ReadAt(c.buf, int64(indexHeader+ci*chunkSlots*slotSize)); err != nil {
+		if _, err := t.f.ReadAt(c.buf, int64(indexHeader+ci*chunkSlots*slotSize)); err != nil {
 			return nil, fmt.Errorf("index %s: read: %w", ix.path, err)
 		}
 		held[ci] = c
@@ -375,7 +388,7 @@ func (ix *index) apply(now time.Time, es []memEntry) error {
 				continue
 			}
 			if c.dirty {
-				if _, err := ix.f.WriteAt(c.buf, int64(indexHeader+ci*chunkSlots*slotSize)); err != nil {
+				if _, err := t.f.WriteAt(c.buf, int64(indexHeader+ci*chunkSlots*slotSize)); err != nil {
 					return fmt.Errorf("index %s: write: %w", ix.path, err)
 				}
 			}
@@ -392,7 +405,7 @@ func (ix *index) apply(now time.Time, es []memEntry) error {
 		pos := home
 		var reuse []byte
 		var reuseChunk *chunk
-		for range ix.cap {
+		for range t.cap {
 			c, err := get(pos / chunkSlots)
 			if err != nil {
 				return err
@@ -403,7 +416,7 @@ func (ix *index) apply(now time.Time, es []memEntry) error {
 			if sh == 0 {
 				if reuse == nil {
 					reuse, reuseChunk = s, c
-					ix.used++
+					t.used++
 				}
 				putSlot(reuse, e)
 				reuseChunk.dirty = true
@@ -425,7 +438,7 @@ func (ix *index) apply(now time.Time, es []memEntry) error {
 			}
 		}
 	}
-	return release(ix.cap)
+	return release(t.cap)
 }
 
 func putSlot(s []byte, e memEntry) {
@@ -436,67 +449,50 @@ func putSlot(s []byte, e memEntry) {
 
 // grow rewrites the table with twice the slots (or the same, when dropping
 // expired entries frees enough), keeping its live entries and adding es.
-// The new table is built in memory (24 bytes a slot, transient) and
-// written with one write to a new file that replaces the old one.
+// It writes a new file, which replaces the old one, the way a merge does:
+// the live entries of a batch of the old table's slots at a time, sorted
+// by their home in the new one. Building the new table in memory cost its
+// whole size and more (70 MiB when growing past 700 000 entries).
 func (ix *index) grow(now time.Time, es []memEntry) error {
-	var live []memEntry
-	const chunk = 4096
-	buf := make([]byte, chunk*slotSize)
-	for pos := uint64(0); pos < ix.cap; pos += chunk {
-		n := min(chunk, ix.cap-pos)
-		b := buf[:n*slotSize]
-		if _, err := ix.f.ReadAt(b, int64(indexHeader+pos*slotSize)); err != nil {
-			return fmt.Errorf("index %s: read: %w", ix.path, err)
-		}
-		for i := uint64(0); i < n; i++ {
-			s := b[i*slotSize:]
-			h := binary.LittleEndian.Uint64(s)
-			ts := int64(binary.LittleEndian.Uint64(s[16:]))
-			if h != 0 && ix.live(ts, now) {
-				live = append(live, memEntry{h: h, seq: binary.LittleEndian.Uint64(s[8:]), ts: ts})
-			}
-		}
+	n := uint64(0)
+	if err := ix.scan(now, func(batch []memEntry) error { n += uint64(len(batch)); return nil }); err != nil {
+		return err
 	}
+	var add []memEntry
 	for _, e := range es {
 		if ix.live(e.ts, now) {
-			live = append(live, e)
+			add = append(add, e)
 		}
 	}
+	n += uint64(len(add))
 	newCap := ix.cap
-	for float64(len(live)+1) > maxLoadRatio/2*float64(newCap) {
+	for float64(n+1) > maxLoadRatio/2*float64(newCap) {
 		newCap *= 2
-	}
-	table := make([]byte, newCap*slotSize)
-	mask := newCap - 1
-	used := uint64(0)
-	for _, e := range live {
-		pos := e.h & mask
-		for {
-			s := table[pos*slotSize:]
-			sh := binary.LittleEndian.Uint64(s)
-			if sh == 0 {
-				putSlot(s, e)
-				used++
-				break
-			}
-			if sh == e.h && binary.LittleEndian.Uint64(s[8:]) == e.seq {
-				break
-			}
-			pos = (pos + 1) & mask
-		}
 	}
 	tmp := ix.path + ".tmp"
 	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return fmt.Errorf("index %s: grow: %w", ix.path, err)
 	}
-	var hdr [indexHeader]byte
-	copy(hdr[:], indexMagic)
-	binary.LittleEndian.PutUint64(hdr[8:], newCap)
-	binary.LittleEndian.PutUint64(hdr[16:], used)
-	binary.LittleEndian.PutUint64(hdr[24:], ix.durable)
-	if _, err := f.Write(hdr[:]); err == nil {
-		_, err = f.Write(table)
+	t := &table{f: f, cap: newCap}
+	err = f.Truncate(int64(indexHeader + newCap*slotSize))
+	if err == nil {
+		err = ix.scan(now, func(batch []memEntry) error {
+			t.sort(batch)
+			return ix.apply(t, now, batch)
+		})
+	}
+	if err == nil {
+		t.sort(add)
+		err = ix.apply(t, now, add)
+	}
+	if err == nil {
+		var hdr [indexHeader]byte
+		copy(hdr[:], indexMagic)
+		binary.LittleEndian.PutUint64(hdr[8:], newCap)
+		binary.LittleEndian.PutUint64(hdr[16:], t.used)
+		binary.LittleEndian.PutUint64(hdr[24:], ix.durable)
+		_, err = f.WriteAt(hdr[:], 0)
 	}
 	if err == nil {
 		err = os.Rename(tmp, ix.path)
@@ -512,8 +508,36 @@ func (ix *index) grow(now time.Time, es []memEntry) error {
 	ix.f, ix.cap = f, newCap
 	ix.fmu.Unlock()
 	old.Close()
-	ix.used = used
+	ix.used = t.used
 	ix.setMergeAt()
+	return nil
+}
+
+// scan calls fn with the live entries of the file's table, a batch of
+// slots at a time; fn may reorder the batch but not keep it.
+func (ix *index) scan(now time.Time, fn func([]memEntry) error) error {
+	const batchSlots = 1 << 16
+	buf := make([]byte, min(batchSlots, ix.cap)*slotSize)
+	var batch []memEntry
+	for pos := uint64(0); pos < ix.cap; pos += batchSlots {
+		n := min(batchSlots, ix.cap-pos)
+		b := buf[:n*slotSize]
+		if _, err := ix.f.ReadAt(b, int64(indexHeader+pos*slotSize)); err != nil {
+			return fmt.Errorf("index %s: read: %w", ix.path, err)
+		}
+		batch = batch[:0]
+		for i := uint64(0); i < n; i++ {
+			s := b[i*slotSize:]
+			h := binary.LittleEndian.Uint64(s)
+			ts := int64(binary.LittleEndian.Uint64(s[16:]))
+			if h != 0 && ix.live(ts, now) {
+				batch = append(batch, memEntry{h: h, seq: binary.LittleEndian.Uint64(s[8:]), ts: ts})
+			}
+		}
+		if err := fn(batch); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
