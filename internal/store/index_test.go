@@ -240,7 +240,7 @@ func TestStoreIndexMergeWrapsAround(t *testing.T) {
 	last := uint64(minIndexCap - 1)
 	var hs []uint64
 	for k := uint64(1); k <= 6; k++ {
-		hs = append(hs, k<<20|last, k<<20|0, k<<20|1) // homes: the last slot, the first two
+		hs = append(hs, k<<20|last, k<<20, k<<20|1) // homes: the last slot, the first two
 	}
 	for round := range 2 { // in one merge, then on top of a merged table
 		for i, h := range hs {
