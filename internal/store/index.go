@@ -316,7 +316,7 @@ func (ix *index) merge() error {
 		t := &table{f: ix.f, cap: ix.cap, used: ix.used}
 		t.sort(es)
 		err = ix.apply(t, now, es)
-		ix.used = t.used // after a failure it may count a slot twice: a grow recounts
+		ix.used = t.used // counts the slots written, also when it failed half-way
 	}
 	if err == nil {
 		for _, e := range es {
@@ -336,8 +336,9 @@ func (ix *index) merge() error {
 
 // chunk is one chunkSlots-slot piece of a table held by a merge.
 type chunk struct {
-	buf   []byte
-	dirty bool
+	buf    []byte
+	dirty  bool
+	filled int // empty slots it filled: counted as used once written
 }
 
 // table is the file a merge writes into: the index's, or a grow's new one.
@@ -391,6 +392,7 @@ func (ix *index) apply(t *table, now time.Time, es []memEntry) error {
 				if _, err := t.f.WriteAt(c.buf, int64(indexHeader+ci*chunkSlots*slotSize)); err != nil {
 					return fmt.Errorf("index %s: write: %w", ix.path, err)
 				}
+				t.used += uint64(c.filled)
 			}
 			free = append(free, c.buf)
 			delete(held, ci)
@@ -416,7 +418,7 @@ func (ix *index) apply(t *table, now time.Time, es []memEntry) error {
 			if sh == 0 {
 				if reuse == nil {
 					reuse, reuseChunk = s, c
-					t.used++
+					c.filled++
 				}
 				putSlot(reuse, e)
 				reuseChunk.dirty = true

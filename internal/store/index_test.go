@@ -264,3 +264,62 @@ func TestStoreIndexMergeWrapsAround(t *testing.T) {
 		t.Fatalf("used = %d, want %d", ix.used, 2*len(hs))
 	}
 }
+
+// A merge that cannot write keeps its entries in memory, where lookups
+// still find them, and the next merge writes them.
+func TestStoreIndexFailedMergeIsRetried(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.idx")
+	ix, err := openIndex(path, time.Hour, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	now := time.Now()
+	for i := uint64(1); i <= 500; i++ {
+		_ = ix.Insert(keyHash(fmt.Sprint(i)), i, now)
+	}
+	ro, err := os.Open(path) // read-only: every write fails
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix.mergeMu.Lock()
+	ix.fmu.Lock()
+	rw := ix.f
+	ix.f = ro
+	ix.fmu.Unlock()
+	ix.mergeMu.Unlock()
+	if err := ix.merge(); err == nil {
+		t.Fatal("merge into a read-only file succeeded")
+	}
+	for i := uint64(501); i <= 600; i++ {
+		_ = ix.Insert(keyHash(fmt.Sprint(i)), i, now)
+	}
+	for _, i := range []uint64{1, 250, 500, 501, 600} {
+		if got, err := ix.Lookup(keyHash(fmt.Sprint(i)), now); err != nil || len(got) != 1 || got[0] != i {
+			t.Fatalf("after a failed merge: Lookup(%d) = %v, %v", i, got, err)
+		}
+	}
+	ix.mergeMu.Lock()
+	ix.fmu.Lock()
+	ix.f = rw
+	ix.fmu.Unlock()
+	ix.mergeMu.Unlock()
+	ro.Close()
+	if err := ix.flush(); err != nil {
+		t.Fatal(err)
+	}
+	if ix.used != 600 {
+		t.Fatalf("used = %d after the retried merge, want 600", ix.used)
+	}
+	ix.mu.Lock()
+	pending := len(ix.mem.entries)
+	ix.mu.Unlock()
+	if pending != 0 || ix.frozen != nil {
+		t.Fatalf("%d entries still in memory after flush", pending)
+	}
+	for _, i := range []uint64{1, 250, 500, 501, 600} {
+		if got, _ := ix.Lookup(keyHash(fmt.Sprint(i)), now); len(got) != 1 || got[0] != i {
+			t.Fatalf("after the retried merge: Lookup(%d) = %v", i, got)
+		}
+	}
+}
