@@ -86,9 +86,9 @@ func attemptKey(trigger, eventID string) string { return trigger + "\x00" + even
 
 // RecordAttempt appends an attempt to ATTEMPTS and indexes it.
 func (s *Store) RecordAttempt(ctx context.Context, a Attempt) error {
-	b, err := json.Marshal(a)
+	b, err := a.appendJSON(make([]byte, 0, 192+len(a.Error)+len(a.Output)))
 	if err != nil {
-		return fmt.Errorf("store: encode attempt: %w", err)
+		return err
 	}
 	m := nats.NewMsg(AttemptsSubject + "." + a.Trigger)
 	m.Data = b
