@@ -293,6 +293,11 @@ func (ix *index) merge() error {
 	ix.mergeMu.Lock()
 	defer ix.mergeMu.Unlock()
 	ix.mu.Lock()
+	n := len(ix.mem.entries)
+	ix.mu.Unlock()
+	// The next memtable is made outside the lock that inserts take.
+	next := newMemtable(min(n, int(ix.mergeAt.Load())))
+	ix.mu.Lock()
 	if ix.frozen == nil {
 		if len(ix.mem.entries) == 0 {
 			ix.mu.Unlock()
@@ -300,7 +305,7 @@ func (ix *index) merge() error {
 			return nil
 		}
 		ix.frozen = ix.mem
-		ix.mem = newMemtable(min(len(ix.frozen.entries), int(ix.mergeAt.Load())))
+		ix.mem = next
 	}
 	fz := ix.frozen
 	ix.mu.Unlock()
