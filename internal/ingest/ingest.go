@@ -9,7 +9,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -250,7 +249,7 @@ func (h *Handler) writeJSON(w http.ResponseWriter, status int, a *answer, reason
 	b := *bp
 	if a == nil {
 		b = append(b, `{"error":`...)
-		b = appendJSONString(b, reason)
+		b = jsonx.AppendString(b, reason)
 	} else {
 		b = a.append(b)
 	}
@@ -275,7 +274,7 @@ func (a *answer) append(b []byte) []byte {
 	b = append(b, '{')
 	if a.ID != "" {
 		b = append(b, `"id":`...)
-		b = appendJSONString(b, a.ID)
+		b = jsonx.AppendString(b, a.ID)
 		b = append(b, ',')
 	}
 	b = append(b, `"duplicate":`...)
@@ -285,25 +284,13 @@ func (a *answer) append(b []byte) []byte {
 	}
 	if a.Endpoint != "" {
 		b = append(b, `,"endpoint":`...)
-		b = appendJSONString(b, a.Endpoint)
+		b = jsonx.AppendString(b, a.Endpoint)
 	}
 	if a.Status != "" {
 		b = append(b, `,"status":`...)
-		b = appendJSONString(b, a.Status)
+		b = jsonx.AppendString(b, a.Status)
 	}
 	return b
-}
-
-// appendJSONString quotes s for JSON: strconv's quoting when it is plain
-// printable ASCII, encoding/json's otherwise.
-func appendJSONString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x7f || c == '\\' {
-			q, _ := json.Marshal(s)
-			return append(b, q...)
-		}
-	}
-	return strconv.AppendQuote(b, s)
 }
 
 // bodyBufSize is the size of the buffer to read a body of the announced

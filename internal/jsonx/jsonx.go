@@ -98,3 +98,20 @@ func Unmarshal(data []byte, v any) error {
 	}
 	return nil
 }
+
+// AppendString appends s as a JSON string exactly as json.Marshal writes
+// it: printable ASCII without a quote, a backslash or one of the characters
+// it escapes for HTML safety (<, >, &) is copied as is; anything else goes
+// through json.Marshal. It is for the short strings of hand-written
+// encoders (ingest's answers, attempt records).
+func AppendString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
