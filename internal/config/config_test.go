@@ -138,8 +138,8 @@ endpoints:
 		},
 		{
 			name: "alias that contains itself",
-			yaml: valid + "triggers:\n  - name: t\n    http: &h {x: *h}\n",
-			want: []string{`f.yaml:7: triggers[0].http.x: anchor "h" contains itself`},
+			yaml: valid + "triggers:\n  - name: t\n    http: &h {url: \"http://x\", headers: *h}\n",
+			want: []string{`f.yaml:7: triggers[0].http.headers: anchor "h" contains itself`},
 		},
 		{
 			name: "listeners",
@@ -515,10 +515,10 @@ triggers:
 	if ep.Name != "acme" || len(ep.Secrets) != 2 || ep.Secrets[0].Reveal() != "s1" || ep.Secrets[1].Reveal() != "literal$dollar" {
 		t.Errorf("endpoint %q secrets %d", ep.Name, len(ep.Secrets))
 	}
-	if got := c.Triggers[0].HTTP["url"]; got != "https://deployer/hook" {
+	if got := c.Triggers[0].HTTP.URL; got != "https://deployer/hook" {
 		t.Errorf("http.url = %v", got)
 	}
-	if got := c.Triggers[0].HTTP["headers"].(map[string]any)["X-Env"]; got != "acme" {
+	if got := c.Triggers[0].HTTP.Headers["X-Env"].Reveal(); got != "acme" {
 		t.Errorf("http.headers.X-Env = %v", got)
 	}
 }
@@ -612,7 +612,7 @@ func TestConfigDefaults(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Parse(%q): %v", doc, err)
 		}
-		c.File = ""
+		c.File, c.lines = "", nil
 		if !reflect.DeepEqual(c, want) {
 			t.Errorf("Parse(%q) = %+v, want the defaults", doc, c)
 		}
@@ -734,7 +734,7 @@ triggers:
       secret: hunter2-very-secret
       headers: {Authorization: "Bearer hunter2-very-secret"}
   - name: e
-    exec: {command: [x], env: {API_TOKEN: hunter2-very-secret, list: [{password: hunter2-very-secret}]}}
+    exec: {command: [x], env: {API_TOKEN: hunter2-very-secret, PLAIN: hunter2-very-secret}}
 `
 	c, err := Parse("f.yaml", []byte(clean), opts)
 	if err != nil {
@@ -921,7 +921,7 @@ func TestConfigValidate(t *testing.T) {
 	// A configuration built in code: the quick-start's shape.
 	c := Default()
 	c.Endpoints = append(c.Endpoints, Endpoint{Name: "quick", Key: "0123456789abcdef0123", Provider: "github", Secrets: []Secret{"s"}})
-	c.Triggers = append(c.Triggers, Trigger{Name: "echo", Log: map[string]any{}})
+	c.Triggers = append(c.Triggers, Trigger{Name: "echo", Log: &LogAction{}})
 	c.ApplyDefaults()
 	if err := c.Validate(Options{Providers: testProviders}); err != nil {
 		t.Fatal(err)
@@ -984,7 +984,9 @@ endpoints:
 func yamlUnmarshal(data []byte, v any) error { return yaml.Unmarshal(data, v) }
 
 func TestConfigAliasBomb(t *testing.T) {
-	// Nine levels of ten aliases would be 10^9 values: stopped early.
+	// Nine levels of ten aliases would be 10^9 values. Every block is
+	// typed, so a list of lists is refused for its type before any alias
+	// in it is expanded: a few errors, at once.
 	var b strings.Builder
 	b.WriteString("triggers:\n  - name: t\n    log:\n      a: &a [x, x, x, x, x, x, x, x, x, x]\n")
 	for c := 'b'; c <= 'i'; c++ {
@@ -993,6 +995,20 @@ func TestConfigAliasBomb(t *testing.T) {
 	}
 	_, err := Parse("f.yaml", []byte(b.String()), testOptions(nil, nil))
 	lines := errorLines(t, err)
+	if len(lines) != 9 || lines[0] != "f.yaml:4: triggers[0].log.a: unknown key (did you mean \"format\"?)" && lines[0] != "f.yaml:4: triggers[0].log.a: unknown key" {
+		t.Errorf("errors: %q", lines)
+	}
+
+	// Where a list is expected, each use of an alias still counts.
+	b.Reset()
+	b.WriteString("trusted_proxies: &p [")
+	b.WriteString(strings.TrimSuffix(strings.Repeat("10.0.0.1, ", 1000), ", "))
+	b.WriteString("]\nendpoints:\n")
+	for i := range 120 {
+		fmt.Fprintf(&b, "  - {name: e%d, provider: github, insecure: true, allow_ips: *p}\n", i)
+	}
+	_, err = Parse("f.yaml", []byte(b.String()), testOptions(nil, nil))
+	lines = errorLines(t, err)
 	if len(lines) != 1 || !strings.Contains(lines[0], "document too large: more than 100000 values, counting each use of an alias") {
 		t.Errorf("errors: %q", lines)
 	}

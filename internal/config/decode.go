@@ -312,20 +312,23 @@ func (d *decoder) decode(n *yaml.Node, path string, v reflect.Value) {
 			return
 		}
 		d.decodeStruct(n, path, v)
-	case t.Kind() == reflect.Map && t.Key().Kind() == reflect.String && t.Elem().Kind() == reflect.Interface:
-		// As for pointers: "log:" alone selects the log action.
-		m := map[string]any{}
-		if !null {
-			if n.Kind != yaml.MappingNode {
-				d.errorf(n.Line, path, "expected a mapping, got %s", kindName(n))
-				return
-			}
-			m, _ = d.anyOf(n, path).(map[string]any)
-			if m == nil {
-				return
-			}
+	case t.Kind() == reflect.Map && t.Key().Kind() == reflect.String:
+		if null {
+			return
 		}
-		v.Set(reflect.ValueOf(m).Convert(t))
+		if n.Kind != yaml.MappingNode {
+			d.errorf(n.Line, path, "expected a mapping, got %s", kindName(n))
+			return
+		}
+		m := reflect.MakeMap(t)
+		for _, kv := range d.pairs(n, path) {
+			p := join(path, kv[0].Value)
+			d.lines[p] = kv[0].Line
+			e := reflect.New(t.Elem()).Elem()
+			d.decode(kv[1], p, e)
+			m.SetMapIndex(reflect.ValueOf(kv[0].Value).Convert(t.Key()), e)
+		}
+		v.Set(m)
 	default:
 		panic(fmt.Sprintf("config: decoder cannot handle %s at %s", t, path))
 	}
@@ -440,53 +443,6 @@ func (d *decoder) mergeSources(val *yaml.Node, path string) [][2]*yaml.Node {
 	return nil
 }
 
-// toAny converts a free-form block (a trigger's action) into plain Go
-// values, with ${VAR} expanded in strings.
-func (d *decoder) toAny(n *yaml.Node, path string) any {
-	n, done := d.deref(n, path)
-	if n == nil {
-		return nil
-	}
-	defer done()
-	return d.anyOf(n, path)
-}
-
-// anyOf is toAny for a node that deref has returned.
-func (d *decoder) anyOf(n *yaml.Node, path string) any {
-	if !knownTag(n) {
-		d.errorf(n.Line, path, "unsupported tag %s", n.Tag)
-		return nil
-	}
-	switch n.Kind {
-	case yaml.MappingNode:
-		m := map[string]any{}
-		for _, kv := range d.pairs(n, path) {
-			p := join(path, kv[0].Value)
-			d.lines[p] = kv[0].Line
-			m[kv[0].Value] = d.toAny(kv[1], p)
-		}
-		return m
-	case yaml.SequenceNode:
-		s := make([]any, len(n.Content))
-		for i, item := range n.Content {
-			p := fmt.Sprintf("%s[%d]", path, i)
-			d.lines[p] = item.Line
-			s[i] = d.toAny(item, p)
-		}
-		return s
-	}
-	if n.ShortTag() == "!!str" {
-		s, _ := d.scalar(n, path, "a string")
-		return s
-	}
-	var x any
-	if err := n.Decode(&x); err != nil {
-		d.errorf(n.Line, path, "%v", strings.TrimPrefix(err.Error(), "yaml: "))
-		return nil
-	}
-	return x
-}
-
 // join appends a key to a path.
 func join(path, key string) string {
 	if path == "" {
@@ -512,6 +468,11 @@ func (d *decoder) resolveFiles(c *Config) {
 			if s, ok := d.readSecret(f, fp); ok {
 				ep.Secrets = append(ep.Secrets, s)
 			}
+		}
+	}
+	for i := range c.Triggers {
+		if h := c.Triggers[i].HTTP; h != nil {
+			d.secretFile(&h.Secret, h.SecretFile, fmt.Sprintf("triggers[%d].http.secret", i))
 		}
 	}
 }

@@ -21,6 +21,17 @@ const (
 	DefaultConcurrency       = 1
 	DefaultGenericAlgorithm  = "sha256"
 	DefaultGenericEncoding   = "hex"
+	// The defaults of a trigger's retry block.
+	DefaultMaxAttempts  = 10
+	DefaultRetryInitial = Duration(time.Second)
+	DefaultRetryMax     = Duration(time.Hour)
+	// The defaults of the action blocks.
+	DefaultHTTPFormat      = "cloudevents"
+	DefaultHTTPMethod      = "POST"
+	DefaultHTTPTimeout     = Duration(30 * time.Second)
+	DefaultExecTimeout     = Duration(10 * time.Minute)
+	DefaultExecOutputLimit = 64 * KiB
+	DefaultLogFormat       = "text"
 )
 
 // Values of Store.Sync.
@@ -65,8 +76,49 @@ func (c *Config) ApplyDefaults() {
 		}
 	}
 	for i := range c.Triggers {
-		setDefault(&c.Triggers[i].Concurrency, DefaultConcurrency)
+		c.Triggers[i].ApplyDefaults()
 	}
+}
+
+// ApplyDefaults fills every unset field of the trigger, its retry policy
+// and its action block with its default. It is idempotent.
+func (t *Trigger) ApplyDefaults() {
+	setDefault(&t.Concurrency, DefaultConcurrency)
+	t.Retry.ApplyDefaults()
+	if t.HTTP != nil {
+		t.HTTP.ApplyDefaults()
+	}
+	if t.Exec != nil {
+		t.Exec.ApplyDefaults()
+	}
+	if t.Log != nil {
+		t.Log.ApplyDefaults()
+	}
+}
+
+// ApplyDefaults fills the unset fields of a retry policy.
+func (r *Retry) ApplyDefaults() {
+	setDefault(&r.MaxAttempts, DefaultMaxAttempts)
+	setDefault(&r.Initial, DefaultRetryInitial)
+	setDefault(&r.Max, DefaultRetryMax)
+}
+
+// ApplyDefaults fills the unset fields of an http block.
+func (h *HTTPAction) ApplyDefaults() {
+	setDefault(&h.Format, DefaultHTTPFormat)
+	setDefault(&h.Method, DefaultHTTPMethod)
+	setDefault(&h.Timeout, DefaultHTTPTimeout)
+}
+
+// ApplyDefaults fills the unset fields of an exec block.
+func (e *ExecAction) ApplyDefaults() {
+	setDefault(&e.Timeout, DefaultExecTimeout)
+	setDefault(&e.OutputLimit, DefaultExecOutputLimit)
+}
+
+// ApplyDefaults fills the unset fields of a log block.
+func (l *LogAction) ApplyDefaults() {
+	setDefault(&l.Format, DefaultLogFormat)
 }
 
 // setDefault sets *p to def when *p is the zero value.

@@ -149,6 +149,7 @@ func Parse(file string, data []byte, opts Options) (*Config, error) {
 		return nil, d.errs.sorted()
 	}
 	d.resolveFiles(c)
+	c.lines = d.lines
 	c.ApplyDefaults()
 	v := &validator{c: c, opts: opts, lines: d.lines, skip: d.bad}
 	v.run()
@@ -175,7 +176,54 @@ func (c *Config) Validate(opts Options) error {
 	for i, t := range c.Triggers {
 		lines[fmt.Sprintf("triggers[%d]", i)] = t.Line
 	}
+	if c.lines == nil {
+		c.lines = lines
+	}
 	v := &validator{c: c, opts: opts.withDefaults(), lines: lines}
 	v.run()
 	return v.errs.sorted()
+}
+
+// Line returns the line in the file of the field at path (such as
+// "triggers[2].http.url"), or of its nearest ancestor that has one, or 0:
+// for problems found after loading, such as an action that cannot be
+// built.
+func (c *Config) Line(path string) int {
+	if l := lineOf(c.lines, path); l > 0 {
+		return l
+	}
+	var i int
+	if _, err := fmt.Sscanf(path, "triggers[%d]", &i); err == nil && i >= 0 && i < len(c.Triggers) {
+		return c.Triggers[i].Line
+	}
+	return 0
+}
+
+// DecodeBlock decodes one YAML block (an action's or a retry policy's,
+// as written under a trigger) into out, a pointer to a struct of this
+// package, with the strictness, ${VAR} expansion and messages of the
+// whole file, and applies its defaults when it has an ApplyDefaults
+// method. Its errors are Errors whose fields start at path. It is for
+// tools and tests that build one block on its own.
+func DecodeBlock(path string, yamlText []byte, out any, opts Options) error {
+	opts = opts.withDefaults()
+	d := newDecoder("", opts)
+	root, fe := parseYAML("", yamlText)
+	if fe != nil {
+		return Errors{*fe}
+	}
+	v := reflect.ValueOf(out)
+	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
+		return fmt.Errorf("config: DecodeBlock needs a pointer to a struct, got %T", out)
+	}
+	if root != nil {
+		d.decode(root, path, v.Elem())
+	}
+	if h, ok := out.(*HTTPAction); ok && h.SecretFile != "" {
+		d.secretFile(&h.Secret, h.SecretFile, path+".secret")
+	}
+	if ad, ok := out.(interface{ ApplyDefaults() }); ok {
+		ad.ApplyDefaults()
+	}
+	return d.errs.sorted()
 }

@@ -56,8 +56,11 @@ func structNode(v reflect.Value) (*yaml.Node, bool) {
 		if val == nil {
 			continue
 		}
-		if t == reflect.TypeFor[Store]() && key == "url" {
+		switch {
+		case (t == reflect.TypeFor[Store]() || t == reflect.TypeFor[NATSAction]()) && key == "url":
 			val = str(redactNATSURLs(val.Value))
+		case t == reflect.TypeFor[HTTPAction]() && key == "url":
+			val = str(redactURL(val.Value))
 		}
 		m.Content = append(m.Content, str(key), val)
 	}
@@ -118,52 +121,21 @@ func valueNode(v reflect.Value, keepZero bool) *yaml.Node {
 		}
 		return n
 	case reflect.Map:
-		if v.IsNil() {
+		if v.Len() == 0 {
 			return nil
 		}
-		return anyNode(v.Interface(), false)
-	}
-	panic(fmt.Sprintf("config: cannot render %s", v.Type()))
-}
-
-// anyNode renders a free-form value, redacting the values under
-// credential-like keys (secret is true below one) and URL passwords.
-func anyNode(x any, secret bool) *yaml.Node {
-	switch x := x.(type) {
-	case map[string]any:
 		m := &yaml.Node{Kind: yaml.MappingNode}
-		if len(x) == 0 {
-			m.Style = yaml.FlowStyle
-		}
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
+		keys := make([]string, 0, v.Len())
+		for _, k := range v.MapKeys() {
+			keys = append(keys, k.String())
 		}
 		slices.Sort(keys)
 		for _, k := range keys {
-			m.Content = append(m.Content, str(k), anyNode(x[k], secret || sensitiveKey(k)))
+			m.Content = append(m.Content, str(k), valueNode(v.MapIndex(reflect.ValueOf(k).Convert(v.Type().Key())), true))
 		}
 		return m
-	case []any:
-		s := &yaml.Node{Kind: yaml.SequenceNode}
-		for _, item := range x {
-			s.Content = append(s.Content, anyNode(item, secret))
-		}
-		return s
-	case nil:
-		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: "null"}
 	}
-	if secret {
-		return str(redactedValue)
-	}
-	if s, ok := x.(string); ok {
-		return str(redactURL(s))
-	}
-	var n yaml.Node
-	if err := n.Encode(x); err != nil {
-		return str(fmt.Sprint(x))
-	}
-	return &n
+	panic(fmt.Sprintf("config: cannot render %s", v.Type()))
 }
 
 // sensitiveKey reports whether a free-form key names a credential.

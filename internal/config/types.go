@@ -27,6 +27,9 @@ type Config struct {
 
 	// File is the path the configuration was read from ("" for defaults).
 	File string `yaml:"-"`
+
+	// lines maps each decoded path to its line in File.
+	lines map[string]int
 }
 
 // Admin configures the admin listener.
@@ -165,19 +168,99 @@ type Trigger struct {
 	Name string `yaml:"name"`
 	// When is a CEL expression over the event; empty matches every event.
 	When string `yaml:"when"`
-	// HTTP, Exec, NATS and Log are the action blocks, as written (with
-	// ${VAR} expanded); exactly one is non-nil. A key given with no value
-	// ("log:") is an empty, non-nil block.
-	HTTP map[string]any `yaml:"http"`
-	Exec map[string]any `yaml:"exec"`
-	NATS map[string]any `yaml:"nats"`
-	Log  map[string]any `yaml:"log"`
-	// Retry is the retry policy block, as written.
-	Retry map[string]any `yaml:"retry"`
+	// HTTP, Exec, NATS and Log are the action blocks; exactly one is
+	// non-nil. A key given with no value ("log:") is an empty, non-nil
+	// block.
+	HTTP *HTTPAction `yaml:"http"`
+	Exec *ExecAction `yaml:"exec"`
+	NATS *NATSAction `yaml:"nats"`
+	Log  *LogAction  `yaml:"log"`
+	// Retry is the retry policy.
+	Retry Retry `yaml:"retry"`
 	// Concurrency is how many events the action handles at once (default 1).
 	Concurrency int `yaml:"concurrency"`
 	// Line is the line of the trigger in the file, for messages.
 	Line int `yaml:"-"`
+}
+
+// Retry is a trigger's retry policy.
+type Retry struct {
+	// MaxAttempts is the number of attempts before an event is
+	// dead-lettered (default 10).
+	MaxAttempts int `yaml:"max_attempts"`
+	// Initial is the first backoff (default 1s); each next one doubles,
+	// up to Max (default 1h).
+	Initial Duration `yaml:"initial"`
+	Max     Duration `yaml:"max"`
+	// MaxAge dead-letters an event whose first attempt is older than this,
+	// whatever the attempt count (0: no limit).
+	MaxAge Duration `yaml:"max_age"`
+}
+
+// HTTPAction is the http action's block (package action/http).
+type HTTPAction struct {
+	// URL is the target, http or https (required). Userinfo in it is sent
+	// as HTTP Basic credentials and never shown.
+	URL string `yaml:"url"`
+	// Format is cloudevents (default), binary or original.
+	Format string `yaml:"format"`
+	// Secret signs each request: Standard Webhooks headers for the
+	// CloudEvents formats, the forge's own scheme for original.
+	Secret Secret `yaml:"secret"`
+	// SecretFile names a file holding Secret; the loader reads it into
+	// Secret.
+	SecretFile string `yaml:"secret_file"`
+	// Headers are extra request headers. Their values may be credentials
+	// and are never shown.
+	Headers map[string]Secret `yaml:"headers"`
+	// Timeout bounds one request, from connecting to reading the
+	// response (default 30s).
+	Timeout Duration `yaml:"timeout"`
+	// RetryOn lists more statuses (4xx) whose failures are retried.
+	RetryOn []int `yaml:"retry_on"`
+	// Method is POST (default), PUT or PATCH.
+	Method string `yaml:"method"`
+}
+
+// ExecAction is the exec action's block (package action/exec).
+type ExecAction struct {
+	// Command is the program and its arguments (required); no shell.
+	Command []string `yaml:"command"`
+	// Dir is the working directory (default: forgehook's).
+	Dir string `yaml:"dir"`
+	// Env are more variables for the command. Their values may be
+	// credentials and are never shown; those of credential-like names
+	// are masked in the captured output.
+	Env map[string]Secret `yaml:"env"`
+	// Timeout bounds one run (default 10m).
+	Timeout Duration `yaml:"timeout"`
+	// OutputLimit is how much of a run's output (its tail) is kept
+	// (default 64KiB, at most 1GiB).
+	OutputLimit ByteSize `yaml:"output_limit"`
+	// Serialize is a CEL expression whose value keys runs that never
+	// overlap; empty for none.
+	Serialize string `yaml:"serialize"`
+	// Coalesce, with Serialize, runs only the newest waiting event of a
+	// key.
+	Coalesce bool `yaml:"coalesce"`
+}
+
+// NATSAction is the nats action's block (package action/nats).
+type NATSAction struct {
+	// Subject is the subject to publish to (required). It may contain the
+	// placeholders {endpoint}, {forge} and {kind}.
+	Subject string `yaml:"subject"`
+	// URL is another NATS server (nats://[user:pass@]host:port, several
+	// separated by commas); empty means the store's connection.
+	URL string `yaml:"url"`
+	// Headers are extra message headers. Their values are never shown.
+	Headers map[string]Secret `yaml:"headers"`
+}
+
+// LogAction is the log action's block (package action/log).
+type LogAction struct {
+	// Format is text (default) or json.
+	Format string `yaml:"format"`
 }
 
 // Duration is a time.Duration written as "30s", "72h", or with days, "7d"

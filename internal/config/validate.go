@@ -53,9 +53,13 @@ type validator struct {
 }
 
 // line returns the line of path, or of its nearest ancestor that has one.
-func (v *validator) line(path string) int {
+func (v *validator) line(path string) int { return lineOf(v.lines, path) }
+
+// lineOf returns the line of path in lines, or of its nearest ancestor
+// that has one, or 0.
+func lineOf(lines map[string]int, path string) int {
 	for path != "" {
-		if l, ok := v.lines[path]; ok {
+		if l, ok := lines[path]; ok {
 			return l
 		}
 		i := strings.LastIndexAny(path, ".[")
@@ -412,5 +416,91 @@ func (v *validator) triggers() {
 		if t.Concurrency < 1 {
 			v.errorf(p+".concurrency", "must be at least 1")
 		}
+		v.retry(p+".retry", &t.Retry)
+		switch {
+		case t.HTTP != nil:
+			v.httpAction(p+".http", t.HTTP)
+		case t.Exec != nil:
+			v.execAction(p+".exec", t.Exec)
+		case t.NATS != nil:
+			if strings.TrimSpace(t.NATS.Subject) == "" {
+				v.errorf(p+".nats.subject", "required")
+			}
+			v.headerNames(p+".nats.headers", t.NATS.Headers)
+		case t.Log != nil:
+			v.oneOf(p+".log.format", t.Log.Format, "text", "json")
+		}
+	}
+}
+
+// retry checks a trigger's retry policy.
+func (v *validator) retry(p string, r *Retry) {
+	for _, f := range []struct {
+		key string
+		neg bool
+	}{{"max_attempts", r.MaxAttempts < 0}, {"initial", r.Initial < 0}, {"max", r.Max < 0}, {"max_age", r.MaxAge < 0}} {
+		if f.neg {
+			v.errorf(p+"."+f.key, "must not be negative")
+		}
+	}
+	if r.Max > 0 && r.Initial > 0 && r.Max < r.Initial {
+		v.errorf(p+".max", "%s is below initial (%s)", r.Max, r.Initial)
+	}
+}
+
+// httpAction checks what can be checked of an http block without the
+// network; the action checks the URL and headers it will use.
+func (v *validator) httpAction(p string, h *HTTPAction) {
+	if strings.TrimSpace(h.URL) == "" {
+		v.errorf(p+".url", "required")
+	}
+	v.oneOf(p+".format", h.Format, "cloudevents", "binary", "original")
+	v.oneOf(p+".method", strings.ToUpper(h.Method), "POST", "PUT", "PATCH")
+	if h.Timeout < 0 {
+		v.errorf(p+".timeout", "must not be negative")
+	}
+	for i, s := range h.RetryOn {
+		if s < 400 || s > 499 {
+			v.errorf(fmt.Sprintf("%s.retry_on[%d]", p, i), "%d is not a 4xx status (5xx, 408 and 429 are always retried)", s)
+		}
+	}
+	v.headerNames(p+".headers", h.Headers)
+}
+
+// execAction checks an exec block; the action resolves the command and
+// the directory.
+func (v *validator) execAction(p string, e *ExecAction) {
+	switch {
+	case len(e.Command) == 0:
+		v.errorf(p+".command", "required: a list, the program first")
+	case strings.TrimSpace(e.Command[0]) == "":
+		v.errorf(p+".command[0]", "the program must not be empty")
+	}
+	if e.Timeout < 0 {
+		v.errorf(p+".timeout", "must not be negative")
+	}
+	if e.OutputLimit < 0 {
+		v.errorf(p+".output_limit", "must not be negative")
+	} else if e.OutputLimit > GiB {
+		v.errorf(p+".output_limit", "%s is more than 1GiB", e.OutputLimit)
+	}
+	if e.Coalesce && e.Serialize == "" {
+		v.errorf(p+".coalesce", "needs serialize: coalescing keeps the newest waiting event of a serialize key")
+	}
+}
+
+// headerNames checks the names of a block's extra headers.
+func (v *validator) headerNames(p string, h map[string]Secret) {
+	for name := range h {
+		if !headerRE.MatchString(name) {
+			v.errorf(p+"."+name, "%q is not a valid HTTP header name", name)
+		}
+	}
+}
+
+// oneOf checks that s, the value at path, is one of allowed.
+func (v *validator) oneOf(path, s string, allowed ...string) {
+	if !slices.Contains(allowed, s) {
+		v.errorf(path, "%q is not one of %s", s, strings.Join(allowed, ", "))
 	}
 }
