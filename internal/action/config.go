@@ -1,12 +1,9 @@
 package action
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
-	"strings"
 
 	"github.com/nats-io/nats.go"
 
@@ -26,26 +23,24 @@ type Env struct {
 	Signer func(forgeID string) forge.Signer
 }
 
-// Decode fills out (a pointer to an action's config struct, with json
-// tags) from a trigger's action block as the config loader keeps it.
-// Unknown keys are errors naming the key; durations and secrets decode from
-// their string forms (config.Duration, config.Secret).
-func Decode(block map[string]any, out any) error {
-	b, err := json.Marshal(block)
-	if err != nil {
-		return fmt.Errorf("encode block: %w", err)
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(out); err != nil {
-		msg := err.Error()
-		if f, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
-			return fmt.Errorf("unknown key %s", f)
-		}
-		if strings.HasPrefix(msg, "json: cannot unmarshal ") {
-			return fmt.Errorf("wrong type: %s", strings.TrimPrefix(msg, "json: "))
-		}
-		return err
-	}
-	return nil
+// KeyError is a problem with one key of an action's block, found when the
+// action is built (a URL that does not parse, a program not found). The
+// trigger builder turns it into a configuration error at that key's line.
+type KeyError struct {
+	// Key is the key's path inside the block, such as "url" or "env.FOO".
+	Key string
+	// Err is what is wrong; it never holds a secret.
+	Err error
+}
+
+// Error formats e as "key: problem".
+func (e *KeyError) Error() string { return e.Key + ": " + e.Err.Error() }
+
+// Unwrap returns the problem.
+func (e *KeyError) Unwrap() error { return e.Err }
+
+// KeyErrorf returns a *KeyError for key with a formatted problem (%w
+// wraps as in fmt.Errorf).
+func KeyErrorf(key, format string, args ...any) error {
+	return &KeyError{Key: key, Err: fmt.Errorf(format, args...)}
 }

@@ -116,7 +116,7 @@ func quickStart(env *Env, cfg *config.Config) error {
 		Provider: "auto",
 		Secrets:  []config.Secret{config.Secret(st.Secret)},
 	})
-	cfg.Triggers = append(cfg.Triggers, config.Trigger{Name: "echo", Log: map[string]any{}})
+	cfg.Triggers = append(cfg.Triggers, config.Trigger{Name: "echo", Log: &config.LogAction{}})
 	cfg.ApplyDefaults()
 	host, port, _ := net.SplitHostPort(cfg.Listen)
 	if host == "" || host == "0.0.0.0" || host == "::" {

@@ -324,6 +324,10 @@ func (d *decoder) decode(n *yaml.Node, path string, v reflect.Value) {
 		for _, kv := range d.pairs(n, path) {
 			p := join(path, kv[0].Value)
 			d.lines[p] = kv[0].Line
+			if isNull(kv[1]) {
+				d.errorf(kv[1].Line, p, "needs a value (write \"\" for an empty one)")
+				continue
+			}
 			e := reflect.New(t.Elem()).Elem()
 			d.decode(kv[1], p, e)
 			m.SetMapIndex(reflect.ValueOf(kv[0].Value).Convert(t.Key()), e)

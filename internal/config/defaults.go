@@ -96,6 +96,29 @@ func (t *Trigger) ApplyDefaults() {
 	}
 }
 
+// Clone returns a copy of t whose action block is its own, so that
+// applying defaults to it leaves t as it is.
+func (t *Trigger) Clone() *Trigger {
+	c := *t
+	if t.HTTP != nil {
+		h := *t.HTTP
+		c.HTTP = &h
+	}
+	if t.Exec != nil {
+		e := *t.Exec
+		c.Exec = &e
+	}
+	if t.NATS != nil {
+		n := *t.NATS
+		c.NATS = &n
+	}
+	if t.Log != nil {
+		l := *t.Log
+		c.Log = &l
+	}
+	return &c
+}
+
 // ApplyDefaults fills the unset fields of a retry policy.
 func (r *Retry) ApplyDefaults() {
 	setDefault(&r.MaxAttempts, DefaultMaxAttempts)

@@ -225,5 +225,18 @@ func DecodeBlock(path string, yamlText []byte, out any, opts Options) error {
 	if ad, ok := out.(interface{ ApplyDefaults() }); ok {
 		ad.ApplyDefaults()
 	}
-	return d.errs.sorted()
+	val := &validator{c: &Config{}, opts: opts, lines: d.lines, skip: d.bad}
+	switch b := out.(type) {
+	case *HTTPAction:
+		val.httpAction(path, b)
+	case *ExecAction:
+		val.execAction(path, b)
+	case *NATSAction:
+		val.natsAction(path, b)
+	case *LogAction:
+		val.logAction(path, b)
+	case *Retry:
+		val.retry(path, b)
+	}
+	return append(d.errs, val.errs...).sorted()
 }

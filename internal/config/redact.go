@@ -138,8 +138,10 @@ func valueNode(v reflect.Value, keepZero bool) *yaml.Node {
 	panic(fmt.Sprintf("config: cannot render %s", v.Type()))
 }
 
-// sensitiveKey reports whether a free-form key names a credential.
-func sensitiveKey(k string) bool {
+// SensitiveKey reports whether a name (a query parameter's, an exec
+// action's env variable's) suggests a credential, whose value is then
+// masked.
+func SensitiveKey(k string) bool {
 	k = strings.ToLower(k)
 	for _, s := range []string{"secret", "token", "password", "passwd", "authorization", "credential", "api_key", "api-key", "apikey", "private_key", "cookie"} {
 		if strings.Contains(k, s) {
@@ -166,7 +168,7 @@ func redactURL(s string) string {
 	}
 	if q := u.Query(); len(q) > 0 {
 		for k := range q {
-			if sensitiveKey(k) {
+			if SensitiveKey(k) {
 				q.Set(k, "xxxxx")
 				changed = true
 			}

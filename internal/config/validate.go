@@ -423,14 +423,22 @@ func (v *validator) triggers() {
 		case t.Exec != nil:
 			v.execAction(p+".exec", t.Exec)
 		case t.NATS != nil:
-			if strings.TrimSpace(t.NATS.Subject) == "" {
-				v.errorf(p+".nats.subject", "required")
-			}
-			v.headerNames(p+".nats.headers", t.NATS.Headers)
+			v.natsAction(p+".nats", t.NATS)
 		case t.Log != nil:
-			v.oneOf(p+".log.format", t.Log.Format, "text", "json")
+			v.logAction(p+".log", t.Log)
 		}
 	}
+}
+
+// natsAction checks a nats block; the action parses the subject
+// (required) and the URL.
+func (v *validator) natsAction(p string, n *NATSAction) {
+	v.headerNames(join(p, "headers"), n.Headers)
+}
+
+// logAction checks a log block.
+func (v *validator) logAction(p string, l *LogAction) {
+	v.oneOf(join(p, "format"), l.Format, DefaultLogFormat, "json")
 }
 
 // retry checks a trigger's retry policy.
@@ -440,52 +448,43 @@ func (v *validator) retry(p string, r *Retry) {
 		neg bool
 	}{{"max_attempts", r.MaxAttempts < 0}, {"initial", r.Initial < 0}, {"max", r.Max < 0}, {"max_age", r.MaxAge < 0}} {
 		if f.neg {
-			v.errorf(p+"."+f.key, "must not be negative")
+			v.errorf(join(p, f.key), "must not be negative")
 		}
 	}
 	if r.Max > 0 && r.Initial > 0 && r.Max < r.Initial {
-		v.errorf(p+".max", "%s is below initial (%s)", r.Max, r.Initial)
+		v.errorf(join(p, "max"), "%s is below initial (%s)", r.Max, r.Initial)
 	}
 }
 
-// httpAction checks what can be checked of an http block without the
-// network; the action checks the URL and headers it will use.
+// httpAction checks what can be checked of an http block on its own; the
+// action checks the URL (required) and the headers it reserves.
 func (v *validator) httpAction(p string, h *HTTPAction) {
-	if strings.TrimSpace(h.URL) == "" {
-		v.errorf(p+".url", "required")
-	}
-	v.oneOf(p+".format", h.Format, "cloudevents", "binary", "original")
-	v.oneOf(p+".method", strings.ToUpper(h.Method), "POST", "PUT", "PATCH")
+	v.oneOf(join(p, "format"), h.Format, "cloudevents", "binary", "original")
+	v.oneOf(join(p, "method"), strings.ToUpper(h.Method), "POST", "PUT", "PATCH")
 	if h.Timeout < 0 {
-		v.errorf(p+".timeout", "must not be negative")
+		v.errorf(join(p, "timeout"), "must not be negative")
 	}
 	for i, s := range h.RetryOn {
 		if s < 400 || s > 499 {
-			v.errorf(fmt.Sprintf("%s.retry_on[%d]", p, i), "%d is not a 4xx status (5xx, 408 and 429 are always retried)", s)
+			v.errorf(fmt.Sprintf("%s[%d]", join(p, "retry_on"), i), "%d is not a 4xx status (5xx, 408 and 429 are always retried)", s)
 		}
 	}
-	v.headerNames(p+".headers", h.Headers)
+	v.headerNames(join(p, "headers"), h.Headers)
 }
 
-// execAction checks an exec block; the action resolves the command and
-// the directory.
+// execAction checks an exec block; the action checks the command
+// (required) and the directory against the machine.
 func (v *validator) execAction(p string, e *ExecAction) {
-	switch {
-	case len(e.Command) == 0:
-		v.errorf(p+".command", "required: a list, the program first")
-	case strings.TrimSpace(e.Command[0]) == "":
-		v.errorf(p+".command[0]", "the program must not be empty")
-	}
 	if e.Timeout < 0 {
-		v.errorf(p+".timeout", "must not be negative")
+		v.errorf(join(p, "timeout"), "must not be negative")
 	}
 	if e.OutputLimit < 0 {
-		v.errorf(p+".output_limit", "must not be negative")
+		v.errorf(join(p, "output_limit"), "must not be negative")
 	} else if e.OutputLimit > GiB {
-		v.errorf(p+".output_limit", "%s is more than 1GiB", e.OutputLimit)
+		v.errorf(join(p, "output_limit"), "%s is more than 1GiB", e.OutputLimit)
 	}
 	if e.Coalesce && e.Serialize == "" {
-		v.errorf(p+".coalesce", "needs serialize: coalescing keeps the newest waiting event of a serialize key")
+		v.errorf(join(p, "coalesce"), "needs serialize: coalescing keeps the newest waiting event of a serialize key")
 	}
 }
 
@@ -493,7 +492,7 @@ func (v *validator) execAction(p string, e *ExecAction) {
 func (v *validator) headerNames(p string, h map[string]Secret) {
 	for name := range h {
 		if !headerRE.MatchString(name) {
-			v.errorf(p+"."+name, "%q is not a valid HTTP header name", name)
+			v.errorf(join(p, name), "%q is not a valid HTTP header name", name)
 		}
 	}
 }

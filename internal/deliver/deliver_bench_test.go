@@ -95,7 +95,7 @@ func (m *fakeMsg) TermWithReason(string) error               { m.naks.Add(1); re
 // built from the http block, on a real embedded store, without consumers.
 // The trigger's logger writes JSON lines to io.Discard at info level, as
 // the server's does.
-func benchRunner(tb testing.TB, block map[string]any) *runner {
+func benchRunner(tb testing.TB, block *config.HTTPAction) *runner {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -144,7 +144,7 @@ func benchDeliverHTTP(b *testing.B, conc int) {
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	b.Cleanup(rc.Close)
-	tr := benchRunner(b, map[string]any{"url": rc.URL + "/sink"})
+	tr := benchRunner(b, &config.HTTPAction{URL: rc.URL + "/sink"})
 	raw := benchRecord(b)
 	idAt := bytes.Index(raw, []byte(`"id":"`)) + len(`"id":"`)
 	idLen := bytes.IndexByte(raw[idAt:], '"')
@@ -201,7 +201,7 @@ func benchDeliverHTTP(b *testing.B, conc int) {
 // BenchmarkDeliverPrepare is prepare alone (decode and filter) of the
 // stored record of an 8 KB GitHub push, for a trigger without when.
 func BenchmarkDeliverPrepare(b *testing.B) {
-	tr := benchRunner(b, map[string]any{"url": "http://127.0.0.1:1/sink"})
+	tr := benchRunner(b, &config.HTTPAction{URL: "http://127.0.0.1:1/sink"})
 	raw := benchRecord(b)
 	m := &fakeMsg{data: raw, hdr: nats.Header{}}
 	m.md.NumDelivered = 1

@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/forgehook/forgehook/internal/action"
+	"github.com/forgehook/forgehook/internal/config"
 	"github.com/forgehook/forgehook/internal/event"
 	"github.com/forgehook/forgehook/internal/jsonx"
 	"github.com/forgehook/forgehook/internal/store"
@@ -79,7 +80,7 @@ func (c *captureAction) Do(_ context.Context, in action.Input) (action.Result, e
 }
 
 func TestDeliverInputIsTheStoredRecord(t *testing.T) {
-	tr := benchRunner(t, map[string]any{"url": "http://127.0.0.1:1/sink"})
+	tr := benchRunner(t, &config.HTTPAction{URL: "http://127.0.0.1:1/sink"})
 	capture := &captureAction{}
 	tr.t.Action = capture
 	raw := benchRecord(t)
@@ -158,7 +159,7 @@ var envelopeRecords = []string{
 }
 
 func TestDeliverUndecodableRecordsAreTerminated(t *testing.T) {
-	tr := benchRunner(t, map[string]any{"url": "http://127.0.0.1:1/sink"})
+	tr := benchRunner(t, &config.HTTPAction{URL: "http://127.0.0.1:1/sink"})
 	for _, rec := range envelopeRecords {
 		var ev event.Event
 		wantOK := jsonx.Unmarshal([]byte(rec), &ev) == nil

@@ -7,7 +7,6 @@ package trigger
 import (
 	"errors"
 	"fmt"
-	"maps"
 	"time"
 
 	"github.com/forgehook/forgehook/internal/action"
@@ -62,8 +61,10 @@ func Check(cfg *config.Config) config.Errors {
 	return nil
 }
 
-// Build compiles every trigger of cfg. The error is a config.Errors that
-// lists every problem as file:line: triggers[i].field: trigger "name": message.
+// Build compiles every trigger of cfg, whose blocks package config has
+// decoded, defaulted and validated. The error is a config.Errors that
+// lists every problem as file:line: triggers[i].field: trigger "name":
+// message, at the line of the key at fault.
 func Build(cfg *config.Config, env action.Env) ([]*Trigger, error) {
 	renv, err := route.NewEnv()
 	if err != nil {
@@ -72,9 +73,18 @@ func Build(cfg *config.Config, env action.Env) ([]*Trigger, error) {
 	var out []*Trigger
 	var errs config.Errors
 	for i := range cfg.Triggers {
-		tc := &cfg.Triggers[i]
+		// A configuration built in code may lack its defaults: config's
+		// own, applied to a copy.
+		tc := cfg.Triggers[i].Clone()
+		tc.ApplyDefaults()
+		p := fmt.Sprintf("triggers[%d]", i)
 		at := func(field string, err error) {
-			errs = append(errs, config.FieldError{File: cfg.File, Line: tc.Line, Field: fmt.Sprintf("triggers[%d].%s", i, field), Msg: fmt.Sprintf("trigger %q: %v", tc.Name, err)})
+			var ke *action.KeyError
+			if errors.As(err, &ke) {
+				field += "." + ke.Key
+				err = ke.Err
+			}
+			errs = append(errs, config.FieldError{File: cfg.File, Line: cfg.Line(p + "." + field), Field: p + "." + field, Msg: fmt.Sprintf("trigger %q: %v", tc.Name, err)})
 		}
 		t := &Trigger{Name: tc.Name, Concurrency: max(1, tc.Concurrency)}
 		if tc.When != "" {
@@ -84,40 +94,37 @@ func Build(cfg *config.Config, env action.Env) ([]*Trigger, error) {
 			}
 			t.When = p
 		}
-		var block map[string]any
-		var newAction func(map[string]any, action.Env) (action.Action, error)
+		var a action.Action
 		switch {
 		case tc.HTTP != nil:
-			t.Kind, block, newAction = "http", tc.HTTP, httpaction.New
+			t.Kind = "http"
+			a, err = httpaction.New(tc.HTTP, env)
 		case tc.Exec != nil:
-			t.Kind, block, newAction = "exec", maps.Clone(tc.Exec), execaction.New
-			if s, ok := block["serialize"]; ok {
-				delete(block, "serialize")
-				expr, _ := s.(string)
-				p, err := renv.CompileKey(expr)
+			t.Kind = "exec"
+			if tc.Exec.Serialize != "" {
+				p, err := renv.CompileKey(tc.Exec.Serialize)
 				if err != nil {
 					at("exec.serialize", err)
 				}
 				t.Serialize = p
 			}
+			a, err = execaction.New(tc.Exec, env)
 		case tc.NATS != nil:
-			t.Kind, block, newAction = "nats", tc.NATS, natsaction.New
+			t.Kind = "nats"
+			a, err = natsaction.New(tc.NATS, env)
 		case tc.Log != nil:
-			t.Kind, block, newAction = "log", tc.Log, logaction.New
+			t.Kind = "log"
+			a, err = logaction.New(tc.Log, env)
 		default:
 			at("action", errors.New("no action (http, exec, nats or log)"))
 			continue
 		}
-		a, err := newAction(block, env)
 		if err != nil {
 			at(t.Kind, err)
 		}
 		t.Action = a
-		r, err := retryPolicy(tc.Retry)
-		if err != nil {
-			at("retry", err)
-		}
-		t.Retry = r
+		r := tc.Retry
+		t.Retry = Retry{MaxAttempts: r.MaxAttempts, Initial: r.Initial.D(), Max: r.Max.D(), MaxAge: r.MaxAge.D()}
 		out = append(out, t)
 	}
 	if len(errs) > 0 {
@@ -125,37 +132,6 @@ func Build(cfg *config.Config, env action.Env) ([]*Trigger, error) {
 		return nil, errs
 	}
 	return out, nil
-}
-
-func retryPolicy(block map[string]any) (Retry, error) {
-	var rc struct {
-		MaxAttempts int             `json:"max_attempts"`
-		Initial     config.Duration `json:"initial"`
-		Max         config.Duration `json:"max"`
-		MaxAge      config.Duration `json:"max_age"`
-	}
-	if block != nil {
-		if err := action.Decode(block, &rc); err != nil {
-			return Retry{}, err
-		}
-	}
-	r := Retry{MaxAttempts: rc.MaxAttempts, Initial: rc.Initial.D(), Max: rc.Max.D(), MaxAge: rc.MaxAge.D()}
-	if r.MaxAttempts < 0 || r.Initial < 0 || r.Max < 0 || r.MaxAge < 0 {
-		return Retry{}, errors.New("values must not be negative")
-	}
-	if r.MaxAttempts == 0 {
-		r.MaxAttempts = 10
-	}
-	if r.Initial == 0 {
-		r.Initial = time.Second
-	}
-	if r.Max == 0 {
-		r.Max = time.Hour
-	}
-	if r.Max < r.Initial {
-		return Retry{}, fmt.Errorf("max (%s) is below initial (%s)", r.Max, r.Initial)
-	}
-	return r, nil
 }
 
 // Close releases the actions' resources.

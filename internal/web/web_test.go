@@ -98,9 +98,9 @@ func newFixture(t *testing.T, o fixtureOpts) *fixture {
 	}
 	if o.triggers {
 		cfg := &config.Config{Triggers: []config.Trigger{
-			{Name: "deploy", When: `event.kind == "push" && event.branch == "main"`, HTTP: map[string]any{"url": rc.URL},
-				Retry: map[string]any{"max_attempts": 2, "initial": "50ms", "max": "100ms"}},
-			{Name: "tags", When: `event.kind == "tag"`, Log: map[string]any{}},
+			{Name: "deploy", When: `event.kind == "push" && event.branch == "main"`, HTTP: &config.HTTPAction{URL: rc.URL},
+				Retry: config.Retry{MaxAttempts: 2, Initial: config.Duration(50 * time.Millisecond), Max: config.Duration(100 * time.Millisecond)}},
+			{Name: "tags", When: `event.kind == "tag"`, Log: &config.LogAction{}},
 		}}
 		ts, err := trigger.Build(cfg, action.Env{Logger: slog.New(slog.DiscardHandler), Stdout: io.Discard})
 		if err != nil {

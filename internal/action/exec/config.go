@@ -1,8 +1,6 @@
 package execaction
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -17,17 +15,10 @@ import (
 	"github.com/forgehook/forgehook/internal/config"
 )
 
-// Defaults of the exec block.
-const (
-	// DefaultTimeout bounds one run when the block sets no timeout.
-	DefaultTimeout = 10 * time.Minute
-	// DefaultOutputLimit is how much of a run's combined output (its tail)
-	// is kept in memory when the block sets no output_limit.
-	DefaultOutputLimit = 64 * config.KiB
-	// KillGrace is how long a process group has to exit after SIGTERM
-	// before it is sent SIGKILL.
-	KillGrace = 5 * time.Second
-)
+// KillGrace is how long a process group has to exit after SIGTERM before
+// it is sent SIGKILL. The block's defaults are package config's
+// (DefaultExecTimeout, DefaultExecOutputLimit).
+const KillGrace = 5 * time.Second
 
 // baseEnv names the variables of forgehook's own environment that a
 // command inherits. Everything else must be passed explicitly with the
@@ -50,17 +41,6 @@ var reservedEnv = [...]string{
 // garble it.
 const minSecretLen = 4
 
-// block is the exec block as written. Values that may come from ${VAR}
-// expansion (and so arrive as strings) are decoded by hand.
-type block struct {
-	Command     json.RawMessage            `json:"command"`
-	Dir         string                     `json:"dir"`
-	Env         map[string]json.RawMessage `json:"env"`
-	Timeout     json.RawMessage            `json:"timeout"`
-	OutputLimit json.RawMessage            `json:"output_limit"`
-	Coalesce    json.RawMessage            `json:"coalesce"`
-}
-
 // settings is a parsed exec block. It holds the values of the block's env,
 // which may be credentials: it is never printed or logged.
 type settings struct {
@@ -74,29 +54,34 @@ type settings struct {
 	coalesce    bool
 }
 
-// parse decodes and checks an exec block, taking the base variables from
-// getenv. Each error starts with the key it is about.
-func parse(raw map[string]any, getenv func(string) string) (*settings, error) {
-	var b block
-	if err := action.Decode(raw, &b); err != nil {
-		return nil, err
+// parse checks an exec block, decoded and defaulted by package config,
+// against the machine (the program, the directory), taking the base
+// variables from getenv. Each error is an action.KeyError.
+func parse(b *config.ExecAction, getenv func(string) string) (*settings, error) {
+	s := &settings{timeout: b.Timeout.D(), outputLimit: int(b.OutputLimit), coalesce: b.Coalesce}
+	if s.timeout <= 0 || s.outputLimit <= 0 {
+		return nil, errors.New("exec: block without its defaults (config.ExecAction.ApplyDefaults)")
 	}
-	s := &settings{timeout: DefaultTimeout, outputLimit: int(DefaultOutputLimit)}
-
+	if len(b.Command) == 0 || b.Command[0] == "" {
+		return nil, action.KeyErrorf("command", "required: the program and its arguments as a list, e.g. [./deploy.sh, production]")
+	}
+	for i, a := range b.Command {
+		if strings.IndexByte(a, 0) >= 0 {
+			return nil, action.KeyErrorf(fmt.Sprintf("command[%d]", i), "contains a NUL byte")
+		}
+	}
+	s.args = slices.Clone(b.Command)
 	var err error
-	if s.args, err = argv(b.Command); err != nil {
-		return nil, err
-	}
 	if b.Dir != "" {
 		if s.dir, err = filepath.Abs(b.Dir); err != nil {
-			return nil, fmt.Errorf("dir: %w", err)
+			return nil, action.KeyErrorf("dir", "%w", err)
 		}
 		fi, err := os.Stat(s.dir)
 		if err != nil {
-			return nil, fmt.Errorf("dir: %w", err)
+			return nil, action.KeyErrorf("dir", "%w", err)
 		}
 		if !fi.IsDir() {
-			return nil, fmt.Errorf("dir: %s is not a directory", s.dir)
+			return nil, action.KeyErrorf("dir", "%s is not a directory", s.dir)
 		}
 	}
 	extra, err := envVars(b.Env)
@@ -113,7 +98,7 @@ func parse(raw map[string]any, getenv func(string) string) (*settings, error) {
 	}
 	for _, name := range slices.Sorted(maps.Keys(extra)) {
 		s.env = append(s.env, name+"="+extra[name])
-		if v := extra[name]; len(v) >= minSecretLen && sensitiveKey(name) {
+		if v := extra[name]; len(v) >= minSecretLen && config.SensitiveKey(name) {
 			s.secrets = append(s.secrets, []byte(v))
 		}
 	}
@@ -124,125 +109,28 @@ func parse(raw map[string]any, getenv func(string) string) (*settings, error) {
 		pathList = v
 	}
 	if s.path, err = resolve(s.args[0], s.dir, pathList); err != nil {
-		return nil, fmt.Errorf("command: %w", err)
-	}
-
-	if text, ok, err := scalar(b.Timeout); err != nil {
-		return nil, fmt.Errorf("timeout: %w", err)
-	} else if ok {
-		d, err := config.ParseDuration(text)
-		switch {
-		case err != nil:
-			return nil, fmt.Errorf("timeout: %w", err)
-		case d < 0:
-			return nil, fmt.Errorf("timeout: must not be negative")
-		case d > 0:
-			s.timeout = d.D()
-		}
-	}
-	if text, ok, err := scalar(b.OutputLimit); err != nil {
-		return nil, fmt.Errorf("output_limit: %w", err)
-	} else if ok {
-		n, err := config.ParseByteSize(text)
-		switch {
-		case err != nil:
-			return nil, fmt.Errorf("output_limit: %w", err)
-		case n > 1*config.GiB:
-			return nil, fmt.Errorf("output_limit: %s is more than 1GiB", n)
-		case n > 0:
-			s.outputLimit = int(n)
-		}
-	}
-	if text, ok, err := scalar(b.Coalesce); err != nil {
-		return nil, fmt.Errorf("coalesce: %w", err)
-	} else if ok {
-		switch strings.ToLower(text) {
-		case "true":
-			s.coalesce = true
-		case "false", "":
-		default:
-			return nil, fmt.Errorf("coalesce: %q is not true or false", text)
-		}
+		return nil, action.KeyErrorf("command", "%w", err)
 	}
 	return s, nil
 }
 
-// argv decodes command: a non-empty list of scalars, the first non-empty.
-func argv(raw json.RawMessage) ([]string, error) {
-	if isNull(raw) {
-		return nil, errors.New("command: required: the program and its arguments as a list, e.g. [./deploy.sh, production]")
-	}
-	var items []json.RawMessage
-	if err := json.Unmarshal(raw, &items); err != nil {
-		return nil, errors.New("command: must be a list (the program and its arguments; there is no shell)")
-	}
-	if len(items) == 0 {
-		return nil, errors.New("command: must name a program")
-	}
-	args := make([]string, len(items))
-	for i, it := range items {
-		v, ok, err := scalar(it)
-		if err != nil || !ok {
-			return nil, fmt.Errorf("command[%d]: must be a string", i)
-		}
-		if strings.IndexByte(v, 0) >= 0 {
-			return nil, fmt.Errorf("command[%d]: contains a NUL byte", i)
-		}
-		args[i] = v
-	}
-	if args[0] == "" {
-		return nil, errors.New("command[0]: must name a program")
-	}
-	return args, nil
-}
-
-// envVars decodes env: a mapping of variable names to scalars.
-func envVars(raw map[string]json.RawMessage) (map[string]string, error) {
-	out := make(map[string]string, len(raw))
-	for _, name := range slices.Sorted(maps.Keys(raw)) {
+// envVars checks the names and values of env.
+func envVars(in map[string]config.Secret) (map[string]string, error) {
+	out := make(map[string]string, len(in))
+	for _, name := range slices.Sorted(maps.Keys(in)) {
 		switch {
 		case name == "" || strings.ContainsAny(name, "=\x00"):
-			return nil, fmt.Errorf("env: %q is not a valid variable name", name)
+			return nil, action.KeyErrorf("env", "%q is not a valid variable name", name)
 		case slices.Contains(reservedEnv[:], name):
-			return nil, fmt.Errorf("env.%s: reserved: forgehook sets it for every run", name)
+			return nil, action.KeyErrorf("env."+name, "reserved: forgehook sets it for every run")
 		}
-		v, ok, err := scalar(raw[name])
-		if err != nil {
-			return nil, fmt.Errorf("env.%s: %w", name, err)
-		}
-		if !ok {
-			return nil, fmt.Errorf("env.%s: needs a value (write \"\" for an empty one)", name)
-		}
+		v := in[name].Reveal()
 		if strings.IndexByte(v, 0) >= 0 {
-			return nil, fmt.Errorf("env.%s: contains a NUL byte", name)
+			return nil, action.KeyErrorf("env."+name, "contains a NUL byte")
 		}
 		out[name] = v
 	}
 	return out, nil
-}
-
-// scalar returns the text of a JSON string, number or boolean; ok is false
-// for an absent or null value. Objects and arrays are errors.
-func scalar(raw json.RawMessage) (text string, ok bool, err error) {
-	raw = bytes.TrimSpace(raw)
-	if isNull(raw) {
-		return "", false, nil
-	}
-	switch raw[0] {
-	case '"':
-		if err := json.Unmarshal(raw, &text); err != nil {
-			return "", false, err
-		}
-		return text, true, nil
-	case '{', '[':
-		return "", false, errors.New("must be a single value, not a mapping or a list")
-	}
-	return string(raw), true, nil // number, true or false: the literal as written
-}
-
-func isNull(raw json.RawMessage) bool {
-	raw = bytes.TrimSpace(raw)
-	return len(raw) == 0 || string(raw) == "null"
 }
 
 // resolve finds the program to run. A name with a slash is a path, relative
@@ -282,16 +170,4 @@ func lookup(env []string, name string) (string, bool) {
 		}
 	}
 	return "", false
-}
-
-// sensitiveKey reports whether an env variable's name suggests a
-// credential; the same words as the configuration's redaction.
-func sensitiveKey(k string) bool {
-	k = strings.ToLower(k)
-	for _, s := range []string{"secret", "token", "password", "passwd", "authorization", "credential", "api_key", "api-key", "apikey", "private_key", "cookie"} {
-		if strings.Contains(k, s) {
-			return true
-		}
-	}
-	return false
 }

@@ -76,7 +76,7 @@ var (
 // be found, or is not executable, is an error, as is a dir that is not a
 // directory. Every error starts with the key it is about. env.Logger may be
 // nil.
-func New(block map[string]any, env action.Env) (action.Action, error) {
+func New(block *config.ExecAction, env action.Env) (action.Action, error) {
 	if !supported {
 		return nil, fmt.Errorf("exec: needs Unix process groups, not available on %s: %w", runtime.GOOS, errors.ErrUnsupported)
 	}

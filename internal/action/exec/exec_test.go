@@ -19,7 +19,11 @@ import (
 	"testing"
 	"time"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/forgehook/forgehook/internal/action"
+	"github.com/forgehook/forgehook/internal/action/actiontest"
+	"github.com/forgehook/forgehook/internal/config"
 	"github.com/forgehook/forgehook/internal/event"
 )
 
@@ -40,7 +44,7 @@ func script(t testing.TB, body string) string {
 // newExec builds an exec action and closes it at the end of the test.
 func newExec(t testing.TB, block map[string]any, log *slog.Logger) *Exec {
 	t.Helper()
-	a, err := New(block, action.Env{Logger: log})
+	a, err := build(block, action.Env{Logger: log})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -553,7 +557,7 @@ func TestExecCoalesce(t *testing.T) {
 	dir := t.TempDir()
 	e := newExec(t, map[string]any{
 		"command": []any{script(t, serializeScript)}, "env": map[string]any{"D": dir},
-		"coalesce": true,
+		"serialize": "event.ref", "coalesce": true,
 	}, nil)
 
 	type result struct {
@@ -744,10 +748,10 @@ func TestExecConfig(t *testing.T) {
 	}{
 		{"minimal", map[string]any{"command": cmd}, ""},
 		{"no command", map[string]any{}, "command: required"},
-		{"empty command", map[string]any{"command": []any{}}, "command: must name"},
-		{"string command", map[string]any{"command": "./ci.sh --fast"}, "command: must be a list"},
-		{"empty program", map[string]any{"command": []any{""}}, "command[0]: must name"},
-		{"list argument", map[string]any{"command": []any{sh, []any{"x"}}}, "command[1]: must be a string"},
+		{"empty command", map[string]any{"command": []any{}}, "command: required"},
+		{"string command", map[string]any{"command": "./ci.sh --fast"}, "command: expected a list, got a string"},
+		{"empty program", map[string]any{"command": []any{""}}, "command: required"},
+		{"list argument", map[string]any{"command": []any{sh, []any{"x"}}}, "command[1]: expected a string, got a list"},
 		{"not found", map[string]any{"command": []any{"forgehook-no-such-program"}}, `command: "forgehook-no-such-program": executable file not found in PATH`},
 		{"missing path", map[string]any{"command": []any{"./nope.sh"}, "dir": dir}, "command: exec: "},
 		{"not executable", map[string]any{"command": []any{"./plain"}, "dir": dir}, "command: exec: "},
@@ -755,7 +759,7 @@ func TestExecConfig(t *testing.T) {
 		{"bare name in env PATH", map[string]any{"command": []any{"my-deployer"}, "env": map[string]any{"PATH": bin}}, ""},
 		{"bare name in PATH", map[string]any{"command": []any{"sh", "-c", "true"}}, ""},
 		{"numbers in argv", map[string]any{"command": []any{"sleep", 5}}, ""},
-		{"unknown key", map[string]any{"command": cmd, "shell": true}, `unknown key "shell"`},
+		{"unknown key", map[string]any{"command": cmd, "shell": true}, "shell: unknown key"},
 		{"dir missing", map[string]any{"command": cmd, "dir": filepath.Join(dir, "nope")}, "dir: stat "},
 		{"dir is a file", map[string]any{"command": cmd, "dir": filepath.Join(dir, "plain")}, "dir: "},
 		{"timeout", map[string]any{"command": cmd, "timeout": "30m"}, ""},
@@ -768,21 +772,22 @@ func TestExecConfig(t *testing.T) {
 		{"output_limit bad", map[string]any{"command": cmd, "output_limit": "lots"}, `output_limit: invalid size "lots"`},
 		{"output_limit negative", map[string]any{"command": cmd, "output_limit": -1}, `output_limit: invalid size "-1"`},
 		{"output_limit huge", map[string]any{"command": cmd, "output_limit": "2GiB"}, "output_limit: 2GiB is more than 1GiB"},
-		{"output_limit list", map[string]any{"command": cmd, "output_limit": []any{1}}, "output_limit: must be a single value"},
+		{"output_limit list", map[string]any{"command": cmd, "output_limit": []any{1}}, "output_limit: expected a size, got a list"},
 		{"env values", map[string]any{"command": cmd, "env": map[string]any{"A": "x", "N": 1, "B": true, "E": ""}}, ""},
-		{"env list", map[string]any{"command": cmd, "env": []any{"A=1"}}, "wrong type: "},
-		{"env nested", map[string]any{"command": cmd, "env": map[string]any{"A": map[string]any{"b": 1}}}, "env.A: must be a single value"},
+		{"env list", map[string]any{"command": cmd, "env": []any{"A=1"}}, "env: expected a mapping, got a list"},
+		{"env nested", map[string]any{"command": cmd, "env": map[string]any{"A": map[string]any{"b": 1}}}, "env.A: expected a string, got a mapping"},
 		{"env null", map[string]any{"command": cmd, "env": map[string]any{"A": nil}}, "env.A: needs a value"},
 		{"env bad name", map[string]any{"command": cmd, "env": map[string]any{"A=B": "x"}}, `env: "A=B" is not a valid variable name`},
 		{"env reserved", map[string]any{"command": cmd, "env": map[string]any{"FORGEHOOK_REF": "x"}}, "env.FORGEHOOK_REF: reserved"},
 		{"env forgehook other", map[string]any{"command": cmd, "env": map[string]any{"FORGEHOOK_ADMIN_TOKEN": "x"}}, ""},
-		{"coalesce", map[string]any{"command": cmd, "coalesce": true}, ""},
-		{"coalesce from ${VAR}", map[string]any{"command": cmd, "coalesce": "True"}, ""},
-		{"coalesce bad", map[string]any{"command": cmd, "coalesce": "yes"}, `coalesce: "yes" is not true or false`},
-		{"serialize is the loop's", map[string]any{"command": cmd, "serialize": "event.repository.full_name"}, `unknown key "serialize"`},
+		{"coalesce", map[string]any{"command": cmd, "serialize": "event.ref", "coalesce": true}, ""},
+		{"coalesce without serialize", map[string]any{"command": cmd, "coalesce": true}, "coalesce: needs serialize"},
+		{"coalesce from ${VAR}", map[string]any{"command": cmd, "serialize": "event.ref", "coalesce": "True"}, ""},
+		{"coalesce bad", map[string]any{"command": cmd, "coalesce": "yes"}, `coalesce: expected true or false, got "yes"`},
+		{"serialize", map[string]any{"command": cmd, "serialize": "event.repository.full_name"}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			a, err := New(tc.block, action.Env{})
+			a, err := build(tc.block, action.Env{})
 			switch {
 			case tc.want == "" && err != nil:
 				t.Errorf("New: %v", err)
@@ -808,11 +813,11 @@ func TestExecConfigValues(t *testing.T) {
 		check func(*settings) bool
 	}{
 		{map[string]any{"command": []any{sh}}, func(s *settings) bool {
-			return s.timeout == DefaultTimeout && s.outputLimit == int(DefaultOutputLimit) && !s.coalesce && s.dir == "" &&
+			return s.timeout == config.DefaultExecTimeout.D() && s.outputLimit == int(config.DefaultExecOutputLimit) && !s.coalesce && s.dir == "" &&
 				slices.Equal(s.env, []string{"PATH=/usr/bin:/bin", "HOME=/home/fh"}) && s.path == sh
 		}},
 		{map[string]any{"command": []any{sh}, "timeout": "0", "output_limit": 0}, func(s *settings) bool {
-			return s.timeout == DefaultTimeout && s.outputLimit == int(DefaultOutputLimit) // zero means default
+			return s.timeout == config.DefaultExecTimeout.D() && s.outputLimit == int(config.DefaultExecOutputLimit) // zero means default
 		}},
 		{map[string]any{"command": []any{sh}, "timeout": "1h30m", "output_limit": "1 KiB"}, func(s *settings) bool {
 			return s.timeout == 90*time.Minute && s.outputLimit == 1024
@@ -823,7 +828,15 @@ func TestExecConfigValues(t *testing.T) {
 				len(s.secrets) == 1 && string(s.secrets[0]) == "abcd" // "abc" is too short to mask
 		}},
 	} {
-		s, err := parse(tc.block, getenv)
+		text, err := yaml.Marshal(tc.block)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b config.ExecAction
+		if err := config.DecodeBlock("", text, &b, config.Options{}); err != nil {
+			t.Fatalf("%v: %v", tc.block, err)
+		}
+		s, err := parse(&b, getenv)
 		if err != nil {
 			t.Errorf("%v: %v", tc.block, err)
 			continue
@@ -881,4 +894,10 @@ func BenchmarkExecTrue(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// build decodes block as the configuration loader would and builds the
+// action from it.
+func build(block map[string]any, env action.Env) (action.Action, error) {
+	return actiontest.Build(block, env, New)
 }

@@ -23,7 +23,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
+
 	"slices"
 	"strings"
 	"time"
@@ -56,31 +56,6 @@ const UserAgent = "forgehook"
 // HeaderEventID carries the event id on every request.
 const HeaderEventID = "X-Forgehook-Event-Id"
 
-// Config is the http action's block.
-type Config struct {
-	// URL is the target, http or https (required). Userinfo in it is sent
-	// as HTTP Basic credentials and never shown.
-	URL string `json:"url"`
-	// Format is cloudevents (default), binary or original.
-	Format string `json:"format"`
-	// Secret signs each request: Standard Webhooks headers for the
-	// CloudEvents formats, the forge's own scheme for original.
-	Secret config.Secret `json:"secret"`
-	// SecretFile names a file that holds Secret (trailing newlines
-	// trimmed); set Secret or SecretFile, not both.
-	SecretFile string `json:"secret_file"`
-	// Headers are extra request headers. Their values may be credentials
-	// and are never shown.
-	Headers map[string]string `json:"headers"`
-	// Timeout bounds one request, from connecting to reading the
-	// response (default 30s).
-	Timeout config.Duration `json:"timeout"`
-	// RetryOn lists more statuses (4xx) whose failures are retried.
-	RetryOn []int `json:"retry_on"`
-	// Method is POST (default), PUT or PATCH.
-	Method string `json:"method"`
-}
-
 // Action is an http action. It is immutable after New and safe for
 // concurrent use.
 type Action struct {
@@ -107,29 +82,24 @@ var (
 	_ action.Closer = (*Action)(nil)
 )
 
-// New returns the http action that block configures. Errors name the key
-// at fault ("url: required") and never show a secret or a header value.
+// New returns the http action that c configures; c is decoded, defaulted
+// and checked by package config (Trigger.ApplyDefaults, Validate). New
+// checks what it alone knows (the URL, the headers it reserves); its errors
+// are action.KeyErrors and never show a secret or a header value.
 // env.Signer is used by format original; env.Logger and env.Stdout are not
 // used.
-func New(block map[string]any, env action.Env) (action.Action, error) {
-	var c Config
-	if err := action.Decode(block, &c); err != nil {
-		// A duration's own error does not name its key.
-		if v, ok := block["timeout"].(string); ok {
-			if _, terr := config.ParseDuration(v); terr != nil {
-				return nil, fmt.Errorf("timeout: %w", terr)
-			}
-		}
-		return nil, err
-	}
+func New(c *config.HTTPAction, env action.Env) (action.Action, error) {
 	a := &Action{
 		format:  c.Format,
 		secret:  c.Secret,
-		timeout: time.Duration(c.Timeout),
+		timeout: c.Timeout.D(),
 		retryOn: slices.Clone(c.RetryOn),
 		method:  strings.ToUpper(c.Method),
 		signer:  env.Signer,
 		now:     time.Now,
+	}
+	if a.format == "" || a.method == "" || a.timeout <= 0 {
+		return nil, errors.New("http: block without its defaults (config.HTTPAction.ApplyDefaults)")
 	}
 	var err error
 	if a.url, err = parseTarget(c.URL); err != nil {
@@ -137,55 +107,13 @@ func New(block map[string]any, env action.Env) (action.Action, error) {
 	}
 	a.rawURL = a.url.String()
 	a.target = RedactURL(a.url)
-	switch a.format {
-	case "":
-		a.format = FormatCloudEvents
-	case FormatCloudEvents, FormatBinary, FormatOriginal:
-	default:
-		return nil, fmt.Errorf("format: %q is not one of %s, %s, %s", c.Format, FormatCloudEvents, FormatBinary, FormatOriginal)
-	}
-	if c.SecretFile != "" {
-		if c.Secret != "" {
-			return nil, errors.New("secret_file: set either secret or secret_file, not both")
-		}
-		b, err := os.ReadFile(c.SecretFile)
-		if err != nil {
-			var pe *os.PathError
-			if errors.As(err, &pe) {
-				err = pe.Err
-			}
-			return nil, fmt.Errorf("secret_file: cannot read %q: %w", c.SecretFile, err)
-		}
-		a.secret = config.Secret(strings.TrimRight(string(b), "\r\n"))
-		if a.secret == "" {
-			return nil, fmt.Errorf("secret_file: %q is empty", c.SecretFile)
-		}
-	}
 	if a.secret != "" {
 		a.swKey = verify.StandardWebhooksKey(a.secret.Reveal())
 	}
 	if a.headers, err = checkHeaders(c.Headers); err != nil {
 		return nil, err
 	}
-	switch {
-	case a.timeout == 0:
-		a.timeout = DefaultTimeout
-	case a.timeout < 0:
-		return nil, fmt.Errorf("timeout: %s is negative", time.Duration(c.Timeout))
-	}
 	a.errTimeout = fmt.Errorf("no response within %s: %w", a.timeout, context.DeadlineExceeded)
-	for _, s := range a.retryOn {
-		if s < 400 || s > 499 {
-			return nil, fmt.Errorf("retry_on: %d is not a 4xx status (5xx, 408 and 429 are always retried)", s)
-		}
-	}
-	switch a.method {
-	case "":
-		a.method = http.MethodPost
-	case http.MethodPost, http.MethodPut, http.MethodPatch:
-	default:
-		return nil, fmt.Errorf("method: %q is not one of POST, PUT, PATCH", c.Method)
-	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	// Keep a connection per concurrent delivery to the one host a trigger
 	// targets (the default of 2 would make most deliveries dial).
@@ -208,7 +136,7 @@ func New(block map[string]any, env action.Env) (action.Action, error) {
 func parseTarget(s string) (*url.URL, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return nil, errors.New("url: required")
+		return nil, action.KeyErrorf("url", "required")
 	}
 	u, err := url.Parse(s)
 	if err != nil {
@@ -216,15 +144,15 @@ func parseTarget(s string) (*url.URL, error) {
 		if errors.As(err, &ue) {
 			err = ue.Err // url.Error repeats the URL, which may hold credentials
 		}
-		return nil, fmt.Errorf("url: not a valid URL: %w", err)
+		return nil, action.KeyErrorf("url", "not a valid URL: %w", err)
 	}
 	switch u.Scheme {
 	case "http", "https":
 	default:
-		return nil, fmt.Errorf("url: scheme %q is not http or https", u.Scheme)
+		return nil, action.KeyErrorf("url", "scheme %q is not http or https", u.Scheme)
 	}
 	if u.Host == "" {
-		return nil, errors.New("url: no host")
+		return nil, action.KeyErrorf("url", "no host")
 	}
 	u.Fragment, u.RawFragment = "", ""
 	return u, nil
@@ -237,9 +165,10 @@ var reservedHeaders = []string{
 	"User-Agent", HeaderEventID,
 }
 
-// checkHeaders validates the headers key. Values are never shown: they may
-// be credentials.
-func checkHeaders(in map[string]string) (http.Header, error) {
+// checkHeaders turns the headers key into request headers, refusing those
+// the action sets (config has checked the names' syntax). Values are never
+// shown: they may be credentials.
+func checkHeaders(in map[string]config.Secret) (http.Header, error) {
 	h := make(http.Header, len(in))
 	names := make([]string, 0, len(in))
 	for k := range in {
@@ -247,40 +176,20 @@ func checkHeaders(in map[string]string) (http.Header, error) {
 	}
 	slices.Sort(names)
 	for _, k := range names {
-		if !validHeaderName(k) {
-			return nil, fmt.Errorf("headers: %q is not a valid HTTP header name", k)
-		}
 		c := http.CanonicalHeaderKey(k)
 		lc := strings.ToLower(c)
 		if slices.Contains(reservedHeaders, c) || strings.HasPrefix(lc, "ce-") || strings.HasPrefix(lc, "webhook-") {
-			return nil, fmt.Errorf("headers: %q is set by the action and cannot be configured", k)
+			return nil, action.KeyErrorf("headers", "%q is set by the action and cannot be configured", k)
 		}
 		if _, dup := h[c]; dup {
-			return nil, fmt.Errorf("headers: %q is given twice", k)
+			return nil, action.KeyErrorf("headers", "%q is given twice", k)
 		}
-		if strings.ContainsAny(in[k], "\r\n\x00") {
-			return nil, fmt.Errorf("headers: the value of %q contains a line break or NUL", k)
+		if strings.ContainsAny(in[k].Reveal(), "\r\n\x00") {
+			return nil, action.KeyErrorf("headers", "the value of %q contains a line break or NUL", k)
 		}
-		h.Set(c, in[k])
+		h.Set(c, in[k].Reveal())
 	}
 	return h, nil
-}
-
-// validHeaderName reports whether s is an RFC 9110 token.
-func validHeaderName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // Close releases the action's idle connections.

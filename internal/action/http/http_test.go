@@ -88,7 +88,7 @@ func receiver(t testing.TB, status int) (*httptest.Server, <-chan captured) {
 // newAction builds an http action from block or fails the test.
 func newAction(t testing.TB, block map[string]any) *Action {
 	t.Helper()
-	a, err := New(block, action.Env{Signer: signers})
+	a, err := build(block, action.Env{Signer: signers})
 	if err != nil {
 		t.Fatalf("New(%v): %v", block, err)
 	}
@@ -386,7 +386,7 @@ func TestHTTPActionOriginalNoSigner(t *testing.T) {
 	in := actiontest.Event(t)
 	in.Event.Forge = "dockerhub"
 	srv, ch := receiver(t, http.StatusOK)
-	a, err := New(map[string]any{"url": srv.URL, "format": "original", "secret": "s3cr3t"}, action.Env{Signer: signers})
+	a, err := build(map[string]any{"url": srv.URL, "format": "original", "secret": "s3cr3t"}, action.Env{Signer: signers})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -398,7 +398,7 @@ func TestHTTPActionOriginalNoSigner(t *testing.T) {
 		t.Error("a request was sent")
 	}
 	// A nil Env.Signer is the same.
-	a, _ = New(map[string]any{"url": srv.URL, "format": "original", "secret": "s3cr3t"}, action.Env{})
+	a, _ = build(map[string]any{"url": srv.URL, "format": "original", "secret": "s3cr3t"}, action.Env{})
 	if _, err := a.Do(context.Background(), actiontest.Event(t)); !errors.Is(err, ErrNoSigner) {
 		t.Errorf("nil Env.Signer: error %v, want ErrNoSigner", err)
 	}
@@ -555,7 +555,7 @@ func TestHTTPActionNoSecretLeak(t *testing.T) {
 		{"url": "http://user:" + pw + "@host/", "headers": map[string]any{"Bad Name": hdr}},
 		{"url": "http://user:" + pw + "@host/", "headers": map[string]any{"X-Ok": hdr + "\n"}},
 	} {
-		_, err := New(block, action.Env{})
+		_, err := build(block, action.Env{})
 		if err == nil {
 			t.Fatalf("New(%v): no error", block)
 		}
@@ -590,19 +590,19 @@ func TestHTTPActionConfig(t *testing.T) {
 		{map[string]any{"url": "https://h/x", "format": "xml"}, `format: "xml" is not one of cloudevents, binary, original`},
 		{map[string]any{"url": "https://h/x", "method": "GET"}, `method: "GET" is not one of POST, PUT, PATCH`},
 		{map[string]any{"url": "https://h/x", "timeout": "3x"}, `timeout: invalid duration "3x"`},
-		{map[string]any{"url": "https://h/x", "timeout": "-1s"}, "timeout: -1s is negative"},
-		{map[string]any{"url": "https://h/x", "retry_on": []any{200}}, "retry_on: 200 is not a 4xx status"},
-		{map[string]any{"url": "https://h/x", "retry_on": []any{503}}, "retry_on: 503 is not a 4xx status"},
+		{map[string]any{"url": "https://h/x", "timeout": "-1s"}, "timeout: must not be negative"},
+		{map[string]any{"url": "https://h/x", "retry_on": []any{200}}, "retry_on[0]: 200 is not a 4xx status"},
+		{map[string]any{"url": "https://h/x", "retry_on": []any{503}}, "retry_on[0]: 503 is not a 4xx status"},
 		{map[string]any{"url": "https://h/x", "headers": map[string]any{"content-type": "text/plain"}}, `headers: "content-type" is set by the action`},
 		{map[string]any{"url": "https://h/x", "headers": map[string]any{"ce-id": "x"}}, `headers: "ce-id" is set by the action`},
 		{map[string]any{"url": "https://h/x", "headers": map[string]any{"Webhook-Signature": "x"}}, `headers: "Webhook-Signature" is set by the action`},
-		{map[string]any{"url": "https://h/x", "headers": map[string]any{"a b": "x"}}, `headers: "a b" is not a valid HTTP header name`},
+		{map[string]any{"url": "https://h/x", "headers": map[string]any{"a b": "x"}}, `headers.a b: "a b" is not a valid HTTP header name`},
 		{map[string]any{"url": "https://h/x", "headers": map[string]any{"X-A": "1", "x-a": "2"}}, `is given twice`},
 		{map[string]any{"url": "https://h/x", "secret": "a", "secret_file": secretFile}, "secret_file: set either secret or secret_file, not both"},
 		{map[string]any{"url": "https://h/x", "secret_file": filepath.Join(dir, "none")}, "secret_file: cannot read"},
-		{map[string]any{"url": "https://h/x", "sekret": "a"}, `unknown key "sekret"`},
+		{map[string]any{"url": "https://h/x", "sekret": "a"}, `sekret: unknown key (did you mean "secret"?)`},
 	} {
-		a, err := New(tc.block, action.Env{})
+		a, err := build(tc.block, action.Env{})
 		switch {
 		case tc.err == "" && err != nil:
 			t.Errorf("New(%v): %v", tc.block, err)
@@ -745,4 +745,10 @@ func BenchmarkHTTPActionStructuredParallel(b *testing.B) {
 			}
 		}
 	})
+}
+
+// build decodes block as the configuration loader would and builds the
+// action from it.
+func build(block map[string]any, env action.Env) (action.Action, error) {
+	return actiontest.Build(block, env, New)
 }

@@ -17,7 +17,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
+
 	"io"
 	"strconv"
 	"strings"
@@ -27,6 +27,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/forgehook/forgehook/internal/action"
+	"github.com/forgehook/forgehook/internal/config"
 	"github.com/forgehook/forgehook/internal/event"
 )
 
@@ -37,12 +38,6 @@ const (
 	// FormatJSON prints a JSON object per line.
 	FormatJSON = "json"
 )
-
-// Config is the log action's block.
-type Config struct {
-	// Format is text (default) or json.
-	Format string `json:"format"`
-}
 
 // Action is a log action. It is safe for concurrent use: lines of
 // concurrent events are written whole, one Write each.
@@ -55,21 +50,12 @@ type Action struct {
 
 var _ action.Action = (*Action)(nil)
 
-// New returns the log action that block configures. It prints to
-// env.Stdout; with none, it prints nowhere.
-func New(block map[string]any, env action.Env) (action.Action, error) {
-	var c Config
-	if err := action.Decode(block, &c); err != nil {
-		return nil, err
-	}
-	a := &Action{w: env.Stdout, now: time.Now}
-	switch c.Format {
-	case "", FormatText:
-	case FormatJSON:
-		a.json = true
-	default:
-		return nil, fmt.Errorf("format: %q is not one of %s, %s", c.Format, FormatText, FormatJSON)
-	}
+// New returns the log action that c (checked by package config)
+// configures. It prints to env.Stdout; with none, it prints nowhere. It
+// never fails.
+func New(c *config.LogAction, env action.Env) (action.Action, error) {
+	// config checks the format (text or json).
+	a := &Action{w: env.Stdout, now: time.Now, json: c.Format == FormatJSON}
 	if a.w == nil {
 		a.w = io.Discard
 	}

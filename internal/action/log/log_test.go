@@ -18,7 +18,7 @@ import (
 
 func newLog(t *testing.T, block map[string]any, w *bytes.Buffer) action.Action {
 	t.Helper()
-	a, err := New(block, action.Env{Stdout: w})
+	a, err := build(block, action.Env{Stdout: w})
 	if err != nil {
 		t.Fatalf("New(%v): %v", block, err)
 	}
@@ -125,7 +125,7 @@ func TestLogActionRawOnlyAndEmpty(t *testing.T) {
 }
 
 func TestLogActionNoStdout(t *testing.T) {
-	a, err := New(nil, action.Env{})
+	a, err := build(nil, action.Env{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +140,7 @@ type failWriter struct{}
 func (failWriter) Write([]byte) (int, error) { return 0, bytes.ErrTooLarge }
 
 func TestLogActionNeverFails(t *testing.T) {
-	a, err := New(map[string]any{"format": "json"}, action.Env{Stdout: failWriter{}})
+	a, err := build(map[string]any{"format": "json"}, action.Env{Stdout: failWriter{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,11 +185,17 @@ func TestLogActionConfig(t *testing.T) {
 		{map[string]any{"format": "text"}, ""},
 		{map[string]any{"format": "json"}, ""},
 		{map[string]any{"format": "xml"}, `format: "xml" is not one of text, json`},
-		{map[string]any{"level": "info"}, `unknown key "level"`},
+		{map[string]any{"level": "info"}, "level: unknown key"},
 	} {
-		_, err := New(tc.block, action.Env{})
+		_, err := build(tc.block, action.Env{})
 		if tc.err == "" && err != nil || tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)) {
 			t.Errorf("New(%v) = %v, want %q", tc.block, err, tc.err)
 		}
 	}
+}
+
+// build decodes block as the configuration loader would and builds the
+// action from it.
+func build(block map[string]any, env action.Env) (action.Action, error) {
+	return actiontest.Build(block, env, New)
 }

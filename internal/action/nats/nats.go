@@ -42,6 +42,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/forgehook/forgehook/internal/action"
+	"github.com/forgehook/forgehook/internal/config"
 	"github.com/forgehook/forgehook/internal/event"
 	"github.com/forgehook/forgehook/internal/jsonx"
 )
@@ -72,18 +73,6 @@ const maxLookups = 1024
 // a trigger that matches it would publish it again, without end.
 var reservedPrefixes = []string{"forgehook.event.", "forgehook.dead."}
 
-// Config is the nats action's block.
-type Config struct {
-	// Subject is the subject to publish to (required). It may contain the
-	// placeholders {endpoint}, {forge} and {kind}.
-	Subject string `json:"subject"`
-	// URL is another NATS server (nats://[user:pass@]host:port, several
-	// separated by commas); empty means the store's connection.
-	URL string `json:"url"`
-	// Headers are extra message headers.
-	Headers map[string]string `json:"headers"`
-}
-
 // Action is a nats action. It is safe for concurrent use.
 type Action struct {
 	subject  []part
@@ -111,15 +100,12 @@ var (
 	_ action.Closer = (*Action)(nil)
 )
 
-// New returns the nats action that block configures. Errors name the key
+// New returns the nats action that c (decoded and checked by package
+// config) configures. Errors are action.KeyErrors naming the key
 // at fault and never show the url's credentials. New does no I/O: with a
 // url, the connection is made by the first Do. A missing connection (no
 // url, and env.NATS nil) is reported by Do, without Retry.
-func New(block map[string]any, env action.Env) (action.Action, error) {
-	var c Config
-	if err := action.Decode(block, &c); err != nil {
-		return nil, err
-	}
+func New(c *config.NATSAction, env action.Env) (action.Action, error) {
 	a := &Action{url: strings.TrimSpace(c.URL), sharedNC: env.NATS, now: time.Now}
 	var err error
 	if a.subject, err = parseSubject(c.Subject); err != nil {
@@ -152,7 +138,7 @@ type part struct {
 // parseSubject checks the subject key and splits it into parts.
 func parseSubject(s string) ([]part, error) {
 	if strings.TrimSpace(s) == "" {
-		return nil, errors.New("subject: required")
+		return nil, action.KeyErrorf("subject", "required")
 	}
 	var parts []part
 	rest := s
@@ -167,23 +153,23 @@ func parseSubject(s string) ([]part, error) {
 		}
 		j := strings.IndexByte(rest[i:], '}')
 		if j < 0 {
-			return nil, fmt.Errorf("subject: %q has a { without a }", s)
+			return nil, action.KeyErrorf("subject", "%q has a { without a }", s)
 		}
 		name := rest[i+1 : i+j]
 		switch name {
 		case "endpoint", "forge", "kind":
 		default:
-			return nil, fmt.Errorf("subject: unknown placeholder {%s} (use {endpoint}, {forge} or {kind})", name)
+			return nil, action.KeyErrorf("subject", "unknown placeholder {%s} (use {endpoint}, {forge} or {kind})", name)
 		}
 		parts = append(parts, part{field: name})
 		rest = rest[i+j+1:]
 	}
 	sample := render(parts, func(string) string { return "x" })
 	if strings.Contains(sample, "}") {
-		return nil, fmt.Errorf("subject: %q has a } without a {", s)
+		return nil, action.KeyErrorf("subject", "%q has a } without a {", s)
 	}
 	if msg := checkSubject(sample); msg != "" {
-		return nil, fmt.Errorf("subject: %q %s", s, msg)
+		return nil, action.KeyErrorf("subject", "%q %s", s, msg)
 	}
 	return parts, nil
 }
@@ -265,16 +251,16 @@ func redactURLs(s string) (string, error) {
 	for i, raw := range strings.Split(s, ",") {
 		raw = strings.TrimSpace(raw)
 		if raw == "" {
-			return "", fmt.Errorf("url: entry %d is empty", i+1)
+			return "", action.KeyErrorf("url", "entry %d is empty", i+1)
 		}
 		u, err := url.Parse(raw)
 		if err != nil || u.Host == "" {
-			return "", fmt.Errorf("url: entry %d is not a URL (nats://host:port)", i+1)
+			return "", action.KeyErrorf("url", "entry %d is not a URL (nats://host:port)", i+1)
 		}
 		switch u.Scheme {
 		case "nats", "tls", "ws", "wss":
 		default:
-			return "", fmt.Errorf("url: entry %d: scheme %q is not nats, tls, ws or wss", i+1, u.Scheme)
+			return "", action.KeyErrorf("url", "entry %d: scheme %q is not nats, tls, ws or wss", i+1, u.Scheme)
 		}
 		out = append(out, u.Scheme+"://"+u.Host)
 	}
@@ -282,21 +268,21 @@ func redactURLs(s string) (string, error) {
 }
 
 // checkHeaders validates the headers key.
-func checkHeaders(in map[string]string) (nats.Header, error) {
+func checkHeaders(in map[string]config.Secret) (nats.Header, error) {
 	h := nats.Header{}
 	for k, v := range in {
 		if k == "" || strings.IndexFunc(k, func(r rune) bool { return r <= ' ' || r == ':' || r >= 0x7f }) >= 0 {
-			return nil, fmt.Errorf("headers: %q is not a valid header name", k)
+			return nil, action.KeyErrorf("headers", "%q is not a valid header name", k)
 		}
 		for _, r := range []string{HeaderMsgID, HeaderEventID, HeaderContentType} {
 			if strings.EqualFold(k, r) {
-				return nil, fmt.Errorf("headers: %q is set by the action and cannot be configured", k)
+				return nil, action.KeyErrorf("headers", "%q is set by the action and cannot be configured", k)
 			}
 		}
-		if strings.ContainsAny(v, "\r\n") {
-			return nil, fmt.Errorf("headers: the value of %q contains a line break", k)
+		if strings.ContainsAny(v.Reveal(), "\r\n") {
+			return nil, action.KeyErrorf("headers", "the value of %q contains a line break", k)
 		}
-		h.Set(k, v)
+		h.Set(k, v.Reveal())
 	}
 	return h, nil
 }

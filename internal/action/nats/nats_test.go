@@ -64,7 +64,7 @@ func connect(t *testing.T, s *server.Server, opts ...nats.Option) *nats.Conn {
 // newNATS builds a nats action or fails the test.
 func newNATS(t *testing.T, block map[string]any, env action.Env) *Action {
 	t.Helper()
-	a, err := New(block, env)
+	a, err := build(block, env)
 	if err != nil {
 		t.Fatalf("New(%v): %v", block, err)
 	}
@@ -381,11 +381,11 @@ func TestNATSActionConfig(t *testing.T) {
 		{map[string]any{"subject": "a", "url": "nats://h:1,"}, "url: entry 2 is empty"},
 		{map[string]any{"subject": "a", "url": "nats://u:secret-pw@h:x"}, "url: entry 1 is not a URL"},
 		{map[string]any{"subject": "a", "headers": map[string]any{"Nats-Msg-Id": "x"}}, `headers: "Nats-Msg-Id" is set by the action`},
-		{map[string]any{"subject": "a", "headers": map[string]any{"a:b": "x"}}, `headers: "a:b" is not a valid header name`},
+		{map[string]any{"subject": "a", "headers": map[string]any{"a:b": "x"}}, `headers.a:b: "a:b" is not a valid HTTP header name`},
 		{map[string]any{"subject": "a", "headers": map[string]any{"X": "a\nb"}}, "contains a line break"},
-		{map[string]any{"subject": "a", "stream": "X"}, `unknown key "stream"`},
+		{map[string]any{"subject": "a", "stream": "X"}, "stream: unknown key"},
 	} {
-		_, err := New(tc.block, action.Env{})
+		_, err := build(tc.block, action.Env{})
 		if tc.err == "" && err != nil || tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)) {
 			t.Errorf("New(%v) = %v, want %q", tc.block, err, tc.err)
 		}
@@ -426,4 +426,10 @@ func TestNATSActionRawOnly(t *testing.T) {
 	if _, _, err := record(action.Input{Raw: []byte(`{"id":"x","time":"yesterday"}`)}); err == nil {
 		t.Error("a record whose time does not decode was accepted")
 	}
+}
+
+// build decodes block as the configuration loader would and builds the
+// action from it.
+func build(block map[string]any, env action.Env) (action.Action, error) {
+	return actiontest.Build(block, env, New)
 }
