@@ -60,10 +60,10 @@ triggers:
 	for _, want := range []string{
 		`bad.yaml:3: endpoints[0].provider: unknown provider "gihub"`,
 		`bad.yaml:5: endpoints[1]`,
-		`bad.yaml:8: triggers[0].when: trigger "deploy"`,
-		`bad.yaml:11: triggers[1].when: trigger "typo"`,
+		`bad.yaml:9: triggers[0].when: trigger "deploy"`,
+		`bad.yaml:12: triggers[1].when: trigger "typo"`,
 		`undeclared reference to 'evnt'`,
-		`bad.yaml:11: triggers[1].http: trigger "typo"`,
+		`bad.yaml:13: triggers[1].http.formt: unknown key (did you mean "format"?)`,
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("config check output lacks %q:\n%s", want, out)
