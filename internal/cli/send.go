@@ -441,7 +441,7 @@ func loadPayload(o *sendOptions) (*source, error) {
 // detect tells the forge of a delivery from its headers and payload, as
 // `provider: auto` does.
 func detect(h http.Header, payload []byte) (string, error) {
-	p, err := auto.Factory(all.Detection())(nil)
+	p, err := auto.Factory(all.Forges())(nil)
 	if err != nil {
 		return "", err
 	}

@@ -4,52 +4,149 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/forgehook/forgehook/internal/config"
+	"github.com/forgehook/forgehook/internal/event"
 	"github.com/forgehook/forgehook/internal/forge"
 	"github.com/forgehook/forgehook/internal/forge/forgetest"
 )
 
-// dirOf maps a forge id to its package directory.
-func dirOf(id string) string {
-	return filepath.Join("..", strings.ReplaceAll(id, "-", ""))
-}
+// root is the repository root, from this package's directory.
+const root = "../../.."
 
-// TestAllProvidersComplete fails when a provider lacks fixtures, fuzz
-// seeds or a row in docs/providers.md.
+// TestAllProvidersComplete fails when a registered provider's descriptor
+// is incomplete, or the provider lacks fixtures, fuzz seeds or a row in
+// docs/providers.md.
 func TestAllProvidersComplete(t *testing.T) {
-	doc, err := os.ReadFile(filepath.Join("..", "..", "..", "docs", "providers.md"))
+	doc, err := os.ReadFile(filepath.Join(root, "docs", "providers.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	reg := Registry()
-	for _, id := range reg.Names() {
-		if id == "auto" {
-			continue
-		}
-		t.Run(id, func(t *testing.T) {
-			fx, err := forgetest.LoadDir(filepath.Join(dirOf(id), "testdata", "deliveries"))
-			if err != nil || len(fx) == 0 {
-				t.Errorf("no fixtures in %s/testdata/deliveries (%v)", dirOf(id), err)
+	if n := len(reg.Descriptors()); n < 16 {
+		t.Fatalf("%d registered providers: the registry walk is broken", n)
+	}
+	for _, d := range reg.Descriptors() {
+		t.Run(d.ID, func(t *testing.T) {
+			if d.ID == "" || d.Folder == "" || d.New == nil {
+				t.Fatalf("descriptor %+v: empty id, folder or factory", d)
 			}
-			seeds, _ := filepath.Glob(filepath.Join(dirOf(id), "testdata", "fuzz", "*", "*"))
-			if len(seeds) == 0 {
-				t.Errorf("no fuzz corpus in %s/testdata/fuzz", dirOf(id))
+			if fi, err := os.Stat(forgetest.Dir(root, d)); err != nil || !fi.IsDir() {
+				t.Fatalf("folder %s: %v", d.Folder, err)
 			}
-			if !strings.Contains(string(doc), "| `"+id+"` |") {
-				t.Errorf("docs/providers.md has no row for %s", id)
-			}
-			p, err := reg.New(&config.Endpoint{Name: "x", Provider: id, Generic: &config.Generic{SignatureHeader: "X-Signature"}})
+			p, err := reg.New(&config.Endpoint{Name: "x", Provider: d.ID, Generic: &config.Generic{SignatureHeader: "X-Signature"}})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if p.Name() != id {
-				t.Errorf("provider %s names itself %q", id, p.Name())
+			if p.Name() != d.ID {
+				t.Errorf("provider %s names itself %q", d.ID, p.Name())
+			}
+			checkCredentialHeaders(t, d, p)
+			if d.ID == "auto" {
+				return
+			}
+			fx, err := forgetest.LoadForge(root, d)
+			if err != nil || len(fx) == 0 {
+				t.Errorf("no fixtures in %s/testdata/deliveries (%v)", d.Folder, err)
+			}
+			seeds, _ := filepath.Glob(filepath.Join(forgetest.Dir(root, d), "testdata", "fuzz", "*", "*"))
+			if len(seeds) == 0 {
+				t.Errorf("no fuzz corpus in %s/testdata/fuzz", d.Folder)
+			}
+			if !strings.Contains(string(doc), "| `"+d.ID+"` |") {
+				t.Errorf("docs/providers.md has no row for %s", d.ID)
+			}
+			if d.Forge() {
+				checkForge(t, d, p, fx)
 			}
 		})
+	}
+}
+
+// checkCredentialHeaders checks that p names d's credential headers to
+// ingest, and that redaction as ingest does it hides each.
+func checkCredentialHeaders(t *testing.T, d forge.Descriptor, p forge.Provider) {
+	t.Helper()
+	hn, ok := p.(forge.HeaderNamer)
+	if !ok {
+		t.Fatalf("provider %s does not name its credential headers (forge.HeaderNamer)", d.ID)
+	}
+	names := hn.CredentialHeaders()
+	h := http.Header{}
+	for _, n := range d.CredentialHeaders {
+		if !slices.Contains(names, n) {
+			t.Errorf("credential header %s of the descriptor is not named by the provider", n)
+		}
+		h.Set(n, "s3cret")
+	}
+	// As ingest redacts a delivery of p.
+	for k, v := range event.RedactHeader(h, forge.CredentialHeaders(p)...) {
+		if !slices.Equal(v, []string{event.Redacted}) {
+			t.Errorf("credential header %s stored as %q", k, v)
+		}
+	}
+}
+
+// checkForge checks the facts of a forge's descriptor against its
+// provider and fixtures.
+func checkForge(t *testing.T, d forge.Descriptor, p forge.Provider, fx []*forgetest.Fixture) {
+	t.Helper()
+	if _, ok := p.(forge.BodyInspector); d.Detect.ByPayload && !ok {
+		t.Errorf("%s is detected by payload but is not a forge.BodyInspector", d.ID)
+	}
+	if _, ok := p.(forge.Signer); d.Form != forge.FormNone && !ok {
+		t.Errorf("%s sends form bodies (%s) but cannot sign", d.ID, d.Form)
+	}
+	if _, ok := p.(forge.Signer); d.QueryToken != "" && ok {
+		t.Errorf("%s takes its secret as ?%s= but also signs", d.ID, d.QueryToken)
+	}
+	if len(d.DeliveryHeaders) == 0 {
+		return
+	}
+	// Inspect reads the delivery id from the first delivery header first.
+	tested := 0
+	for _, f := range fx {
+		if d.Detect.Match(f.Header) {
+			h := f.Header.Clone()
+			h.Set(d.DeliveryHeaders[0], "descriptor-test-id")
+			payload, _, err := f.Payload()
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := forge.InspectRequest(p, h, payload)
+			if err != nil {
+				continue
+			}
+			tested++
+			if m.Delivery != "descriptor-test-id" {
+				t.Errorf("%s: with %s set, Inspect reads delivery %q", f.Name, d.DeliveryHeaders[0], m.Delivery)
+			}
+		}
+	}
+	if tested == 0 {
+		t.Errorf("no fixture of %s to check its delivery header on", d.ID)
+	}
+}
+
+// TestAllPackagesRegistered fails when a provider package under
+// internal/forge is not listed in Forges or Registry.
+func TestAllPackagesRegistered(t *testing.T) {
+	folders := map[string]bool{"all": true, "forgetest": true}
+	for _, d := range Registry().Descriptors() {
+		folders[d.Folder] = true
+	}
+	entries, err := os.ReadDir("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.IsDir() && !folders[e.Name()] {
+			t.Errorf("internal/forge/%s is not registered: add its Describe to all.Forges", e.Name())
+		}
 	}
 }
 
@@ -58,9 +155,9 @@ func TestAllProvidersComplete(t *testing.T) {
 // carries X-GitHub-Event, never as GitHub) and verifies with its secret.
 func TestAllAutoDetection(t *testing.T) {
 	reg := Registry()
-	for _, c := range Detection() {
+	for _, c := range Forges() {
 		t.Run(c.ID, func(t *testing.T) {
-			fx, err := forgetest.LoadDir(filepath.Join(dirOf(c.ID), "testdata", "deliveries"))
+			fx, err := forgetest.LoadForge(root, c)
 			if err != nil || len(fx) == 0 {
 				t.Fatalf("no fixtures: %v", err)
 			}
@@ -75,7 +172,7 @@ func TestAllAutoDetection(t *testing.T) {
 			}
 			tested := 0
 			for _, f := range fx {
-				if c.Match != nil && !c.Match(f.Header) {
+				if !c.Detect.ByPayload && !c.Detect.Match(f.Header) {
 					// A fixture that reuses another forge's delivery
 					// (e.g. a Gitea capture in Forgejo's testdata) is
 					// that forge's delivery.
@@ -93,11 +190,11 @@ func TestAllAutoDetection(t *testing.T) {
 					t.Fatalf("%s: auto Inspect: %v", f.Name, err)
 				}
 				want := c.ID
-				for _, earlier := range Detection() {
+				for _, earlier := range Forges() {
 					if earlier.ID == c.ID {
 						break
 					}
-					if earlier.Match != nil && earlier.Match(f.Header) {
+					if earlier.Detect.Match(f.Header) {
 						// Sent by that forge (Gitea's gogs-type hooks
 						// carry X-Gitea-Event too).
 						want = earlier.ID
