@@ -147,12 +147,13 @@ func TestSendEveryProviderAndKind(t *testing.T) {
 	}
 	for _, n := range names {
 		p := newProvider(t, n)
+		desc, _ := all.Registry().Descriptor(n)
 		kinds := sample.Kinds(n)
 		if len(kinds) == 0 {
 			t.Errorf("%s: no example deliveries", n)
 		}
 		modes := []bool{false}
-		if _, ok := formSigning(n); ok {
+		if desc.Form != forge.FormNone {
 			modes = append(modes, true)
 		}
 		for _, k := range kinds {
@@ -190,7 +191,7 @@ func TestSendEveryProviderAndKind(t *testing.T) {
 					if string(kind) != k {
 						t.Errorf("normalized kind %q, want %q", kind, k)
 					}
-					if len(deliveryHeaders(n)) > 0 {
+					if len(desc.DeliveryHeaders) > 0 {
 						if !uuidRE.MatchString(m.Delivery) {
 							t.Errorf("delivery id %q is not a fresh UUID", m.Delivery)
 						}
