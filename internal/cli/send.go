@@ -116,8 +116,8 @@ func runSend(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	if *list {
-		for _, p := range forgeNames() {
-			fmt.Fprintf(env.Stdout, "%-17s %s\n", p, strings.Join(sample.Kinds(p), " "))
+		for _, d := range sortedForges() {
+			fmt.Fprintf(env.Stdout, "%-17s %s\n", d.ID, strings.Join(sample.Kinds(d), " "))
 		}
 		return nil
 	}
@@ -394,7 +394,7 @@ func loadPayload(o *sendOptions) (*source, error) {
 		if o.provider == "" {
 			return nil, fmt.Errorf("%w: --provider is required (forges: %s)", errUsage, strings.Join(forgeNames(), ", "))
 		}
-		s, err := sample.Get(o.provider, o.kind)
+		s, err := forgeSample(o.provider, o.kind)
 		if err != nil {
 			return nil, usageIfNotFound(err)
 		}
@@ -408,7 +408,7 @@ func loadPayload(o *sendOptions) (*source, error) {
 		if o.provider == "" {
 			return nil, fmt.Errorf("%w: --provider is required with a JSON --file (forges: %s)", errUsage, strings.Join(forgeNames(), ", "))
 		}
-		s, err := sample.Get(o.provider, o.kind)
+		s, err := forgeSample(o.provider, o.kind)
 		if err != nil {
 			return nil, usageIfNotFound(fmt.Errorf("--file %s takes the headers of the %s %s example: %w", o.file, o.provider, o.kind, err))
 		}
@@ -444,15 +444,33 @@ func detect(h http.Header, payload []byte) (string, error) {
 	return id, err
 }
 
-// forgeNames returns the forges send can send as, sorted: the registered
-// providers that are forges (not auto or generic).
+// sortedForges returns the descriptors of the forges send can send as (the
+// registered providers that are forges, not auto or generic), sorted by id.
+func sortedForges() []forge.Descriptor {
+	out := all.Forges()
+	slices.SortFunc(out, func(a, b forge.Descriptor) int { return strings.Compare(a.ID, b.ID) })
+	return out
+}
+
+// forgeNames returns the ids of the forges send can send as, sorted.
 func forgeNames() []string {
 	var out []string
-	for _, d := range all.Forges() {
+	for _, d := range sortedForges() {
 		out = append(out, d.ID)
 	}
-	sort.Strings(out)
 	return out
+}
+
+// forgeSample returns the example delivery of the forge id for kind. The
+// error wraps sample.ErrNotFound for a forge send does not know or a kind
+// it has no example of.
+func forgeSample(id, kind string) (*sample.Sample, error) {
+	for _, d := range all.Forges() {
+		if d.ID == id {
+			return sample.Get(d, kind)
+		}
+	}
+	return nil, fmt.Errorf("%w for provider %q (forges: %s)", sample.ErrNotFound, id, strings.Join(forgeNames(), ", "))
 }
 
 // formForges returns the forges that send form-encoded deliveries, sorted.

@@ -46,8 +46,9 @@ type Descriptor struct {
 	// no credential header (Docker Hub's ?token=); "" for the others.
 	QueryToken string
 	// Samples holds the example deliveries `forgehook send` sends, one
-	// <kind>.txtar per canonical kind (the format of package sample); nil
-	// for a provider that is not a forge one can send as (generic, auto).
+	// samples/<kind>.txtar per canonical kind it has an example of (the
+	// format of package sample), embedded from the provider's package
+	// directory; nil for a provider that is not a forge (generic, auto).
 	Samples fs.FS
 }
 

@@ -104,6 +104,9 @@ func checkForge(t *testing.T, d forge.Descriptor, p forge.Provider, fx []*forget
 	if _, ok := p.(forge.Signer); d.QueryToken != "" && ok {
 		t.Errorf("%s takes its secret as ?%s= but also signs", d.ID, d.QueryToken)
 	}
+	if d.Samples == nil {
+		t.Errorf("%s has no samples (samples/<kind>.txtar embedded in its Describe)", d.ID)
+	}
 	if len(d.DeliveryHeaders) == 0 {
 		return
 	}

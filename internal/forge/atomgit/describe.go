@@ -1,6 +1,17 @@
 package atomgit
 
-import "github.com/forgehook/forgehook/internal/forge"
+import (
+	"embed"
+
+	"github.com/forgehook/forgehook/internal/forge"
+)
+
+// samples holds samples/<kind>.txtar, the example deliveries of
+// `forgehook send`: copies of fixtures without their credentials (see
+// package sample). It is read-only.
+//
+//go:embed samples
+var samples embed.FS
 
 // Describe returns the declaration of the AtomGit provider that the
 // registry, auto-detection, `forgehook send`, redaction and the tests read:
@@ -14,6 +25,7 @@ func Describe() forge.Descriptor {
 		Detect:            forge.Detection{Headers: []string{HeaderEvent, HeaderGitCodeEvent}},
 		DeliveryHeaders:   []string{HeaderDelivery, HeaderGitCodeDelivery},
 		CredentialHeaders: []string{HeaderToken, HeaderGitCodeToken, HeaderGitCodeSignature, HeaderSignature, HeaderAuthorization},
+		Samples:           samples,
 	}
 }
 

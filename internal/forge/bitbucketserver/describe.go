@@ -1,9 +1,18 @@
 package bitbucketserver
 
 import (
+	"embed"
+
 	"github.com/forgehook/forgehook/internal/forge"
 	"github.com/forgehook/forgehook/internal/forge/bitbucket"
 )
+
+// samples holds samples/<kind>.txtar, the example deliveries of
+// `forgehook send`: copies of fixtures without their credentials (see
+// package sample). It is read-only.
+//
+//go:embed samples
+var samples embed.FS
 
 // Describe returns the declaration of the Bitbucket Server / Data Center
 // provider that the registry, auto-detection, `forgehook send`, redaction
@@ -17,6 +26,7 @@ func Describe() forge.Descriptor {
 		Detect:            forge.Detection{Headers: []string{bitbucket.HeaderEventKey}},
 		DeliveryHeaders:   []string{HeaderRequestID},
 		CredentialHeaders: []string{bitbucket.HeaderSignature, HeaderAuthorization},
+		Samples:           samples,
 	}
 }
 

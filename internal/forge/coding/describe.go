@@ -1,6 +1,17 @@
 package coding
 
-import "github.com/forgehook/forgehook/internal/forge"
+import (
+	"embed"
+
+	"github.com/forgehook/forgehook/internal/forge"
+)
+
+// samples holds samples/<kind>.txtar, the example deliveries of
+// `forgehook send`: copies of fixtures without their credentials (see
+// package sample). It is read-only.
+//
+//go:embed samples
+var samples embed.FS
 
 // Describe returns the declaration of the CODING provider that the registry,
 // auto-detection, `forgehook send`, redaction and the tests read: detected
@@ -15,6 +26,7 @@ func Describe() forge.Descriptor {
 		DeliveryHeaders:   []string{HeaderDelivery},
 		CredentialHeaders: []string{HeaderSignature, HeaderAuthorization},
 		Form:              forge.FormSignsBody,
+		Samples:           samples,
 	}
 }
 

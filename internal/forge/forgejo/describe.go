@@ -1,10 +1,19 @@
 package forgejo
 
 import (
+	"embed"
+
 	"github.com/forgehook/forgehook/internal/forge"
 	"github.com/forgehook/forgehook/internal/forge/gitea"
 	"github.com/forgehook/forgehook/internal/forge/gogs"
 )
+
+// samples holds samples/<kind>.txtar, the example deliveries of
+// `forgehook send`: copies of fixtures without their credentials (see
+// package sample). It is read-only.
+//
+//go:embed samples
+var samples embed.FS
 
 // Describe returns the declaration of the Forgejo provider that the
 // registry, auto-detection, `forgehook send`, redaction and the tests read:
@@ -20,5 +29,6 @@ func Describe() forge.Descriptor {
 		DeliveryHeaders:   []string{HeaderDelivery, gitea.HeaderDelivery, gogs.HeaderDelivery, "X-GitHub-Delivery"},
 		CredentialHeaders: Family().CredentialHeaders(),
 		Form:              forge.FormSignsPayload,
+		Samples:           samples,
 	}
 }

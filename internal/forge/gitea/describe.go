@@ -1,10 +1,18 @@
 package gitea
 
 import (
+	"embed"
 	"slices"
 
 	"github.com/forgehook/forgehook/internal/forge"
 )
+
+// samples holds samples/<kind>.txtar, the example deliveries of
+// `forgehook send`: copies of fixtures without their credentials (see
+// package sample). It is read-only.
+//
+//go:embed samples
+var samples embed.FS
 
 // Describe returns the declaration of the Gitea provider that the registry,
 // auto-detection, `forgehook send`, redaction and the tests read: detected
@@ -19,6 +27,7 @@ func Describe() forge.Descriptor {
 		DeliveryHeaders:   []string{HeaderDelivery, "X-Gogs-Delivery", "X-GitHub-Delivery"},
 		CredentialHeaders: Default().CredentialHeaders(),
 		Form:              forge.FormSignsPayload,
+		Samples:           samples,
 	}
 }
 

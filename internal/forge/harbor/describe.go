@@ -1,6 +1,17 @@
 package harbor
 
-import "github.com/forgehook/forgehook/internal/forge"
+import (
+	"embed"
+
+	"github.com/forgehook/forgehook/internal/forge"
+)
+
+// samples holds samples/<kind>.txtar, the example deliveries of
+// `forgehook send`: copies of fixtures without their credentials (see
+// package sample). It is read-only.
+//
+//go:embed samples
+var samples embed.FS
 
 // Describe returns the declaration of the Harbor provider that the registry,
 // auto-detection, `forgehook send`, redaction and the tests read: recognized
@@ -13,6 +24,7 @@ func Describe() forge.Descriptor {
 		New:               New,
 		Detect:            forge.Detection{ByPayload: true},
 		CredentialHeaders: []string{HeaderAuthorization},
+		Samples:           samples,
 	}
 }
 
