@@ -12,7 +12,10 @@ import (
 	"github.com/forgehook/forgehook/internal/config"
 	"github.com/forgehook/forgehook/internal/event"
 	"github.com/forgehook/forgehook/internal/forge"
+	"github.com/forgehook/forgehook/internal/forge/auto"
 	"github.com/forgehook/forgehook/internal/forge/forgetest"
+	"github.com/forgehook/forgehook/internal/forge/generic"
+	"github.com/forgehook/forgehook/internal/forge/github"
 )
 
 // root is the repository root, from this package's directory.
@@ -236,4 +239,26 @@ func mustNew(t *testing.T, reg *forge.Registry, id string) forge.Provider {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// TestAllAutoRejectsBadDescriptors checks that auto refuses a provider it
+// could never detect: one that is not a forge, or one said to be detected
+// by payload whose provider cannot inspect a payload.
+func TestAllAutoRejectsBadDescriptors(t *testing.T) {
+	gen := generic.Describe()
+	if _, err := auto.Factory([]forge.Descriptor{gen})(nil); err == nil || !strings.Contains(err.Error(), "auto: generic: not a forge") {
+		t.Errorf("auto over generic: %v", err)
+	}
+	gh := github.Describe()
+	gh.Detect = forge.Detection{ByPayload: true}
+	if _, err := auto.Factory([]forge.Descriptor{gh})(nil); err == nil || !strings.Contains(err.Error(), "not a body inspector") {
+		t.Errorf("auto over a payload-detected GitHub: %v", err)
+	}
+	p, err := auto.Factory(Forges())(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if names := p.(forge.HeaderNamer).CredentialHeaders(); !slices.Contains(names, "X-Gitlab-Token") || !slices.Contains(names, "X-Hub-Signature-256") {
+		t.Errorf("auto names credential headers %q", names)
+	}
 }

@@ -47,6 +47,7 @@ var (
 // forge's (Descriptor.Forge), or that detects by payload with a provider
 // that is not a forge.BodyInspector.
 func Factory(forges []forge.Descriptor) forge.Factory {
+	forges = slices.Clone(forges)
 	return func(ep *config.Endpoint) (forge.Provider, error) {
 		p := &Provider{forges: forges, by: map[string]forge.Provider{}}
 		for _, d := range forges {
@@ -73,12 +74,13 @@ func (p *Provider) Name() string { return Name }
 
 // Detect returns the id and provider of the delivery's forge.
 func (p *Provider) Detect(h http.Header, payload []byte) (string, forge.Provider, error) {
-	for _, d := range p.forges {
-		if d.Detect.Match(h) {
+	for i := range p.forges {
+		if d := &p.forges[i]; d.Detect.Match(h) {
 			return d.ID, p.by[d.ID], nil
 		}
 	}
-	for _, d := range p.forges {
+	for i := range p.forges {
+		d := &p.forges[i]
 		if !d.Detect.ByPayload {
 			continue
 		}
