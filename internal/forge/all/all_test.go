@@ -60,6 +60,7 @@ func TestAllProvidersComplete(t *testing.T) {
 			if len(seeds) == 0 {
 				t.Errorf("no fuzz corpus in %s/testdata/fuzz", d.Folder)
 			}
+			checkTests(t, d)
 			if !strings.Contains(string(doc), "| `"+d.ID+"` |") {
 				t.Errorf("docs/providers.md has no row for %s", d.ID)
 			}
@@ -67,6 +68,26 @@ func TestAllProvidersComplete(t *testing.T) {
 				checkForge(t, d, p, fx)
 			}
 		})
+	}
+}
+
+// checkTests checks that the tests of d's package run the conformance
+// suite and fuzz its verifier and normalizer.
+func checkTests(t *testing.T, d forge.Descriptor) {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(forgetest.Dir(root, d), "*_test.go"))
+	var src strings.Builder
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		src.Write(b)
+	}
+	for _, want := range []string{"forgetest.Run(", "\nfunc FuzzVerify", "\nfunc FuzzNormalize"} {
+		if !strings.Contains(src.String(), want) {
+			t.Errorf("the tests of %s have no %s", d.Folder, strings.TrimPrefix(want, "\n"))
+		}
 	}
 }
 
