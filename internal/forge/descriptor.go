@@ -37,6 +37,11 @@ type Descriptor struct {
 	// credentials (tokens, signatures, Authorization): their values are
 	// never stored, logged or forwarded.
 	CredentialHeaders []string
+	// SignatureHeaders lists the headers that belong to the forge's
+	// signature besides the credential itself (a timestamp, a message id):
+	// whoever signs sets them afresh, so `forgehook send` drops those of an
+	// example or a fixture before signing it.
+	SignatureHeaders []string
 	// Form says whether the forge can send form-encoded deliveries
 	// (application/x-www-form-urlencoded with the JSON in payload=), and
 	// which bytes it then signs.

@@ -113,6 +113,7 @@ func Get(d forge.Descriptor, kind string) (*Sample, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sample %s/%s: %w", d.ID, kind, err)
 	}
+	RemoveCredentials(s.Header, d.SignatureHeaders...)
 	s.Provider = d.ID
 	if s.Kind != kind {
 		return nil, fmt.Errorf("sample %s/%s: its kind: line says %q", d.ID, kind, s.Kind)
@@ -126,7 +127,9 @@ func Get(d forge.Descriptor, kind string) (*Sample, error) {
 // lines and a body section holding the exact body followed by one newline.
 // A form-encoded body (Content-Type application/x-www-form-urlencoded) is
 // decoded: Payload is its payload= field and Form is true. The headers are
-// returned without credentials (see RemoveCredentials). Parse does not keep
+// returned without credentials and transport headers (see
+// RemoveCredentials; Get also removes its forge's SignatureHeaders, which
+// Parse, not knowing the forge, leaves to the caller). Parse does not keep
 // data.
 func Parse(data []byte) (*Sample, error) {
 	a := txtar.Parse(data)
@@ -190,25 +193,24 @@ func Parse(data []byte) (*Sample, error) {
 
 // RemoveCredentials deletes from h, in place, every header that carries a
 // credential (event.IsCredentialHeader: signatures, tokens,
-// Authorization), the headers that belong to a signature (Webhook-Id,
-// Webhook-Timestamp, X-Gitee-Timestamp: whoever signs sets them afresh) and
-// the transport headers that the HTTP client sets (Host, Content-Length,
-// Accept-Encoding, Connection, Transfer-Encoding), so that h can be signed
-// and sent again.
-func RemoveCredentials(h http.Header) {
+// Authorization), the headers named in signature (those that belong to a
+// forge's signature: forge.Descriptor.SignatureHeaders, which whoever signs
+// sets afresh) and the transport headers that the HTTP client sets (Host,
+// Content-Length, Accept-Encoding, Connection, Transfer-Encoding), so that
+// h can be signed and sent again.
+func RemoveCredentials(h http.Header, signature ...string) {
 	for k := range h {
-		if event.IsCredentialHeader(k) || dropped(http.CanonicalHeaderKey(k)) {
+		if event.IsCredentialHeader(k, signature...) || transport(http.CanonicalHeaderKey(k)) {
 			delete(h, k)
 		}
 	}
 }
 
-// dropped reports whether the canonical header name k belongs to a
-// signature or to the transport.
-func dropped(k string) bool {
+// transport reports whether the canonical header name k is one the HTTP
+// client sets.
+func transport(k string) bool {
 	switch k {
-	case "Webhook-Id", "Webhook-Timestamp", "X-Gitee-Timestamp",
-		"Host", "Content-Length", "Accept-Encoding", "Connection", "Transfer-Encoding":
+	case "Host", "Content-Length", "Accept-Encoding", "Connection", "Transfer-Encoding":
 		return true
 	}
 	return false

@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -187,7 +189,7 @@ func TestSampleMatchesFixture(t *testing.T) {
 				t.Errorf("%s/%s: payload differs from %s", n, k, s.Fixture)
 			}
 			want := fx.Header.Clone()
-			sample.RemoveCredentials(want)
+			sample.RemoveCredentials(want, d.SignatureHeaders...)
 			if got, w := fmt.Sprint(s.Header), fmt.Sprint(want); got != w {
 				t.Errorf("%s/%s: headers\n got %s\nwant %s", n, k, got, w)
 			}
@@ -293,8 +295,17 @@ func TestSampleRemoveCredentials(t *testing.T) {
 		h.Set(k, "v")
 	}
 	sample.RemoveCredentials(h)
-	if len(h) != 2 || h.Get("X-GitHub-Event") == "" || h.Get("Content-Type") == "" {
-		t.Errorf("left %v", h)
+	want := []string{"Content-Type", "Webhook-Id", "Webhook-Timestamp", "X-Gitee-Timestamp", "X-Github-Event"}
+	if got := slices.Sorted(maps.Keys(h)); !slices.Equal(got, want) {
+		t.Errorf("without signature headers: left %q, want %q", got, want)
+	}
+	var sig []string
+	for _, id := range []string{"gitlab", "gitee"} {
+		sig = append(sig, describe(t, id).SignatureHeaders...)
+	}
+	sample.RemoveCredentials(h, sig...)
+	if got := slices.Sorted(maps.Keys(h)); !slices.Equal(got, []string{"Content-Type", "X-Github-Event"}) {
+		t.Errorf("with GitLab's and Gitee's signature headers: left %q", got)
 	}
 }
 

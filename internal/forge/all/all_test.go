@@ -128,6 +128,9 @@ func checkForge(t *testing.T, d forge.Descriptor, p forge.Provider, fx []*forget
 	if _, ok := p.(forge.Signer); d.QueryToken != "" && ok {
 		t.Errorf("%s takes its secret as ?%s= but also signs", d.ID, d.QueryToken)
 	}
+	if s, ok := p.(forge.Signer); ok && len(fx) > 0 {
+		checkSignedHeaders(t, d, s, fx[0])
+	}
 	if d.Samples == nil {
 		t.Errorf("%s has no samples (samples/<kind>.txtar embedded in its Describe)", d.ID)
 	}
@@ -156,6 +159,36 @@ func checkForge(t *testing.T, d forge.Descriptor, p forge.Provider, fx []*forget
 	}
 	if tested == 0 {
 		t.Errorf("no fixture of %s to check its delivery header on", d.ID)
+	}
+}
+
+// checkSignedHeaders checks that every header s sets when it signs is
+// one d declares: a credential, delivery or signature header. A plain
+// secret and a GitLab signing token ("whsec_") exercise both schemes of a
+// forge that has two.
+func checkSignedHeaders(t *testing.T, d forge.Descriptor, s forge.Signer, f *forgetest.Fixture) {
+	t.Helper()
+	payload, _, err := f.Payload()
+	if err != nil {
+		t.Fatal(err)
+	}
+	declared := map[string]bool{}
+	for _, names := range [][]string{d.CredentialHeaders, d.DeliveryHeaders, d.SignatureHeaders} {
+		for _, n := range names {
+			declared[http.CanonicalHeaderKey(n)] = true
+		}
+	}
+	for _, secret := range []string{forgetest.TestSecret, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"} {
+		h := http.Header{}
+		s.Sign(h, payload, secret, time.Now())
+		if len(h) == 0 {
+			t.Errorf("Sign set no header")
+		}
+		for k := range h {
+			if !declared[k] {
+				t.Errorf("Sign sets %s, which the descriptor does not declare (credential, delivery or signature header)", k)
+			}
+		}
 	}
 }
 

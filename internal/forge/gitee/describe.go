@@ -24,6 +24,7 @@ func Describe() forge.Descriptor {
 		New:               New,
 		Detect:            forge.Detection{Headers: []string{HeaderEvent, HeaderLegacyEvent}},
 		CredentialHeaders: []string{HeaderToken},
+		SignatureHeaders:  []string{HeaderTimestamp},
 		Samples:           samples,
 	}
 }

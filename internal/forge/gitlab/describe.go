@@ -26,6 +26,7 @@ func Describe() forge.Descriptor {
 		Detect:            forge.Detection{Headers: []string{HeaderEvent}},
 		DeliveryHeaders:   []string{HeaderWebhookUUID, HeaderIdempotencyKey, HeaderEventUUID},
 		CredentialHeaders: []string{HeaderToken, HeaderWebhookSignature, HeaderAuthorization},
+		SignatureHeaders:  []string{HeaderWebhookID, HeaderWebhookTimestamp},
 		Samples:           samples,
 	}
 }
