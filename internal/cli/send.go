@@ -258,7 +258,7 @@ func buildDelivery(o sendOptions, now time.Time, newID func() string) (*delivery
 	d := &delivery{Provider: o.provider, Origin: src.origin, Query: url.Values{}}
 
 	h := src.header.Clone()
-	sample.RemoveCredentials(h, desc.SignatureHeaders...)
+	sample.RemoveCredentials(h, sample.Declared(desc)...)
 	form := o.form || src.form
 	signBody := false
 	if form {

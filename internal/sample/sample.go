@@ -21,6 +21,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -113,7 +114,7 @@ func Get(d forge.Descriptor, kind string) (*Sample, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sample %s/%s: %w", d.ID, kind, err)
 	}
-	RemoveCredentials(s.Header, d.SignatureHeaders...)
+	RemoveCredentials(s.Header, Declared(d)...)
 	s.Provider = d.ID
 	if s.Kind != kind {
 		return nil, fmt.Errorf("sample %s/%s: its kind: line says %q", d.ID, kind, s.Kind)
@@ -128,7 +129,7 @@ func Get(d forge.Descriptor, kind string) (*Sample, error) {
 // A form-encoded body (Content-Type application/x-www-form-urlencoded) is
 // decoded: Payload is its payload= field and Form is true. The headers are
 // returned without credentials and transport headers (see
-// RemoveCredentials; Get also removes its forge's SignatureHeaders, which
+// RemoveCredentials; Get also removes those its forge declares, which
 // Parse, not knowing the forge, leaves to the caller). Parse does not keep
 // data.
 func Parse(data []byte) (*Sample, error) {
@@ -193,17 +194,22 @@ func Parse(data []byte) (*Sample, error) {
 
 // RemoveCredentials deletes from h, in place, every header that carries a
 // credential (event.IsCredentialHeader: signatures, tokens,
-// Authorization), the headers named in signature (those that belong to a
-// forge's signature: forge.Descriptor.SignatureHeaders, which whoever signs
-// sets afresh) and the transport headers that the HTTP client sets (Host,
+// Authorization), the headers named in declared (a forge's credential and
+// signature headers, see Declared: whoever signs sets them afresh) and the transport headers that the HTTP client sets (Host,
 // Content-Length, Accept-Encoding, Connection, Transfer-Encoding), so that
 // h can be signed and sent again.
-func RemoveCredentials(h http.Header, signature ...string) {
+func RemoveCredentials(h http.Header, declared ...string) {
 	for k := range h {
-		if event.IsCredentialHeader(k, signature...) || transport(http.CanonicalHeaderKey(k)) {
+		if event.IsCredentialHeader(k, declared...) || transport(http.CanonicalHeaderKey(k)) {
 			delete(h, k)
 		}
 	}
+}
+
+// Declared returns the headers d declares that RemoveCredentials must
+// remove from its deliveries: its credential and signature headers.
+func Declared(d forge.Descriptor) []string {
+	return append(slices.Clone(d.CredentialHeaders), d.SignatureHeaders...)
 }
 
 // transport reports whether the canonical header name k is one the HTTP
