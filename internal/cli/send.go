@@ -470,7 +470,7 @@ func forgeSample(id, kind string) (*sample.Sample, error) {
 			return sample.Get(d, kind)
 		}
 	}
-	return nil, fmt.Errorf("%w for provider %q (forges: %s)", sample.ErrNotFound, id, strings.Join(forgeNames(), ", "))
+	return nil, fmt.Errorf("%w for provider %q (providers: %s)", sample.ErrNotFound, id, strings.Join(forgeNames(), ", "))
 }
 
 // formForges returns the forges that send form-encoded deliveries, sorted.
