@@ -22,10 +22,9 @@ import (
 	"github.com/forgehook/forgehook/internal/verify"
 )
 
-// providers are the forges whose fixtures the end-to-end test sends, each
-// to an endpoint of its own.
-var providers = []string{"github", "gitlab", "gitea", "forgejo", "gogs", "gitee", "atomgit", "coding",
-	"bitbucket", "bitbucket-server", "dockerhub", "harbor", "azure-devops", "gerrit"}
+// forges returns the forges whose fixtures the end-to-end test sends, each
+// to an endpoint of its own: every forge forgehook ships.
+func forges() []forge.Descriptor { return all.Forges() }
 
 const endpointsYAML = `endpoints:
 %s`
@@ -35,10 +34,11 @@ const endpointsYAML = `endpoints:
 // signed with: several secrets per endpoint, as in a rotation.
 func endpointsConfig(t *testing.T) string {
 	var b strings.Builder
-	for _, p := range providers {
+	for _, d := range forges() {
+		p := d.ID
 		secrets := []string{fmt.Sprintf("%q", forgetest.TestSecret)}
 		seen := map[string]bool{}
-		fixtures, err := forgetest.LoadDir(filepath.Join("..", "internal", "forge", strings.ReplaceAll(p, "-", ""), "testdata", "deliveries"))
+		fixtures, err := forgetest.LoadForge("..", d)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -91,9 +91,10 @@ func TestE2EEveryFixtureStoredListedAndDeduplicated(t *testing.T) {
 	// headers; an id read back may then be either forge's event.
 	forgesOf := map[string]map[string]bool{}
 	counts := map[string]int{}
-	for _, id := range providers {
+	for _, d := range forges() {
+		id := d.ID
 		p := provider(t, id)
-		fixtures, err := forgetest.LoadDir(filepath.Join("..", "internal", "forge", strings.ReplaceAll(id, "-", ""), "testdata", "deliveries"))
+		fixtures, err := forgetest.LoadForge("..", d)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -21,17 +21,7 @@ import (
 	"github.com/forgehook/forgehook/internal/event"
 	"github.com/forgehook/forgehook/internal/forge"
 	"github.com/forgehook/forgehook/internal/forge/all"
-	"github.com/forgehook/forgehook/internal/forge/atomgit"
 	"github.com/forgehook/forgehook/internal/forge/auto"
-	"github.com/forgehook/forgehook/internal/forge/bitbucket"
-	"github.com/forgehook/forgehook/internal/forge/bitbucketserver"
-	"github.com/forgehook/forgehook/internal/forge/coding"
-	"github.com/forgehook/forgehook/internal/forge/dockerhub"
-	"github.com/forgehook/forgehook/internal/forge/forgejo"
-	"github.com/forgehook/forgehook/internal/forge/gitea"
-	"github.com/forgehook/forgehook/internal/forge/github"
-	"github.com/forgehook/forgehook/internal/forge/gitlab"
-	"github.com/forgehook/forgehook/internal/forge/gogs"
 	"github.com/forgehook/forgehook/internal/sample"
 )
 
@@ -110,7 +100,7 @@ func runSend(ctx context.Context, env *Env, args []string) error {
 	secret := fs.String("secret", "", "the endpoint's secret (or --secret-file, or $"+SendSecretEnv+"); without one the delivery is unsigned")
 	secretFile := fs.String("secret-file", "", "file holding the secret (one line)")
 	fs.StringVar(&o.file, "file", "", "send your own payload: a JSON file (with the headers of --event's example) or a fixture .txtar")
-	fs.BoolVar(&o.form, "form", false, "send application/x-www-form-urlencoded payload= (github, gitea, forgejo, gogs, coding)")
+	fs.BoolVar(&o.form, "form", false, "send application/x-www-form-urlencoded payload= ("+strings.Join(formForges(), ", ")+")")
 	fs.StringVar(&o.delivery, "delivery", "", "delivery id to send (default: a fresh random one); repeat one to test deduplication")
 	fs.Var(headerFlags{&o.headers}, "header", "extra header `Name:value` (repeatable)")
 	timeout := fs.Duration("timeout", 30*time.Second, "give up after this long")
@@ -126,8 +116,8 @@ func runSend(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	if *list {
-		for _, p := range forgeNames() {
-			fmt.Fprintf(env.Stdout, "%-17s %s\n", p, strings.Join(sample.Kinds(p), " "))
+		for _, d := range sortedForges() {
+			fmt.Fprintf(env.Stdout, "%-17s %s\n", d.ID, strings.Join(sample.Kinds(d), " "))
 		}
 		return nil
 	}
@@ -257,7 +247,8 @@ func buildDelivery(o sendOptions, now time.Time, newID func() string) (*delivery
 		return nil, err
 	}
 	reg := all.Registry()
-	if !reg.Has(o.provider) {
+	desc, ok := reg.Descriptor(o.provider)
+	if !ok {
 		return nil, fmt.Errorf("%w: --provider %q: not a forge forgehook knows (forges: %s)", errUsage, o.provider, strings.Join(forgeNames(), ", "))
 	}
 	p, err := reg.New(&config.Endpoint{Name: "send", Provider: o.provider})
@@ -267,18 +258,20 @@ func buildDelivery(o sendOptions, now time.Time, newID func() string) (*delivery
 	d := &delivery{Provider: o.provider, Origin: src.origin, Query: url.Values{}}
 
 	h := src.header.Clone()
-	sample.RemoveCredentials(h)
+	sample.RemoveCredentials(h, sample.Declared(desc)...)
 	form := o.form || src.form
 	signBody := false
 	if form {
-		var ok bool
-		if signBody, ok = formSigning(o.provider); !ok {
-			return nil, fmt.Errorf("%w: --form: %s does not send form-encoded deliveries (only github, gitea, forgejo, gogs and coding do)", errUsage, o.provider)
+		if desc.Form == forge.FormNone {
+			return nil, fmt.Errorf("%w: --form: %s does not send form-encoded deliveries (only %s do)", errUsage, o.provider, strings.Join(formForges(), ", "))
 		}
+		signBody = desc.Form == forge.FormSignsBody
 	}
 
-	// A fresh delivery id in every header the forge puts it in.
-	names := deliveryHeaders(o.provider)
+	// A fresh delivery id in every header the forge puts it in: the first,
+	// and the others the example carries (Gitea also sends its id as
+	// X-Gogs-Delivery and X-GitHub-Delivery).
+	names := desc.DeliveryHeaders
 	id := o.delivery
 	if id == "" {
 		id = newID()
@@ -305,7 +298,7 @@ func buildDelivery(o sendOptions, now time.Time, newID func() string) (*delivery
 	}
 	d.Header, d.Body = h, body
 
-	if err := sign(d, p, o.secret, src.payload, form, signBody || !form, now); err != nil {
+	if err := sign(d, p, desc.QueryToken, o.secret, src.payload, form, signBody || !form, now); err != nil {
 		return nil, err
 	}
 
@@ -341,16 +334,18 @@ func buildDelivery(o sendOptions, now time.Time, newID func() string) (*delivery
 	return d, nil
 }
 
-// sign authenticates d with secret as d.Provider's forge does. signBody
-// selects the bytes a signature covers: the body as sent (JSON, or
-// GitHub's and CODING's form body), else the JSON payload (the Gitea
-// family's form hooks); form says the body is form-encoded.
-func sign(d *delivery, p forge.Provider, secret string, payload []byte, form, signBody bool, now time.Time) error {
+// sign authenticates d with secret as d.Provider's forge does: in the URL
+// query parameter queryToken when the forge takes its secret there (the
+// descriptor's QueryToken), else with p's Signer. signBody selects the
+// bytes a signature covers: the body as sent (JSON, or GitHub's and
+// CODING's form body), else the JSON payload (the Gitea family's form
+// hooks); form says the body is form-encoded.
+func sign(d *delivery, p forge.Provider, queryToken, secret string, payload []byte, form, signBody bool, now time.Time) error {
 	if secret == "" {
 		d.Credentials = "none (no --secret, --secret-file or $" + SendSecretEnv + "): the endpoint must be insecure: true"
 		return nil
 	}
-	if param := queryToken(d.Provider); param != "" {
+	if param := queryToken; param != "" {
 		d.Query.Set(param, secret)
 		d.Credentials = fmt.Sprintf("the secret in the URL as ?%s= (%s signs nothing: the hook URL you give it carries the token)", param, d.Provider)
 		return nil
@@ -399,7 +394,7 @@ func loadPayload(o *sendOptions) (*source, error) {
 		if o.provider == "" {
 			return nil, fmt.Errorf("%w: --provider is required (forges: %s)", errUsage, strings.Join(forgeNames(), ", "))
 		}
-		s, err := sample.Get(o.provider, o.kind)
+		s, err := forgeSample(o.provider, o.kind)
 		if err != nil {
 			return nil, usageIfNotFound(err)
 		}
@@ -413,7 +408,7 @@ func loadPayload(o *sendOptions) (*source, error) {
 		if o.provider == "" {
 			return nil, fmt.Errorf("%w: --provider is required with a JSON --file (forges: %s)", errUsage, strings.Join(forgeNames(), ", "))
 		}
-		s, err := sample.Get(o.provider, o.kind)
+		s, err := forgeSample(o.provider, o.kind)
 		if err != nil {
 			return nil, usageIfNotFound(fmt.Errorf("--file %s takes the headers of the %s %s example: %w", o.file, o.provider, o.kind, err))
 		}
@@ -441,7 +436,7 @@ func loadPayload(o *sendOptions) (*source, error) {
 // detect tells the forge of a delivery from its headers and payload, as
 // `provider: auto` does.
 func detect(h http.Header, payload []byte) (string, error) {
-	p, err := auto.Factory(all.Detection())(nil)
+	p, err := auto.Factory(all.Forges())(nil)
 	if err != nil {
 		return "", err
 	}
@@ -449,15 +444,44 @@ func detect(h http.Header, payload []byte) (string, error) {
 	return id, err
 }
 
-// forgeNames returns the forges send can send as: the registered
-// providers but auto and generic.
+// sortedForges returns the descriptors of the forges send can send as (the
+// registered providers that are forges, not auto or generic), sorted by id.
+func sortedForges() []forge.Descriptor {
+	out := all.Forges()
+	slices.SortFunc(out, func(a, b forge.Descriptor) int { return strings.Compare(a.ID, b.ID) })
+	return out
+}
+
+// forgeNames returns the ids of the forges send can send as, sorted.
 func forgeNames() []string {
 	var out []string
-	for _, n := range all.Registry().Names() {
-		if n != "auto" && n != "generic" {
-			out = append(out, n)
+	for _, d := range sortedForges() {
+		out = append(out, d.ID)
+	}
+	return out
+}
+
+// forgeSample returns the example delivery of the forge id for kind. The
+// error wraps sample.ErrNotFound for a forge send does not know or a kind
+// it has no example of.
+func forgeSample(id, kind string) (*sample.Sample, error) {
+	for _, d := range all.Forges() {
+		if d.ID == id {
+			return sample.Get(d, kind)
 		}
 	}
+	return nil, fmt.Errorf("%w for provider %q (providers: %s)", sample.ErrNotFound, id, strings.Join(forgeNames(), ", "))
+}
+
+// formForges returns the forges that send form-encoded deliveries, sorted.
+func formForges() []string {
+	var out []string
+	for _, d := range all.Forges() {
+		if d.Form != forge.FormNone {
+			out = append(out, d.ID)
+		}
+	}
+	sort.Strings(out)
 	return out
 }
 
@@ -466,62 +490,6 @@ func usageIfNotFound(err error) error {
 		return fmt.Errorf("%w: %w", errUsage, err)
 	}
 	return err
-}
-
-// deliveryHeaders lists the headers in which a forge sends its delivery id,
-// the one forgehook reads first. send sets the first, and the others that
-// the example carries (Gitea also sends its id as X-Gogs-Delivery and
-// X-GitHub-Delivery). Forges not listed send no delivery id header: Gitee
-// documents none, Docker Hub and Gerrit send none, Harbor and Azure DevOps
-// put it in the payload.
-func deliveryHeaders(provider string) []string {
-	switch provider {
-	case github.Name:
-		return []string{github.HeaderDelivery}
-	case gitea.Name:
-		return []string{gitea.HeaderDelivery, gogs.HeaderDelivery, "X-GitHub-Delivery"}
-	case forgejo.Name:
-		return []string{forgejo.HeaderDelivery, gitea.HeaderDelivery, gogs.HeaderDelivery, "X-GitHub-Delivery"}
-	case gogs.Name:
-		return []string{gogs.HeaderDelivery}
-	case gitlab.Name:
-		// One id per request, one per event (also the dedup key): a
-		// send is both a new request and a new event.
-		return []string{gitlab.HeaderWebhookUUID, gitlab.HeaderIdempotencyKey, gitlab.HeaderEventUUID}
-	case atomgit.Name:
-		return []string{atomgit.HeaderDelivery, atomgit.HeaderGitCodeDelivery}
-	case bitbucket.Name:
-		return []string{bitbucket.HeaderRequestUUID}
-	case bitbucketserver.Name:
-		return []string{bitbucketserver.HeaderRequestID}
-	case coding.Name:
-		return []string{coding.HeaderDelivery}
-	}
-	return nil
-}
-
-// formSigning reports whether provider's forge can send form-encoded
-// deliveries (ok), and whether it then signs the form body as sent
-// (signBody: GitHub, and CODING as forgehook's verifier reads it first) or
-// the JSON before encoding it (the Gitea family: Gitea, Forgejo, Gogs).
-func formSigning(provider string) (signBody, ok bool) {
-	switch provider {
-	case github.Name, coding.Name:
-		return true, true
-	case gitea.Name, forgejo.Name, gogs.Name:
-		return false, true
-	}
-	return false, false
-}
-
-// queryToken names the URL query parameter in which provider expects the
-// secret, for forges that sign nothing and send no credential header:
-// Docker Hub, whose endpoint checks ?token=.
-func queryToken(provider string) string {
-	if provider == dockerhub.Name {
-		return dockerhub.QueryToken
-	}
-	return ""
 }
 
 // newDeliveryID returns a random UUID (version 4), the form of most

@@ -147,12 +147,13 @@ func TestSendEveryProviderAndKind(t *testing.T) {
 	}
 	for _, n := range names {
 		p := newProvider(t, n)
-		kinds := sample.Kinds(n)
+		desc, _ := all.Registry().Descriptor(n)
+		kinds := sample.Kinds(desc)
 		if len(kinds) == 0 {
 			t.Errorf("%s: no example deliveries", n)
 		}
 		modes := []bool{false}
-		if _, ok := formSigning(n); ok {
+		if desc.Form != forge.FormNone {
 			modes = append(modes, true)
 		}
 		for _, k := range kinds {
@@ -175,7 +176,7 @@ func TestSendEveryProviderAndKind(t *testing.T) {
 						t.Errorf("the secret is printed:\n%s%s", out, errOut)
 					}
 					c := receive(t, ch)
-					s, err := sample.Get(n, k)
+					s, err := forgeSample(n, k)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -190,7 +191,7 @@ func TestSendEveryProviderAndKind(t *testing.T) {
 					if string(kind) != k {
 						t.Errorf("normalized kind %q, want %q", kind, k)
 					}
-					if len(deliveryHeaders(n)) > 0 {
+					if len(desc.DeliveryHeaders) > 0 {
 						if !uuidRE.MatchString(m.Delivery) {
 							t.Errorf("delivery id %q is not a fresh UUID", m.Delivery)
 						}
@@ -465,9 +466,9 @@ func TestSendList(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	for _, n := range forgeNames() {
-		if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(n) + ` +` + regexp.QuoteMeta(strings.Join(sample.Kinds(n), " ")) + `$`).MatchString(out) {
-			t.Errorf("--list has no line for %s:\n%s", n, out)
+	for _, d := range sortedForges() {
+		if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(d.ID) + ` +` + regexp.QuoteMeta(strings.Join(sample.Kinds(d), " ")) + `$`).MatchString(out) {
+			t.Errorf("--list has no line for %s:\n%s", d.ID, out)
 		}
 	}
 }
@@ -479,7 +480,7 @@ func TestSendFile(t *testing.T) {
 	srv, ch := newReceiver(t, http.StatusOK, `{}`)
 	dir := t.TempDir()
 
-	s, err := sample.Get("gitea", "issue")
+	s, err := forgeSample("gitea", "issue")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,29 +8,24 @@ import (
 // Redacted replaces the value of every credential-carrying header.
 const Redacted = "[redacted]"
 
-// credentialHeaders are the canonical names of headers whose values are
-// secrets or signatures derived from them.
+// credentialHeaders are the canonical names of the HTTP headers that carry
+// credentials whatever the sender, and whose names do not say so. A forge's
+// own credential headers are declared by its provider (the descriptor's
+// CredentialHeaders, which ingest passes to RedactHeader as extra names);
+// the names of today's all say signature or token, so credentialWords
+// catch them wherever no provider is at hand (stored samples, forwarded
+// headers).
 var credentialHeaders = map[string]bool{
-	"Authorization":           true,
-	"Proxy-Authorization":     true,
-	"Cookie":                  true,
-	"X-Gitlab-Token":          true,
-	"X-Gitee-Token":           true,
-	"X-Gitcode-Token":         true,
-	"X-Atomgit-Token":         true,
-	"X-Hub-Signature":         true,
-	"X-Hub-Signature-256":     true,
-	"X-Gitea-Signature":       true,
-	"X-Forgejo-Signature":     true,
-	"X-Gogs-Signature":        true,
-	"X-Coding-Signature":      true,
-	"X-Gitcode-Signature-256": true,
-	"Webhook-Signature":       true,
+	"Authorization":       true,
+	"Proxy-Authorization": true,
+	"Cookie":              true,
 }
 
 // IsCredentialHeader reports whether the header name (any case) carries a
-// credential and must be redacted. extra lists more names, such as a generic
-// endpoint's configured signature or token header.
+// credential and must be redacted: Authorization, Proxy-Authorization,
+// Cookie, a name containing signature, token, secret or password, or one of
+// extra, the names a provider declares (a forge's credential headers, a
+// generic endpoint's configured signature or token header).
 func IsCredentialHeader(name string, extra ...string) bool {
 	if credentialHeaders[name] || credentialHeaders[http.CanonicalHeaderKey(name)] {
 		return true

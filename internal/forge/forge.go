@@ -114,13 +114,35 @@ type Redactor interface {
 	Redact(payload []byte) []byte
 }
 
-// HeaderNamer is implemented by providers that read credentials from
-// headers whose names are configured (the generic provider), so that ingest
-// redacts them too.
+// HeaderNamer is implemented by every provider, so that ingest redacts the
+// headers that carry its credentials: a forge's provider returns its
+// descriptor's CredentialHeaders, the generic provider an endpoint's
+// configured signature and token headers, auto those of every forge it
+// detects.
 type HeaderNamer interface {
+	// CredentialHeaders returns the names of the headers that carry the
+	// provider's credentials, in a slice the caller owns.
 	CredentialHeaders() []string
 }
 
 // Factory builds a provider for one endpoint from its configuration. It
 // returns an error naming the bad option.
 type Factory func(ep *config.Endpoint) (Provider, error)
+
+// CredentialHeaders returns the names of p's credential headers (see
+// HeaderNamer) that event.IsCredentialHeader does not already recognize by
+// itself: the extra names to pass to event.RedactHeader for p's
+// deliveries, nil when there are none. The caller owns the slice.
+func CredentialHeaders(p Provider) []string {
+	hn, ok := p.(HeaderNamer)
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, n := range hn.CredentialHeaders() {
+		if !event.IsCredentialHeader(n, out...) {
+			out = append(out, n)
+		}
+	}
+	return out
+}

@@ -7,28 +7,38 @@ import (
 	"github.com/forgehook/forgehook/internal/config"
 )
 
-// Registry maps forge ids to provider factories. It is built explicitly by
-// the application (no init-time registration) and is read-only after
-// construction.
+// Registry maps forge ids to the providers' descriptors. It is built
+// explicitly by the application (no init-time registration) and is
+// read-only after construction.
 type Registry struct {
-	factories map[string]Factory
+	byID  map[string]Descriptor
+	order []string
 }
 
 // NewRegistry returns an empty registry.
-func NewRegistry() *Registry { return &Registry{factories: map[string]Factory{}} }
+func NewRegistry() *Registry { return &Registry{byID: map[string]Descriptor{}} }
 
-// Add registers f under id. It panics on a duplicate id, a programming error.
-func (r *Registry) Add(id string, f Factory) {
-	if _, dup := r.factories[id]; dup {
-		panic("forge: provider " + id + " registered twice")
+// Register adds the provider d describes under d.ID. It panics on an empty
+// id, a missing factory or a duplicate id: programming errors.
+func (r *Registry) Register(d Descriptor) {
+	switch {
+	case d.ID == "" || d.New == nil:
+		panic(fmt.Sprintf("forge: descriptor %q without an id or a factory", d.ID))
+	case r.Has(d.ID):
+		panic("forge: provider " + d.ID + " registered twice")
 	}
-	r.factories[id] = f
+	r.byID[d.ID] = d
+	r.order = append(r.order, d.ID)
 }
+
+// Add registers f under id, with a descriptor that says nothing else. It
+// panics as Register does.
+func (r *Registry) Add(id string, f Factory) { r.Register(Descriptor{ID: id, New: f}) }
 
 // Names returns the registered ids, sorted.
 func (r *Registry) Names() []string {
-	names := make([]string, 0, len(r.factories))
-	for n := range r.factories {
+	names := make([]string, 0, len(r.byID))
+	for n := range r.byID {
 		names = append(names, n)
 	}
 	sort.Strings(names)
@@ -36,15 +46,32 @@ func (r *Registry) Names() []string {
 }
 
 // Has reports whether id is registered.
-func (r *Registry) Has(id string) bool { _, ok := r.factories[id]; return ok }
+func (r *Registry) Has(id string) bool { _, ok := r.byID[id]; return ok }
+
+// Descriptor returns the descriptor registered under id, and whether there
+// is one.
+func (r *Registry) Descriptor(id string) (Descriptor, bool) {
+	d, ok := r.byID[id]
+	return d, ok
+}
+
+// Descriptors returns the registered descriptors in the order they were
+// registered.
+func (r *Registry) Descriptors() []Descriptor {
+	out := make([]Descriptor, len(r.order))
+	for i, id := range r.order {
+		out[i] = r.byID[id]
+	}
+	return out
+}
 
 // New builds the provider of ep.Provider for ep.
 func (r *Registry) New(ep *config.Endpoint) (Provider, error) {
-	f, ok := r.factories[ep.Provider]
+	d, ok := r.byID[ep.Provider]
 	if !ok {
 		return nil, fmt.Errorf("unknown provider %q (known: %v)", ep.Provider, r.Names())
 	}
-	p, err := f(ep)
+	p, err := d.New(ep)
 	if err != nil {
 		return nil, fmt.Errorf("provider %s: %w", ep.Provider, err)
 	}

@@ -92,9 +92,7 @@ func NewEndpoint(ep *config.Endpoint, p forge.Provider, presets func(string) []s
 	if ep.RateLimit.PerSecond > 0 {
 		e.limiter = newBucket(ep.RateLimit.PerSecond, ep.RateLimit.Burst)
 	}
-	if hn, ok := p.(forge.HeaderNamer); ok {
-		e.credHeaders = hn.CredentialHeaders()
-	}
+	e.credHeaders = forge.CredentialHeaders(p)
 	return e, nil
 }
 

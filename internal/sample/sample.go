@@ -1,20 +1,19 @@
-// Package sample holds the example deliveries that `forgehook send` sends:
+// Package sample reads the example deliveries that `forgehook send` sends:
 // one real delivery per forge and canonical event kind, embedded in the
-// binary.
+// binary by each forge's provider package (forge.Descriptor.Samples).
 //
-// Each sample is a copy of one of the providers' own fixtures
-// (internal/forge/<provider>/testdata/deliveries), in the same txtar format
+// Each sample is a copy of one of the provider's own fixtures
+// (internal/forge/<folder>/testdata/deliveries), in the same txtar format
 // (see package forgetest): the comment keeps the fixture's source: line and
 // adds fixture: (the path it was copied from) and kind: (the canonical kind
 // the provider normalizes it to); the headers section holds the forge's
 // headers without any credential; the body section holds the exact payload.
-// The files live in deliveries/<provider>/<kind>.txtar.
+// The files live in internal/forge/<folder>/samples/<kind>.txtar.
 package sample
 
 import (
 	"bufio"
 	"bytes"
-	"embed"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -27,13 +26,12 @@ import (
 	"strings"
 
 	"github.com/forgehook/forgehook/internal/event"
+	"github.com/forgehook/forgehook/internal/forge"
 	"github.com/rogpeppe/go-internal/txtar"
 )
 
-// files holds deliveries/<provider>/<kind>.txtar.
-//
-//go:embed deliveries
-var files embed.FS
+// Dir is the directory of a forge's Samples that holds <kind>.txtar.
+const Dir = "samples"
 
 // ErrNotFound means there is no sample for the provider or the kind asked
 // for.
@@ -65,26 +63,13 @@ type Sample struct {
 	Form bool
 }
 
-// Providers returns the ids of the forges that have samples, sorted.
-func Providers() []string {
-	entries, err := fs.ReadDir(files, "deliveries")
-	if err != nil {
+// Kinds returns the canonical kinds that d has samples for, in the order of
+// event.Kinds (push first); nil for a provider without samples.
+func Kinds(d forge.Descriptor) []string {
+	if d.Samples == nil {
 		return nil
 	}
-	var out []string
-	for _, e := range entries {
-		if e.IsDir() {
-			out = append(out, e.Name())
-		}
-	}
-	sort.Strings(out)
-	return out
-}
-
-// Kinds returns the canonical kinds that provider has samples for, in the
-// order of event.Kinds (push first); nil for a provider without samples.
-func Kinds(provider string) []string {
-	entries, err := fs.ReadDir(files, path.Join("deliveries", provider))
+	entries, err := fs.ReadDir(d.Samples, Dir)
 	if err != nil {
 		return nil
 	}
@@ -110,28 +95,29 @@ func Kinds(provider string) []string {
 	return append(out, rest...)
 }
 
-// Get returns the sample of provider for the canonical kind. The error wraps
-// ErrNotFound, and names the kinds or providers there are, when there is no
-// such sample.
-func Get(provider, kind string) (*Sample, error) {
-	if !slices.Contains(Providers(), provider) {
-		return nil, fmt.Errorf("%w for provider %q (providers: %s)", ErrNotFound, provider, strings.Join(Providers(), ", "))
+// Get returns the sample of d's forge for the canonical kind. The error
+// wraps ErrNotFound, and names the kinds there are, when there is no such
+// sample.
+func Get(d forge.Descriptor, kind string) (*Sample, error) {
+	if d.Samples == nil {
+		return nil, fmt.Errorf("%w for provider %q: it is not a forge", ErrNotFound, d.ID)
 	}
 	var data []byte
 	err := fs.ErrNotExist
 	if kind != "" && !strings.ContainsAny(kind, `/\.`) {
-		data, err = files.ReadFile(path.Join("deliveries", provider, kind+".txtar"))
+		data, err = fs.ReadFile(d.Samples, path.Join(Dir, kind+".txtar"))
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%w for %s of kind %q (%s has: %s)", ErrNotFound, provider, kind, provider, strings.Join(Kinds(provider), ", "))
+		return nil, fmt.Errorf("%w for %s of kind %q (%s has: %s)", ErrNotFound, d.ID, kind, d.ID, strings.Join(Kinds(d), ", "))
 	}
 	s, err := Parse(data)
 	if err != nil {
-		return nil, fmt.Errorf("sample %s/%s: %w", provider, kind, err)
+		return nil, fmt.Errorf("sample %s/%s: %w", d.ID, kind, err)
 	}
-	s.Provider = provider
+	RemoveCredentials(s.Header, Declared(d)...)
+	s.Provider = d.ID
 	if s.Kind != kind {
-		return nil, fmt.Errorf("sample %s/%s: its kind: line says %q", provider, kind, s.Kind)
+		return nil, fmt.Errorf("sample %s/%s: its kind: line says %q", d.ID, kind, s.Kind)
 	}
 	return s, nil
 }
@@ -142,7 +128,9 @@ func Get(provider, kind string) (*Sample, error) {
 // lines and a body section holding the exact body followed by one newline.
 // A form-encoded body (Content-Type application/x-www-form-urlencoded) is
 // decoded: Payload is its payload= field and Form is true. The headers are
-// returned without credentials (see RemoveCredentials). Parse does not keep
+// returned without credentials and transport headers (see
+// RemoveCredentials; Get also removes those its forge declares, which
+// Parse, not knowing the forge, leaves to the caller). Parse does not keep
 // data.
 func Parse(data []byte) (*Sample, error) {
 	a := txtar.Parse(data)
@@ -206,25 +194,29 @@ func Parse(data []byte) (*Sample, error) {
 
 // RemoveCredentials deletes from h, in place, every header that carries a
 // credential (event.IsCredentialHeader: signatures, tokens,
-// Authorization), the headers that belong to a signature (Webhook-Id,
-// Webhook-Timestamp, X-Gitee-Timestamp: whoever signs sets them afresh) and
-// the transport headers that the HTTP client sets (Host, Content-Length,
-// Accept-Encoding, Connection, Transfer-Encoding), so that h can be signed
-// and sent again.
-func RemoveCredentials(h http.Header) {
+// Authorization), the headers named in declared (a forge's credential and
+// signature headers, see Declared: whoever signs sets them afresh) and the transport headers that the HTTP client sets (Host,
+// Content-Length, Accept-Encoding, Connection, Transfer-Encoding), so that
+// h can be signed and sent again.
+func RemoveCredentials(h http.Header, declared ...string) {
 	for k := range h {
-		if event.IsCredentialHeader(k) || dropped(http.CanonicalHeaderKey(k)) {
+		if event.IsCredentialHeader(k, declared...) || transport(http.CanonicalHeaderKey(k)) {
 			delete(h, k)
 		}
 	}
 }
 
-// dropped reports whether the canonical header name k belongs to a
-// signature or to the transport.
-func dropped(k string) bool {
+// Declared returns the headers d declares that RemoveCredentials must
+// remove from its deliveries: its credential and signature headers.
+func Declared(d forge.Descriptor) []string {
+	return append(slices.Clone(d.CredentialHeaders), d.SignatureHeaders...)
+}
+
+// transport reports whether the canonical header name k is one the HTTP
+// client sets.
+func transport(k string) bool {
 	switch k {
-	case "Webhook-Id", "Webhook-Timestamp", "X-Gitee-Timestamp",
-		"Host", "Content-Length", "Accept-Encoding", "Connection", "Transfer-Encoding":
+	case "Host", "Content-Length", "Accept-Encoding", "Connection", "Transfer-Encoding":
 		return true
 	}
 	return false

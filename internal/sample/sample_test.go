@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -25,18 +27,10 @@ import (
 	"github.com/rogpeppe/go-internal/txtar"
 )
 
-// forges returns the registered forge ids that must have samples: every
-// provider but auto (which detects the others) and generic (whose scheme
-// each endpoint configures).
-func forges() []string {
-	var out []string
-	for _, n := range all.Registry().Names() {
-		if n != "auto" && n != "generic" {
-			out = append(out, n)
-		}
-	}
-	return out
-}
+// forges returns the descriptors of the forges, which must have samples:
+// every registered provider but auto (which detects the others) and
+// generic (whose scheme each endpoint configures).
+func forges() []forge.Descriptor { return all.Forges() }
 
 func provider(t *testing.T, name string) forge.Provider {
 	t.Helper()
@@ -47,34 +41,45 @@ func provider(t *testing.T, name string) forge.Provider {
 	return p
 }
 
-// TestSampleEveryProvider fails when a registered forge has no sample, or
-// a sample is not of a registered forge.
+// describe returns the registered descriptor of id.
+func describe(t testing.TB, id string) forge.Descriptor {
+	t.Helper()
+	d, ok := all.Registry().Descriptor(id)
+	if !ok {
+		t.Fatalf("%s is not registered", id)
+	}
+	return d
+}
+
+// TestSampleEveryProvider fails when a forge has no sample, or a provider
+// that is not a forge has some.
 func TestSampleEveryProvider(t *testing.T) {
-	have := sample.Providers()
-	names := forges()
-	if len(names) < 10 {
-		t.Fatalf("only %d registered forges: the registry walk is broken", len(names))
-	}
-	for _, n := range names {
-		if !slices.Contains(have, n) || len(sample.Kinds(n)) == 0 {
-			t.Errorf("registered provider %s has no sample in internal/sample/deliveries/%s", n, n)
+	reg := all.Registry()
+	n := 0
+	for _, d := range reg.Descriptors() {
+		switch {
+		case d.Forge() && len(sample.Kinds(d)) == 0:
+			t.Errorf("forge %s has no sample in internal/forge/%s/samples", d.ID, d.Folder)
+		case !d.Forge() && d.Samples != nil:
+			t.Errorf("%s, which is not a forge, has samples", d.ID)
+		case d.Forge():
+			n++
 		}
 	}
-	for _, n := range have {
-		if !slices.Contains(names, n) {
-			t.Errorf("samples of %s, which is not a registered forge", n)
-		}
+	if n < 10 {
+		t.Fatalf("only %d forges with samples: the registry walk is broken", n)
 	}
 }
 
 // TestSampleNormalizesToKind sends every sample of a registered provider
 // through that provider, as ingest would, and checks the kind it declares.
 func TestSampleNormalizesToKind(t *testing.T) {
-	for _, n := range sample.Providers() {
+	for _, d := range forges() {
+		n := d.ID
 		p := provider(t, n)
-		for _, k := range sample.Kinds(n) {
+		for _, k := range sample.Kinds(d) {
 			t.Run(n+"/"+k, func(t *testing.T) {
-				s, err := sample.Get(n, k)
+				s, err := sample.Get(d, k)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -107,15 +112,16 @@ func TestSampleNormalizesToKind(t *testing.T) {
 // no credential header (a registered provider's Verify finds none), and no
 // secret, token or password member with a value in the payload.
 func TestSampleWithoutCredentials(t *testing.T) {
-	for _, n := range sample.Providers() {
-		for _, k := range sample.Kinds(n) {
-			s, err := sample.Get(n, k)
+	for _, d := range forges() {
+		n := d.ID
+		for _, k := range sample.Kinds(d) {
+			s, err := sample.Get(d, k)
 			if err != nil {
 				t.Fatal(err)
 			}
 			// The file itself, not only what Get returns (Parse drops
 			// credentials), must hold none.
-			raw, err := os.ReadFile(filepath.Join("deliveries", n, k+".txtar"))
+			raw, err := fs.ReadFile(d.Samples, path.Join(sample.Dir, k+".txtar"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -128,7 +134,7 @@ func TestSampleWithoutCredentials(t *testing.T) {
 					continue
 				}
 				for line := range strings.Lines(string(f.Data)) {
-					if name, _, _ := strings.Cut(line, ":"); event.IsCredentialHeader(strings.TrimSpace(name)) {
+					if name, _, _ := strings.Cut(line, ":"); event.IsCredentialHeader(strings.TrimSpace(name), sample.Declared(d)...) {
 						t.Errorf("%s/%s: credential header %s", n, k, name)
 					}
 				}
@@ -156,9 +162,10 @@ func TestSampleWithoutCredentials(t *testing.T) {
 // fixture's headers less its credentials.
 func TestSampleMatchesFixture(t *testing.T) {
 	total := 0
-	for _, n := range sample.Providers() {
-		for _, k := range sample.Kinds(n) {
-			s, err := sample.Get(n, k)
+	for _, d := range forges() {
+		n := d.ID
+		for _, k := range sample.Kinds(d) {
+			s, err := sample.Get(d, k)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -182,22 +189,24 @@ func TestSampleMatchesFixture(t *testing.T) {
 				t.Errorf("%s/%s: payload differs from %s", n, k, s.Fixture)
 			}
 			want := fx.Header.Clone()
-			sample.RemoveCredentials(want)
+			sample.RemoveCredentials(want, sample.Declared(d)...)
 			if got, w := fmt.Sprint(s.Header), fmt.Sprint(want); got != w {
 				t.Errorf("%s/%s: headers\n got %s\nwant %s", n, k, got, w)
 			}
 		}
 	}
-	err := filepath.WalkDir("deliveries", func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
+	for _, d := range forges() {
+		err := fs.WalkDir(d.Samples, ".", func(_ string, e fs.DirEntry, err error) error {
+			if err != nil || e.IsDir() {
+				return err
+			}
+			fi, err := e.Info()
+			total += int(fi.Size())
 			return err
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
-		fi, err := d.Info()
-		total += int(fi.Size())
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 	if total >= 1<<20 {
 		t.Errorf("samples take %d bytes, want less than 1 MiB", total)
@@ -213,29 +222,36 @@ func TestSampleGetErrors(t *testing.T) {
 		{"gitlab", "ping"},
 		{"..", "push"},
 	} {
-		_, err := sample.Get(c.provider, c.kind)
+		d, _ := all.Registry().Descriptor(c.provider)
+		_, err := sample.Get(d, c.kind)
 		if !errors.Is(err, sample.ErrNotFound) {
 			t.Errorf("Get(%q, %q) = %v, want ErrNotFound", c.provider, c.kind, err)
 		}
 	}
-	_, err := sample.Get("github", "nosuchkind")
+	_, err := sample.Get(describe(t, "github"), "nosuchkind")
 	if err == nil || !strings.Contains(err.Error(), "push, tag, pull_request") {
 		t.Errorf("error does not list the kinds: %v", err)
 	}
-	if got := sample.Kinds("nosuchforge"); got != nil {
-		t.Errorf("Kinds(nosuchforge) = %v", got)
+	for _, id := range []string{"nosuchforge", "generic", "auto"} {
+		d, _ := all.Registry().Descriptor(id)
+		if got := sample.Kinds(d); got != nil {
+			t.Errorf("Kinds(%s) = %v", id, got)
+		}
+		if _, err := sample.Get(d, "push"); !errors.Is(err, sample.ErrNotFound) {
+			t.Errorf("Get(%s, push) = %v, want ErrNotFound", id, err)
+		}
 	}
 }
 
 // TestSampleGetReturnsCopies checks that a caller may modify a sample.
 func TestSampleGetReturnsCopies(t *testing.T) {
-	a, err := sample.Get("github", "push")
+	a, err := sample.Get(describe(t, "github"), "push")
 	if err != nil {
 		t.Fatal(err)
 	}
 	a.Header.Set("X-GitHub-Event", "changed")
 	a.Payload[0] = 'X'
-	b, err := sample.Get("github", "push")
+	b, err := sample.Get(describe(t, "github"), "push")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -279,19 +295,29 @@ func TestSampleRemoveCredentials(t *testing.T) {
 		h.Set(k, "v")
 	}
 	sample.RemoveCredentials(h)
-	if len(h) != 2 || h.Get("X-GitHub-Event") == "" || h.Get("Content-Type") == "" {
-		t.Errorf("left %v", h)
+	want := []string{"Content-Type", "Webhook-Id", "Webhook-Timestamp", "X-Gitee-Timestamp", "X-Github-Event"}
+	if got := slices.Sorted(maps.Keys(h)); !slices.Equal(got, want) {
+		t.Errorf("without signature headers: left %q, want %q", got, want)
+	}
+	var sig []string
+	for _, id := range []string{"gitlab", "gitee"} {
+		sig = append(sig, describe(t, id).SignatureHeaders...)
+	}
+	sample.RemoveCredentials(h, sig...)
+	if got := slices.Sorted(maps.Keys(h)); !slices.Equal(got, []string{"Content-Type", "X-Github-Event"}) {
+		t.Errorf("with GitLab's and Gitee's signature headers: left %q", got)
 	}
 }
 
 func ExampleGet() {
-	s, err := sample.Get("gitlab", "push")
+	d, _ := all.Registry().Descriptor("gitlab")
+	s, err := sample.Get(d, "push")
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	fmt.Println(s.Header.Get("X-Gitlab-Event"), s.Fixture)
-	fmt.Println(sample.Kinds("gitlab"))
+	fmt.Println(sample.Kinds(d))
 	// Output:
 	// Push Hook internal/forge/gitlab/testdata/deliveries/push.txtar
 	// [push tag pull_request comment issue release pipeline]

@@ -1,9 +1,8 @@
-// Package all builds the registry of every forge provider forgehook ships.
+// Package all lists every provider forgehook ships, once: adding a forge is
+// adding its package and one line to Forges.
 package all
 
 import (
-	"net/http"
-
 	"github.com/forgehook/forgehook/internal/forge"
 	"github.com/forgehook/forgehook/internal/forge/atomgit"
 	"github.com/forgehook/forgehook/internal/forge/auto"
@@ -23,44 +22,40 @@ import (
 	"github.com/forgehook/forgehook/internal/forge/harbor"
 )
 
-// Detection lists the forges `provider: auto` can detect, in the order of
-// forges.md section 0: by header first (Forgejo, Gitea and Gogs also send
-// X-GitHub-Event, so GitHub comes after them), then by payload shape for
-// senders without an event header.
-func Detection() []auto.Candidate {
-	return []auto.Candidate{
-		{ID: "gitlab", Match: auto.HasHeader("X-Gitlab-Event"), Factory: gitlab.New},
-		{ID: "forgejo", Match: auto.HasHeader("X-Forgejo-Event"), Factory: forgejo.New},
-		{ID: "gitea", Match: auto.HasHeader("X-Gitea-Event"), Factory: gitea.New},
-		{ID: "gogs", Match: auto.HasHeader("X-Gogs-Event"), Factory: gogs.New},
-		{ID: "github", Match: auto.HasHeader("X-GitHub-Event"), Factory: github.New},
-		{ID: "gitee", Match: auto.HasHeader("X-Gitee-Event", "X-Git-Oschina-Event"), Factory: gitee.New},
-		{ID: "atomgit", Match: auto.HasHeader("X-AtomGit-Event", "X-GitCode-Event"), Factory: atomgit.New},
-		{ID: "coding", Match: auto.HasHeader("X-Coding-Service-Hook-Event", "X-Coding-Event"), Factory: coding.New},
-		{ID: "bitbucket", Match: bitbucketCloud, Factory: bitbucket.New},
-		{ID: "bitbucket-server", Match: auto.HasHeader("X-Event-Key"), Factory: bitbucketserver.New},
+// Forges returns the descriptors of the forges forgehook ships, in the
+// order `provider: auto` tries them (forges.md section 0): by header first
+// (Forgejo, Gitea and Gogs also send X-GitHub-Event, so GitHub comes after
+// them; Bitbucket Cloud before Server, which sends X-Event-Key too), then
+// by payload shape for senders without an event header.
+func Forges() []forge.Descriptor {
+	return []forge.Descriptor{
+		gitlab.Describe(),
+		forgejo.Describe(),
+		gitea.Describe(),
+		gogs.Describe(),
+		github.Describe(),
+		gitee.Describe(),
+		atomgit.Describe(),
+		coding.Describe(),
+		bitbucket.Describe(),
+		bitbucketserver.Describe(),
 		// Recognized by their payload, in this order.
-		{ID: "harbor", Factory: harbor.New},
-		{ID: "azure-devops", Factory: azuredevops.New},
-		{ID: "gerrit", Factory: gerrit.New},
-		{ID: "dockerhub", Factory: dockerhub.New},
+		harbor.Describe(),
+		azuredevops.Describe(),
+		gerrit.Describe(),
+		dockerhub.Describe(),
 	}
 }
 
-// bitbucketCloud tells Bitbucket Cloud from Server/Data Center: both send
-// X-Event-Key, only Cloud sends its hook and request UUIDs and the attempt
-// number.
-func bitbucketCloud(h http.Header) bool {
-	return h.Get("X-Event-Key") != "" && auto.HasHeader("X-Hook-UUID", "X-Request-UUID", "X-Attempt-Number")(h)
-}
-
-// Registry returns a new registry with every provider.
+// Registry returns a new registry with every provider: the forges, the
+// generic provider, and auto over the forges.
 func Registry() *forge.Registry {
 	r := forge.NewRegistry()
-	for _, c := range Detection() {
-		r.Add(c.ID, c.Factory)
+	forges := Forges()
+	for _, d := range forges {
+		r.Register(d)
 	}
-	r.Add("generic", generic.New)
-	r.Add("auto", auto.Factory(Detection()))
+	r.Register(generic.Describe())
+	r.Register(auto.Describe(forges))
 	return r
 }

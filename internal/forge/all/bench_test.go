@@ -1,7 +1,6 @@
 package all
 
 import (
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -15,7 +14,8 @@ import (
 // unmeasured: go test -run '^$' -bench Providers ./internal/forge/all
 func BenchmarkProviders(b *testing.B) {
 	reg := Registry()
-	for _, id := range reg.Names() {
+	for _, d := range reg.Descriptors() {
+		id := d.ID
 		if id == "auto" {
 			continue
 		}
@@ -24,7 +24,7 @@ func BenchmarkProviders(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		fx, err := forgetest.LoadDir(filepath.Join(dirOf(id), "testdata", "deliveries"))
+		fx, err := forgetest.LoadForge(root, d)
 		if err != nil || len(fx) == 0 {
 			b.Fatalf("%s: no fixtures: %v", id, err)
 		}

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/forgehook/forgehook/internal/config"
@@ -16,86 +17,81 @@ import (
 	"github.com/forgehook/forgehook/internal/forge"
 )
 
-// Candidate is one forge auto-detection may pick.
-type Candidate struct {
-	// ID is the forge id.
-	ID string
-	// Match reports whether headers identify the forge's deliveries. Nil
-	// for forges recognized by their payload, whose provider must be a
-	// forge.BodyInspector.
-	Match func(h http.Header) bool
-	// Factory builds its provider.
-	Factory forge.Factory
-}
+// Name is the id of the auto provider.
+const Name = "auto"
 
-// HasHeader returns a Match that accepts deliveries carrying any of names.
-func HasHeader(names ...string) func(http.Header) bool {
-	return func(h http.Header) bool {
-		for _, n := range names {
-			if h.Get(n) != "" {
-				return true
-			}
-		}
-		return false
-	}
+// Describe returns the declaration of the auto provider over forges, the
+// descriptors of the forges it may detect, in order: header-detected forges
+// are checked in order (Forgejo, Gitea and Gogs also send X-GitHub-Event,
+// so they must come before GitHub), then payload-detected ones in order.
+// It is not a forge itself: auto-detection does not pick it and `forgehook
+// send` does not send as it.
+func Describe(forges []forge.Descriptor) forge.Descriptor {
+	return forge.Descriptor{ID: Name, Folder: "auto", New: Factory(forges)}
 }
 
 // Provider detects the forge of each delivery.
 type Provider struct {
-	cands []Candidate
-	by    map[string]forge.Provider
+	forges []forge.Descriptor
+	by     map[string]forge.Provider
 }
 
 var (
 	_ forge.Provider      = (*Provider)(nil)
 	_ forge.BodyInspector = (*Provider)(nil)
+	_ forge.HeaderNamer   = (*Provider)(nil)
 )
 
-// Factory returns the forge.Factory of the auto provider over candidates:
-// header candidates are checked in order (Gitea, Forgejo and Gogs also send
-// X-GitHub-Event, so they must come before GitHub), then payload candidates
-// in order.
-func Factory(candidates []Candidate) forge.Factory {
+// Factory returns the forge.Factory of the auto provider over forges (see
+// Describe). The provider it builds fails on a descriptor that is not a
+// forge's (Descriptor.Forge), or that detects by payload with a provider
+// that is not a forge.BodyInspector.
+func Factory(forges []forge.Descriptor) forge.Factory {
+	forges = slices.Clone(forges)
 	return func(ep *config.Endpoint) (forge.Provider, error) {
-		p := &Provider{cands: candidates, by: map[string]forge.Provider{}}
-		for _, c := range candidates {
-			sub, err := c.Factory(ep)
-			if err != nil {
-				return nil, fmt.Errorf("auto: %s: %w", c.ID, err)
+		p := &Provider{forges: forges, by: map[string]forge.Provider{}}
+		for _, d := range forges {
+			if !d.Forge() {
+				return nil, fmt.Errorf("auto: %s: not a forge auto-detection can recognize", d.ID)
 			}
-			if c.Match == nil {
+			sub, err := d.New(ep)
+			if err != nil {
+				return nil, fmt.Errorf("auto: %s: %w", d.ID, err)
+			}
+			if d.Detect.ByPayload {
 				if _, ok := sub.(forge.BodyInspector); !ok {
-					return nil, fmt.Errorf("auto: %s: no header match and not a body inspector", c.ID)
+					return nil, fmt.Errorf("auto: %s: detected by payload and not a body inspector", d.ID)
 				}
 			}
-			p.by[c.ID] = sub
+			p.by[d.ID] = sub
 		}
 		return p, nil
 	}
 }
 
 // Name returns "auto".
-func (p *Provider) Name() string { return "auto" }
+func (p *Provider) Name() string { return Name }
 
 // Detect returns the id and provider of the delivery's forge.
 func (p *Provider) Detect(h http.Header, payload []byte) (string, forge.Provider, error) {
-	for _, c := range p.cands {
-		if c.Match != nil && c.Match(h) {
-			return c.ID, p.by[c.ID], nil
+	for i := range p.forges {
+		if d := &p.forges[i]; d.Detect.Match(h) {
+			return d.ID, p.by[d.ID], nil
 		}
 	}
-	for _, c := range p.cands {
-		if c.Match != nil {
+	for i := range p.forges {
+		d := &p.forges[i]
+		if !d.Detect.ByPayload {
 			continue
 		}
-		sub := p.by[c.ID]
+		sub := p.by[d.ID]
 		if _, err := sub.(forge.BodyInspector).InspectBody(h, payload); !errors.Is(err, forge.ErrNotRecognized) {
-			return c.ID, sub, nil
+			return d.ID, sub, nil
 		}
 	}
-	ids := make([]string, len(p.cands))
-	for i, c := range p.cands {
-		ids[i] = c.ID
+	ids := make([]string, len(p.forges))
+	for i, d := range p.forges {
+		ids[i] = d.ID
 	}
 	return "", nil, fmt.Errorf("auto: %w: no known forge's headers or payload (known: %s)", forge.ErrNotRecognized, strings.Join(ids, ", "))
 }
@@ -133,4 +129,23 @@ func (p *Provider) Normalize(m forge.Meta, payload []byte) (event.Fields, error)
 		return event.Fields{}, fmt.Errorf("auto: %w: forge not detected", forge.ErrNotRecognized)
 	}
 	return sub.Normalize(m, payload)
+}
+
+// CredentialHeaders returns the credential headers of every forge auto may
+// detect, so that ingest redacts a detected forge's credentials as its own
+// endpoint would. It implements forge.HeaderNamer.
+func (p *Provider) CredentialHeaders() []string {
+	var out []string
+	for _, d := range p.forges {
+		names := d.CredentialHeaders
+		if hn, ok := p.by[d.ID].(forge.HeaderNamer); ok {
+			names = hn.CredentialHeaders()
+		}
+		for _, n := range names {
+			if !slices.Contains(out, n) {
+				out = append(out, n)
+			}
+		}
+	}
+	return out
 }

@@ -28,6 +28,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/forgehook/forgehook/internal/forge"
 	"github.com/rogpeppe/go-internal/txtar"
 )
 
@@ -169,4 +170,17 @@ func WriteFile(path string, data []byte) error {
 		return err
 	}
 	return os.WriteFile(path, data, 0o644)
+}
+
+// Dir returns the directory of d's provider package, Folder under
+// internal/forge of the repository at root (a relative path such as
+// "../../.." from a test's package directory).
+func Dir(root string, d forge.Descriptor) string {
+	return filepath.Join(root, "internal", "forge", d.Folder)
+}
+
+// LoadForge loads the delivery fixtures of d's provider, in its package's
+// testdata/deliveries under the repository at root (see Dir).
+func LoadForge(root string, d forge.Descriptor) ([]*Fixture, error) {
+	return LoadDir(filepath.Join(Dir(root, d), "testdata", "deliveries"))
 }

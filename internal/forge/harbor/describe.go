@@ -1,0 +1,33 @@
+package harbor
+
+import (
+	"embed"
+
+	"github.com/forgehook/forgehook/internal/forge"
+)
+
+// samples holds samples/<kind>.txtar, the example deliveries of
+// `forgehook send`: copies of fixtures without their credentials (see
+// package sample). It is read-only.
+//
+//go:embed samples
+var samples embed.FS
+
+// Describe returns the declaration of the Harbor provider that the registry,
+// auto-detection, `forgehook send`, redaction and the tests read: recognized
+// by its payload (it sends no event header), its delivery id, when it sends
+// one, in the payload.
+func Describe() forge.Descriptor {
+	return forge.Descriptor{
+		ID:                Name,
+		Folder:            "harbor",
+		New:               New,
+		Detect:            forge.Detection{ByPayload: true},
+		CredentialHeaders: []string{HeaderAuthorization},
+		Samples:           samples,
+	}
+}
+
+// CredentialHeaders returns the descriptor's CredentialHeaders, for ingest
+// to redact; it implements forge.HeaderNamer.
+func (p *Provider) CredentialHeaders() []string { return Describe().CredentialHeaders }
