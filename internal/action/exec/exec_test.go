@@ -4,6 +4,7 @@ package execaction
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -121,6 +122,300 @@ func waitGone(t testing.TB, pids ...int) {
 	t.Helper()
 	for _, pid := range pids {
 		waitFor(t, fmt.Sprintf("pid %d to exit", pid), func() bool { return gone(pid) })
+	}
+}
+
+func TestExecSuccess(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("FORGEHOOK_TEST_LEAK", "must-not-leak")
+	t.Setenv("LANG", "C.UTF-8")
+	t.Setenv("TMPDIR", dir)
+	sh := script(t, `
+cat > "$OUT/stdin"
+env > "$OUT/env"
+fail() { echo "$1" >&2; exit 9; }
+[ "$FORGEHOOK_EVENT_ID" = ev-1 ] || fail "FORGEHOOK_EVENT_ID=$FORGEHOOK_EVENT_ID"
+[ "$FORGEHOOK_REF" = refs/heads/main ] || fail "FORGEHOOK_REF=$FORGEHOOK_REF"
+[ "$FORGEHOOK_PR_NUMBER" = "" ] || fail "FORGEHOOK_PR_NUMBER=$FORGEHOOK_PR_NUMBER"
+[ "$(pwd)" = "$OUT" ] || fail "pwd=$(pwd)"
+[ -z "$FORGEHOOK_TEST_LEAK" ] || fail "leaked"
+echo "deployed $FORGEHOOK_REPOSITORY@$FORGEHOOK_BRANCH"
+`)
+	e := newExec(t, map[string]any{
+		"command": []any{sh},
+		"dir":     dir,
+		"env":     map[string]any{"OUT": dir, "EXTRA": 42},
+	}, nil)
+	in := input(t, testEvent("ev-1"), "")
+	in.Attempt = 3
+	res, err := e.Do(t.Context(), in)
+	if err != nil {
+		t.Fatalf("Do: %v (output %q)", err, res.Output)
+	}
+	if want := (action.Result{Output: "deployed acme/app@main\n"}); res != want {
+		t.Errorf("Result = %+v, want %+v", res, want)
+	}
+	stdin, err := os.ReadFile(filepath.Join(dir, "stdin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(stdin, in.Raw) {
+		t.Errorf("stdin = %q, want the record %q", stdin, in.Raw)
+	}
+
+	envText, err := os.ReadFile(filepath.Join(dir, "env"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for line := range strings.Lines(string(envText)) {
+		k, v, _ := strings.Cut(strings.TrimSuffix(line, "\n"), "=")
+		switch k {
+		case "PWD", "OLDPWD", "SHLVL", "_": // set by the shell itself
+			continue
+		}
+		got[k] = v
+	}
+	want := map[string]string{
+		"PATH": os.Getenv("PATH"), "LANG": "C.UTF-8", "TMPDIR": dir,
+		"OUT": dir, "EXTRA": "42",
+		"FORGEHOOK_EVENT_ID": "ev-1", "FORGEHOOK_KIND": "push", "FORGEHOOK_ACTION": "",
+		"FORGEHOOK_FORGE": "github", "FORGEHOOK_FORGE_EVENT": "push", "FORGEHOOK_ENDPOINT": "acme-github",
+		"FORGEHOOK_REPOSITORY": "acme/app", "FORGEHOOK_REF": "refs/heads/main",
+		"FORGEHOOK_BRANCH": "main", "FORGEHOOK_TAG": "",
+		"FORGEHOOK_BEFORE":    "6113728f27ae82c7b1a177c8d03f9e96e0adf246",
+		"FORGEHOOK_AFTER":     "59b20b8d5c6ff8d09518454d4dd8b7b30f095ab5",
+		"FORGEHOOK_PR_NUMBER": "", "FORGEHOOK_TRIGGER": "t", "FORGEHOOK_ATTEMPT": "3",
+	}
+	if h := os.Getenv("HOME"); h != "" {
+		want["HOME"] = h
+	}
+	for k, v := range want {
+		if g, ok := got[k]; !ok || g != v {
+			t.Errorf("%s = %q (set %v), want %q", k, g, ok, v)
+		}
+	}
+	for k := range got {
+		if _, ok := want[k]; !ok {
+			t.Errorf("unexpected variable %s in the command's environment", k)
+		}
+	}
+}
+
+func TestExecPullRequestNumber(t *testing.T) {
+	sh := script(t, `echo "pr=$FORGEHOOK_PR_NUMBER kind=$FORGEHOOK_KIND action=$FORGEHOOK_ACTION"`)
+	e := newExec(t, map[string]any{"command": []any{sh}}, nil)
+	ev := testEvent("ev-pr")
+	ev.Data.Normalized.Kind = event.KindPullRequest
+	ev.Data.Normalized.Action = "opened"
+	ev.Data.Normalized.PullRequest.Number = 42
+	res, err := e.Do(t.Context(), input(t, ev, ""))
+	if err != nil || res.Output != "pr=42 kind=pull_request action=opened\n" {
+		t.Errorf("Do = %+v, %v", res, err)
+	}
+}
+
+func TestExecRawOnly(t *testing.T) {
+	// The delivery loop passes the stored bytes and the id, not the
+	// decoded record: the variables come from the bytes.
+	sh := script(t, `echo "id=$FORGEHOOK_EVENT_ID pr=$FORGEHOOK_PR_NUMBER kind=$FORGEHOOK_KIND repo=$FORGEHOOK_REPOSITORY endpoint=$FORGEHOOK_ENDPOINT"`)
+	e := newExec(t, map[string]any{"command": []any{sh}}, nil)
+	ev := testEvent("ev-raw")
+	ev.Data.Normalized.Kind = event.KindPullRequest
+	ev.Data.Normalized.PullRequest.Number = 7
+	in := input(t, ev, "")
+	in.Event, in.ID = nil, ev.ID
+	res, err := e.Do(t.Context(), in)
+	if want := "id=ev-raw pr=7 kind=pull_request repo=acme/app endpoint=acme-github\n"; err != nil || res.Output != want {
+		t.Errorf("Do = %+v, %v; want output %q", res, err, want)
+	}
+}
+
+func TestExecExitCode(t *testing.T) {
+	sh := script(t, "echo compiling\necho 'error: boom' >&2\nexit 3\n")
+	e := newExec(t, map[string]any{"command": []any{sh}}, nil)
+	res, err := e.Do(t.Context(), input(t, testEvent("ev-1"), ""))
+	if err == nil || err.Error() != "exit status 3" {
+		t.Fatalf("err = %v, want exit status 3", err)
+	}
+	if want := (action.Result{Retry: true, Status: 3, Output: "compiling\nerror: boom\n"}); res != want {
+		t.Errorf("Result = %+v, want %+v", res, want)
+	}
+}
+
+func TestExecKilledBySignal(t *testing.T) {
+	sh := script(t, "kill -SEGV $$\n")
+	e := newExec(t, map[string]any{"command": []any{sh}}, nil)
+	res, err := e.Do(t.Context(), input(t, testEvent("ev-1"), ""))
+	if err == nil || !strings.HasPrefix(err.Error(), "killed by signal ") || !res.Retry || res.Status != 0 {
+		t.Errorf("Do = %+v, %v; want a retryable killed by signal", res, err)
+	}
+}
+
+func TestExecStartFailure(t *testing.T) {
+	sh := script(t, "exit 0\n")
+	e := newExec(t, map[string]any{"command": []any{sh, "arg"}}, nil)
+	if err := os.Chmod(sh, 0o644); err != nil { // after New resolved it
+		t.Fatal(err)
+	}
+	res, err := e.Do(t.Context(), input(t, testEvent("ev-1"), ""))
+	if !errors.Is(err, os.ErrPermission) || !strings.HasPrefix(err.Error(), "start: ") {
+		t.Errorf("err = %v, want start: ... permission denied", err)
+	}
+	if res.Retry {
+		t.Errorf("Retry = true for a command that cannot start")
+	}
+}
+
+// TestExecTimeoutKillsGroup checks that a timeout ends the command and the
+// children it started in the background.
+func TestExecTimeoutKillsGroup(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	sh := script(t, `sleep 60 &
+echo $! > "$D/child"
+echo $$ > "$D/leader"
+echo started
+sleep 60
+`)
+	e := newExec(t, map[string]any{"command": []any{sh}, "timeout": "1s", "env": map[string]any{"D": dir}}, nil)
+	start := time.Now()
+	res, err := e.Do(t.Context(), input(t, testEvent("ev-1"), ""))
+	took := time.Since(start)
+	var te *TimeoutError
+	if !errors.As(err, &te) || !errors.Is(err, context.DeadlineExceeded) || err.Error() != "timed out after 1s" {
+		t.Fatalf("err = %v, want timed out after 1s", err)
+	}
+	if !res.Retry || res.Status != 0 || res.Output != "started\n" {
+		t.Errorf("Result = %+v", res)
+	}
+	if took > 4*time.Second {
+		t.Errorf("Do took %v after a 1s timeout", took)
+	}
+	waitGone(t, readPID(t, filepath.Join(dir, "leader")), readPID(t, filepath.Join(dir, "child")))
+}
+
+// TestExecKillAfterGrace checks SIGKILL for a group that ignores SIGTERM.
+func TestExecKillAfterGrace(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	sh := script(t, `trap '' TERM
+sleep 60 &
+echo $! > "$D/child"
+echo $$ > "$D/leader"
+while :; do sleep 0.05; done
+`)
+	e := newExec(t, map[string]any{"command": []any{sh}, "timeout": "300ms", "env": map[string]any{"D": dir}}, nil)
+	e.grace = 300 * time.Millisecond
+	start := time.Now()
+	_, err := e.Do(t.Context(), input(t, testEvent("ev-1"), ""))
+	if took := time.Since(start); took < 600*time.Millisecond || took > 5*time.Second {
+		t.Errorf("Do took %v; want the timeout plus the grace (600ms), and not much more", took)
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("err = %v, want a timeout", err)
+	}
+	waitGone(t, readPID(t, filepath.Join(dir, "leader")), readPID(t, filepath.Join(dir, "child")))
+}
+
+// TestExecCancel checks that a cancelled ctx stops a running command.
+func TestExecCancel(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	sh := script(t, `sleep 60 &
+echo $! > "$D/child"
+echo $$ > "$D/leader"
+wait
+`)
+	e := newExec(t, map[string]any{"command": []any{sh}, "env": map[string]any{"D": dir}}, nil)
+	ctx, cancel := context.WithCancel(t.Context())
+	type result struct {
+		res action.Result
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		res, err := e.Do(ctx, input(t, testEvent("ev-1"), ""))
+		done <- result{res, err}
+	}()
+	leader := readPID(t, filepath.Join(dir, "leader"))
+	child := readPID(t, filepath.Join(dir, "child"))
+	cancel()
+	select {
+	case r := <-done:
+		if !errors.Is(r.err, context.Canceled) || !strings.HasPrefix(r.err.Error(), "stopped: ") || !r.res.Retry {
+			t.Errorf("Do = %+v, %v; want a retryable stopped: context canceled", r.res, r.err)
+		}
+	case <-time.After(patience):
+		t.Fatal("Do did not return after its ctx was cancelled")
+	}
+	waitGone(t, leader, child)
+}
+
+// TestExecClose checks that Close stops running commands and later calls.
+func TestExecClose(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	sh := script(t, `echo $$ > "$D/leader"
+sleep 60
+`)
+	e := newExec(t, map[string]any{"command": []any{sh}, "env": map[string]any{"D": dir}}, nil)
+	done := make(chan error, 1)
+	go func() {
+		_, err := e.Do(t.Context(), input(t, testEvent("ev-1"), ""))
+		done <- err
+	}()
+	leader := readPID(t, filepath.Join(dir, "leader"))
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if !gone(leader) { // Close waited for Do, which waited for the process
+		t.Error("Close returned before the running command ended")
+	}
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrClosed) {
+			t.Errorf("running Do: err = %v, want ErrClosed", err)
+		}
+	case <-time.After(patience):
+		t.Fatal("the running Do did not return")
+	}
+	if res, err := e.Do(t.Context(), input(t, testEvent("ev-2"), "")); !errors.Is(err, ErrClosed) || !res.Retry {
+		t.Errorf("Do after Close = %+v, %v; want a retryable ErrClosed", res, err)
+	}
+}
+
+// TestExecLeftoverChildren checks that processes a successful command
+// leaves behind in its group are ended, without waiting for the grace
+// although they hold the output open.
+func TestExecLeftoverChildren(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	sh := script(t, `sleep 60 &
+echo $! > "$D/child"
+echo bye
+`)
+	e := newExec(t, map[string]any{"command": []any{sh}, "env": map[string]any{"D": dir}}, nil)
+	start := time.Now()
+	res, err := e.Do(t.Context(), input(t, testEvent("ev-1"), ""))
+	if err != nil || res.Output != "bye\n" {
+		t.Errorf("Do = %+v, %v", res, err)
+	}
+	if took := time.Since(start); took > KillGrace/2 {
+		t.Errorf("Do took %v: it waited for the grace", took)
+	}
+	waitGone(t, readPID(t, filepath.Join(dir, "child")))
+}
+
+// TestExecIgnoresStdin checks that a command that does not read a large
+// record on stdin still succeeds.
+func TestExecIgnoresStdin(t *testing.T) {
+	sh := script(t, "exit 0\n")
+	e := newExec(t, map[string]any{"command": []any{sh}}, nil)
+	in := input(t, testEvent("ev-1"), "")
+	in.Raw = bytes.Repeat([]byte("x"), 4<<20)
+	if res, err := e.Do(t.Context(), in); err != nil {
+		t.Errorf("Do = %+v, %v", res, err)
 	}
 }
 
