@@ -752,18 +752,17 @@ type Status struct {
 	Attempts []store.Attempt `json:"attempts"`
 }
 
-// EventStatus returns the state of a stored event on every trigger.
+// EventStatus returns the state of a stored event on every trigger. A
+// record that does not decode matches no trigger; its attempts (the dead
+// letters of the triggers that met it) are reported all the same.
 func (r *Runner) EventStatus(ctx context.Context, rec store.Record, eventID string) ([]Status, error) {
-	act, err := route.NewActivation(rec.Data)
-	if err != nil {
-		return nil, err
-	}
+	act, decodeErr := route.NewActivation(rec.Data)
 	var out []Status
 	for _, name := range r.order {
 		tr := r.triggers[name]
-		s := Status{Trigger: name, Matches: tr.t.When == nil}
-		if tr.t.When != nil {
-			s.Matches, _ = tr.t.When.Match(act)
+		s := Status{Trigger: name}
+		if decodeErr == nil {
+			s.Matches, _ = tr.match(act)
 		}
 		atts, err := r.st.Attempts(ctx, name, eventID)
 		if err != nil {
