@@ -80,6 +80,8 @@ type runner struct {
 
 	coalesce bool // waiting events of a key are superseded by a newer one
 
+	// mu guards the fields below. Lock order: mu, then a waiting job's
+	// wip.mu (enqueue and drain start and stop keep-alives under mu).
 	mu      sync.Mutex
 	lastErr map[string]string    // event id -> last error logged, bounded
 	keys    map[string]*keyQueue // serialize keys in use
