@@ -502,7 +502,7 @@ func (tr *runner) undecodable(m jetstream.Msg, md *jetstream.MsgMetadata, raw []
 func (tr *runner) run(j *job, s *slot) {
 	ctx := tr.r.ctx
 	j.wip.start(j.m, AckWait/3)
-	for attempt := int(j.md.NumDelivered); ; attempt++ {
+	for attempt := tr.firstAttempt(j); ; attempt++ {
 		if !s.take(ctx) {
 			j.wip.stop()
 			_ = j.m.Nak()
@@ -534,6 +534,31 @@ func (tr *runner) run(j *job, s *slot) {
 			return
 		}
 	}
+}
+
+// firstAttempt returns the number of j's next attempt: the message's
+// delivery count, or for a redelivered event with a serialize key, whose
+// earlier retries happened in a process that JetStream did not count
+// (they waited in place), one more than the last attempt recorded for
+// this message (since it was stored, on this trigger).
+func (tr *runner) firstAttempt(j *job) int {
+	n := int(j.md.NumDelivered)
+	if j.key == "" || n <= 1 {
+		return n
+	}
+	ctx, cancel := context.WithTimeout(tr.r.ctx, 10*time.Second)
+	defer cancel()
+	atts, err := tr.r.st.Attempts(ctx, tr.t.Name, j.env.ID)
+	if err != nil {
+		tr.log.Warn("deliver: attempts of a redelivered event not readable, counting from its deliveries", "event", j.env.ID, "err", err)
+		return n
+	}
+	for _, a := range atts {
+		if a.Replay == j.replay && !a.Time.Before(j.md.Timestamp) {
+			n = max(n, a.Attempt+1)
+		}
+	}
+	return n
 }
 
 // settle records the outcome of one attempt and acknowledges the message

@@ -394,3 +394,35 @@ func TestDeliverDeepRecordIsDeadLettered(t *testing.T) {
 		t.Errorf("observed %+v, want two dead attempts", observed)
 	}
 }
+
+// TestDeliverFirstAttemptAfterRedelivery: an event with a serialize key
+// retries in place, uncounted by JetStream; redelivered (after a restart),
+// it goes on counting from the attempts recorded for its message, so that
+// max_attempts holds across restarts.
+func TestDeliverFirstAttemptAfterRedelivery(t *testing.T) {
+	tr := benchRunner(t, map[string]any{"url": "http://127.0.0.1:1/sink"})
+	stored := time.Now().Add(-time.Minute)
+	for _, a := range []store.Attempt{
+		{Attempt: 9, Time: stored.Add(-time.Hour)},                // an older message of the event
+		{Attempt: 3, Time: stored.Add(time.Second)},               // this message's in-place retries
+		{Attempt: 5, Time: stored.Add(2 * time.Second)},           //
+		{Attempt: 8, Time: stored.Add(time.Second), Replay: true}, // a replay's
+	} {
+		a.Trigger, a.EventID, a.Outcome = "sink", "ev-1", store.OutcomeFailed
+		if err := tr.r.st.RecordAttempt(t.Context(), a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		key       string
+		delivered uint64
+		want      int
+	}{{"k", 2, 6}, {"k", 7, 7}, {"k", 1, 1}, {"", 2, 2}} {
+		m := &fakeMsg{hdr: nats.Header{}}
+		m.md.NumDelivered, m.md.Timestamp = tc.delivered, stored
+		j := &job{m: m, md: &m.md, key: tc.key, env: envelope{ID: "ev-1"}}
+		if got := tr.firstAttempt(j); got != tc.want {
+			t.Errorf("key %q, delivery %d: first attempt %d, want %d", tc.key, tc.delivered, got, tc.want)
+		}
+	}
+}
