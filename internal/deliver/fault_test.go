@@ -405,7 +405,7 @@ func TestDeliverFirstAttemptAfterRedelivery(t *testing.T) {
 	for _, a := range []store.Attempt{
 		{Attempt: 9, Time: stored.Add(-time.Hour)},                // an older message of the event
 		{Attempt: 3, Time: stored.Add(time.Second)},               // this message's in-place retries
-		{Attempt: 5, Time: stored.Add(2 * time.Second)},           //
+		{Attempt: 5, Time: stored.Add(2 * time.Second)},           // and a later one
 		{Attempt: 8, Time: stored.Add(time.Second), Replay: true}, // a replay's
 	} {
 		a.Trigger, a.EventID, a.Outcome = "sink", "ev-1", store.OutcomeFailed
