@@ -38,15 +38,10 @@ type Input struct {
 	// Attempt counts from 1.
 	Attempt int
 	// Key is the trigger's serialize key for this event ("" when the
-	// trigger has none): actions that honour it never run two events of
-	// one key at once.
+	// trigger has none). The delivery loop never runs two events of one
+	// key at once, nor a later one before an earlier one is done (retries
+	// included); actions need not serialize themselves.
 	Key string
-	// Queued, when not nil, must be called by an action that honours Key
-	// as soon as the event has taken its place in the key's queue. The
-	// delivery loop holds back the next event of the same key until then,
-	// so that the queue keeps the stream's order. Calling it more than
-	// once is harmless.
-	Queued func()
 }
 
 // EventID returns the record's id: ID when set, else Event's id, else the
@@ -109,8 +104,8 @@ type Result struct {
 	// output (at most OutputLimit bytes).
 	Output string
 	// Superseded reports that the action skipped this event because a
-	// newer one of the same key replaced it (exec coalesce). It counts as
-	// a success.
+	// newer one replaced it. It counts as a success. (Coalesced events of
+	// a serialize key never reach the action: see Coalescer.)
 	Superseded bool
 }
 
@@ -123,6 +118,14 @@ const OutputLimit = 4096
 // concurrent use and never put a secret in an error, a log line or Output.
 type Action interface {
 	Do(ctx context.Context, in Input) (Result, error)
+}
+
+// Coalescer is implemented by actions that may skip events of a serialize
+// key: when Coalesce returns true, of the events waiting for their key
+// only the newest runs, and the delivery loop records the older ones as
+// superseded without offering them to the action.
+type Coalescer interface {
+	Coalesce() bool
 }
 
 // Closer is implemented by actions that hold resources (connections,

@@ -18,7 +18,7 @@ import (
 // Delivery is the running triggers, as the API sees them.
 type Delivery interface {
 	EventStatus(ctx context.Context, rec store.Record, eventID string) ([]deliver.Status, error)
-	ReplayEvent(ctx context.Context, raw []byte, eventID, trigger string, dryRun bool) ([]string, error)
+	ReplayEvent(ctx context.Context, raw []byte, eventID, trigger string, dryRun bool) ([]string, []deliver.Skip, error)
 	ReplayDead(ctx context.Context, seq uint64, dryRun bool) (store.DeadLetter, error)
 	Triggers() []string
 	Trigger(name string) (*trigger.Trigger, bool)
@@ -160,6 +160,9 @@ type ReplayRequest struct {
 type Replayed struct {
 	EventID  string   `json:"event_id"`
 	Triggers []string `json:"triggers"`
+	// Skipped are the triggers the event was not sent to because their
+	// when does not match it: every replay evaluates when.
+	Skipped []deliver.Skip `json:"skipped,omitempty"`
 }
 
 // ReplayResult is the answer of the replay endpoints.
@@ -193,8 +196,16 @@ func (s *Server) needDelivery(w http.ResponseWriter) bool {
 }
 
 func (s *Server) replayError(w http.ResponseWriter, r *http.Request, err error) {
-	if errors.Is(err, deliver.ErrUnknownTrigger) {
+	switch {
+	case errors.Is(err, deliver.ErrUnknownTrigger):
 		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	case errors.Is(err, deliver.ErrNoMatch), errors.Is(err, deliver.ErrUndecodable):
+		// The request is well formed, but the event's state refuses it.
+		if s.Logger != nil {
+			s.Logger.Info("api: replay refused", "path", r.URL.Path, "err", err)
+		}
+		writeError(w, http.StatusConflict, err.Error())
 		return
 	}
 	s.storeError(w, r, err)
@@ -211,12 +222,12 @@ func (s *Server) replayEvent(w http.ResponseWriter, r *http.Request) {
 		s.storeError(w, r, err)
 		return
 	}
-	targets, err := s.Delivery.ReplayEvent(r.Context(), rec.Data, id, req.Trigger, req.DryRun)
+	targets, skipped, err := s.Delivery.ReplayEvent(r.Context(), rec.Data, id, req.Trigger, req.DryRun)
 	if err != nil {
 		s.replayError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, ReplayResult{DryRun: req.DryRun, Replayed: []Replayed{{EventID: id, Triggers: nonNil(targets)}}})
+	writeJSON(w, http.StatusOK, ReplayResult{DryRun: req.DryRun, Replayed: []Replayed{{EventID: id, Triggers: nonNil(targets), Skipped: skipped}}})
 }
 
 func nonNil(s []string) []string {
@@ -303,13 +314,19 @@ func (s *Server) replayRange(w http.ResponseWriter, r *http.Request) {
 			if !ok {
 				continue
 			}
-			targets, err := s.Delivery.ReplayEvent(r.Context(), rec.Data, sum.ID, req.Trigger, req.DryRun)
-			if err != nil {
+			targets, skipped, err := s.Delivery.ReplayEvent(r.Context(), rec.Data, sum.ID, req.Trigger, req.DryRun)
+			switch {
+			case errors.Is(err, deliver.ErrNoMatch):
+				// The named trigger does not take this event: say so
+				// and go on with the range.
+				out.Replayed = append(out.Replayed, Replayed{EventID: sum.ID, Triggers: []string{}, Skipped: skipped})
+			case errors.Is(err, deliver.ErrUndecodable):
+				continue
+			case err != nil:
 				s.replayError(w, r, err)
 				return
-			}
-			if len(targets) > 0 {
-				out.Replayed = append(out.Replayed, Replayed{EventID: sum.ID, Triggers: targets})
+			case len(targets) > 0:
+				out.Replayed = append(out.Replayed, Replayed{EventID: sum.ID, Triggers: targets, Skipped: skipped})
 			}
 			if len(out.Replayed) >= maxRangeReplay {
 				done = true

@@ -22,11 +22,11 @@ func (d delivery) EventStatus(ctx context.Context, rec store.Record, id string) 
 	return []deliver.Status{}, nil
 }
 
-func (d delivery) ReplayEvent(ctx context.Context, raw []byte, id, t string, dry bool) ([]string, error) {
+func (d delivery) ReplayEvent(ctx context.Context, raw []byte, id, t string, dry bool) ([]string, []deliver.Skip, error) {
 	if r := d.a.currentRunner(); r != nil {
 		return r.ReplayEvent(ctx, raw, id, t, dry)
 	}
-	return nil, fmt.Errorf("%w: %w", deliver.ErrUnknownTrigger, errNoTriggers)
+	return nil, nil, fmt.Errorf("%w: %w", deliver.ErrUnknownTrigger, errNoTriggers)
 }
 
 func (d delivery) ReplayDead(ctx context.Context, seq uint64, dry bool) (store.DeadLetter, error) {

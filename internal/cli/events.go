@@ -157,10 +157,13 @@ func printReplay(env *Env, asJSON bool, res *api.ReplayResult) error {
 	for _, r := range res.Replayed {
 		if len(r.Triggers) == 0 {
 			fmt.Fprintf(env.Stdout, "%s: no trigger matches\n", r.EventID)
-			continue
+		} else {
+			n++
+			fmt.Fprintf(env.Stdout, "%s %s to %s\n", verb, r.EventID, strings.Join(r.Triggers, ", "))
 		}
-		n++
-		fmt.Fprintf(env.Stdout, "%s %s to %s\n", verb, r.EventID, strings.Join(r.Triggers, ", "))
+		for _, s := range r.Skipped {
+			fmt.Fprintf(env.Stdout, "  skipped %s: %s\n", s.Trigger, s.Reason)
+		}
 	}
 	fmt.Fprintf(env.Stdout, "%d events\n", n)
 	return nil

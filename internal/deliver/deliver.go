@@ -2,8 +2,19 @@
 // trigger on EVENTS (and one on its replay subject), a CEL filter, the
 // action with retries under exponential backoff with jitter, dead letters
 // when retries run out, and a record of every attempt. Delivery is at
-// least once: an event is acknowledged only after its action succeeded or
-// it was dead-lettered, so a crash redelivers it.
+// least once: an event is acknowledged only after its action succeeded, it
+// was superseded or skipped, or it was dead-lettered, so a crash
+// redelivers it. A record that cannot be decoded is dead-lettered with the
+// decoding error, never dropped.
+//
+// A trigger with a serialize key runs the events of one key one at a time,
+// in the order they reach it: the oldest event of a key holds the key from
+// its first attempt to its last, retries included (they wait in this
+// process rather than go back to JetStream), and the events that arrive
+// meanwhile wait behind it. With an action that coalesces
+// (action.Coalescer), a newly arrived event supersedes the ones still
+// waiting: they are recorded as superseded and acknowledged without
+// running.
 package deliver
 
 import (
@@ -67,9 +78,23 @@ type runner struct {
 	ccs  []jetstream.ConsumeContext
 	cons jetstream.Consumer
 
-	mu         sync.Mutex
-	lastErr    map[string]string        // event id -> last error logged, bounded
-	lastQueued map[string]chan struct{} // serialize key -> queued signal of its latest event
+	coalesce bool // waiting events of a key are superseded by a newer one
+
+	// mu guards the fields below. Lock order: mu, then a waiting job's
+	// wip.mu (enqueue and drain start and stop keep-alives under mu).
+	mu      sync.Mutex
+	lastErr map[string]string    // event id -> last error logged, bounded
+	keys    map[string]*keyQueue // serialize keys in use
+	stopped bool                 // Stop has drained keys: no event may wait any more
+}
+
+// keyQueue is one serialize key in use. The key's head (the event that
+// holds it) is not in the queue: it runs, and retries, on a worker.
+// waiting are the events that arrived after it, oldest first; with
+// coalesce there is at most one. A key is in use exactly while it is in
+// runner.keys.
+type keyQueue struct {
+	waiting []*job
 }
 
 // Start creates or resumes the consumers and starts consuming. ctx is the
@@ -82,7 +107,7 @@ func Start(ctx context.Context, st *store.Store, triggers []*trigger.Trigger, op
 	r := &Runner{st: st, log: log, observe: opts.Observe, triggers: map[string]*runner{}}
 	r.ctx, r.cancel = context.WithCancel(ctx)
 	for _, t := range triggers {
-		tr := &runner{t: t, r: r, log: log.With("trigger", t.Name), sem: make(chan struct{}, t.Concurrency), lastErr: map[string]string{}, lastQueued: map[string]chan struct{}{}}
+		tr := newRunner(r, t, log)
 		r.triggers[t.Name] = tr
 		r.order = append(r.order, t.Name)
 	}
@@ -95,8 +120,18 @@ func Start(ctx context.Context, st *store.Store, triggers []*trigger.Trigger, op
 	return r, nil
 }
 
-// Stop stops consuming, cancels running actions (their events are
-// redelivered later) and waits for every goroutine.
+func newRunner(r *Runner, t *trigger.Trigger, log *slog.Logger) *runner {
+	tr := &runner{t: t, r: r, log: log.With("trigger", t.Name), sem: make(chan struct{}, t.Concurrency),
+		lastErr: map[string]string{}, keys: map[string]*keyQueue{}}
+	if c, ok := t.Action.(action.Coalescer); ok && t.Serialize != nil {
+		tr.coalesce = c.Coalesce()
+	}
+	return tr
+}
+
+// Stop stops consuming, cancels running actions and waits for every
+// goroutine. Events that were running or waiting for their key are
+// negatively acknowledged: they are redelivered later.
 func (r *Runner) Stop() {
 	for _, tr := range r.triggers {
 		for _, cc := range tr.ccs {
@@ -105,6 +140,24 @@ func (r *Runner) Stop() {
 	}
 	r.cancel()
 	r.wg.Wait()
+	for _, tr := range r.triggers {
+		tr.drain()
+	}
+}
+
+// drain gives back the events still waiting for their key and refuses
+// later ones.
+func (tr *runner) drain() {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	tr.stopped = true
+	for _, q := range tr.keys {
+		for _, j := range q.waiting {
+			j.wip.stop()
+			_ = j.m.Nak()
+		}
+	}
+	clear(tr.keys)
 }
 
 func (tr *runner) start(ctx context.Context) error {
@@ -190,40 +243,141 @@ type job struct {
 	env    envelope
 	key    string
 	replay bool
-	// prev is closed when the previous event of the same serialize key has
-	// its place in the action's queue; queued is this event's.
-	prev, queued chan struct{}
-	// wip keeps the message ours while the action runs.
+	// wip keeps the message ours while it waits for its key, while the
+	// action runs and while a retry waits for its backoff.
 	wip keepAlive
 }
 
 // dispatch is called by the consumer for each message, one at a time, in
 // stream order. It filters and decodes the event, then runs the action on a
-// worker once one of the trigger's concurrency slots is free. Events of one
-// serialize key are handed to the action in stream order.
+// worker once one of the trigger's concurrency slots is free. An event
+// whose serialize key is held by an earlier one waits behind it, without a
+// slot; the worker of the key runs it next.
 func (tr *runner) dispatch(m jetstream.Msg, replay bool) {
 	j, ok := tr.prepare(m, replay)
 	if !ok {
 		return
 	}
+	if j.key != "" && !tr.enqueue(j) {
+		return
+	}
 	select {
 	case tr.sem <- struct{}{}:
 	case <-tr.r.ctx.Done():
+		_ = m.Nak()
 		return
-	}
-	if tr.t.Serialize != nil && j.key != "" {
-		tr.mu.Lock()
-		j.prev = tr.lastQueued[j.key]
-		j.queued = make(chan struct{})
-		tr.lastQueued[j.key] = j.queued
-		tr.mu.Unlock()
 	}
 	tr.r.wg.Add(1)
 	go func() {
 		defer tr.r.wg.Done()
-		defer func() { <-tr.sem }()
-		tr.run(j)
+		s := &slot{sem: tr.sem, held: true}
+		defer s.give()
+		// The events of one key follow each other on this worker.
+		for j != nil {
+			tr.run(j, s)
+			j = tr.next(j.key)
+		}
 	}()
+}
+
+// enqueue reports whether j holds its key now: true when the key was free.
+// Otherwise j waits behind the key's head and, when the action coalesces,
+// supersedes the events of the key that were already waiting.
+func (tr *runner) enqueue(j *job) bool {
+	tr.mu.Lock()
+	if tr.stopped {
+		tr.mu.Unlock()
+		_ = j.m.Nak()
+		return false
+	}
+	q, busy := tr.keys[j.key]
+	if !busy {
+		tr.keys[j.key] = &keyQueue{}
+		tr.mu.Unlock()
+		return true
+	}
+	var older []*job
+	if tr.coalesce {
+		older = q.waiting
+		q.waiting = nil
+	}
+	q.waiting = append(q.waiting, j)
+	j.wip.start(j.m, AckWait/3)
+	tr.mu.Unlock()
+	for _, o := range older {
+		tr.supersede(o, j)
+	}
+	return false
+}
+
+// next passes key on from the event that held it to the oldest one
+// waiting, and returns that one; nil when none waits (the key is then
+// free) or the runner is stopping (Stop gives the waiting ones back).
+func (tr *runner) next(key string) *job {
+	if key == "" {
+		return nil
+	}
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	q := tr.keys[key]
+	if q == nil || tr.r.ctx.Err() != nil {
+		return nil
+	}
+	if len(q.waiting) == 0 {
+		delete(tr.keys, key)
+		return nil
+	}
+	j := q.waiting[0]
+	q.waiting[0] = nil
+	q.waiting = q.waiting[1:]
+	return j
+}
+
+// supersede acknowledges j without running it: by, a newer event of the
+// same key, replaced it. The attempt is recorded as superseded.
+func (tr *runner) supersede(j, by *job) {
+	j.wip.stop()
+	a := store.Attempt{
+		Trigger: tr.t.Name, EventID: j.env.ID, Attempt: int(j.md.NumDelivered), Time: time.Now(),
+		Outcome: store.OutcomeSuperseded, Output: "superseded by event " + by.env.ID, Replay: j.replay,
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(tr.r.ctx), 10*time.Second)
+	defer cancel()
+	tr.record(ctx, a)
+	tr.observe(a, j.env.Time)
+	_ = j.m.Ack()
+	tr.log.LogAttrs(ctx, slog.LevelInfo, "delivery", slog.String("event", j.env.ID), slog.Int("attempt", a.Attempt),
+		slog.String("outcome", a.Outcome), slog.String("by", by.env.ID), slog.Bool("replay", a.Replay))
+	tr.forget(j.env.ID)
+}
+
+// slot is a worker's hold on one of its trigger's concurrency slots. A nil
+// *slot imposes no limit.
+type slot struct {
+	sem  chan struct{}
+	held bool
+}
+
+// take waits for a slot unless one is held; false when ctx ended first.
+func (s *slot) take(ctx context.Context) bool {
+	if s == nil || s.held {
+		return true
+	}
+	select {
+	case s.sem <- struct{}{}:
+		s.held = true
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// give gives the slot back, if one is held.
+func (s *slot) give() {
+	if s != nil && s.held {
+		<-s.sem
+		s.held = false
+	}
 }
 
 // envelope is what the delivery loop reads of a record: the actions get
@@ -237,8 +391,9 @@ type envelope struct {
 	Time time.Time `json:"time"`
 }
 
-// prepare decodes a message and applies the trigger's filter; it
-// acknowledges (or terminates) the messages that go no further.
+// prepare decodes a message and applies the trigger's filter, for
+// deliveries and replays alike; it acknowledges the messages that go no
+// further and dead-letters those that do not decode.
 func (tr *runner) prepare(m jetstream.Msg, replay bool) (*job, bool) {
 	md, err := m.Metadata()
 	if err != nil {
@@ -254,27 +409,26 @@ func (tr *runner) prepare(m jetstream.Msg, replay bool) (*job, bool) {
 	}
 	j := &job{m: m, md: md, raw: raw, replay: replay}
 	var act *route.Activation
-	if (!replay && tr.t.When != nil) || tr.t.Serialize != nil {
+	if tr.t.When != nil || tr.t.Serialize != nil {
 		// The CEL variables are decoded only for triggers that read them.
 		if act, err = route.NewActivation(j.raw); err != nil {
-			tr.log.Error("deliver: undecodable event, skipped", "seq", md.Sequence.Stream, "err", err)
-			_ = m.Term()
+			tr.undecodable(m, md, raw, replay, err)
 			return nil, false
 		}
 	}
-	if !replay && tr.t.When != nil {
-		ok, err := tr.t.When.Match(act)
-		if err != nil {
-			tr.log.Debug("deliver: when failed on this event: no match", "seq", md.Sequence.Stream, "err", err)
+	if ok, why := tr.match(act); !ok {
+		if replay {
+			// The API checked when before it queued the replay; a reload
+			// may have changed it since.
+			tr.log.Info("deliver: replay skipped", "event", m.Headers().Get(store.EventIDHeader), "reason", why)
+		} else if why != reasonNoMatch {
+			tr.log.Debug("deliver: no match", "seq", md.Sequence.Stream, "reason", why)
 		}
-		if !ok {
-			_ = m.Ack()
-			return nil, false
-		}
+		_ = m.Ack()
+		return nil, false
 	}
 	if err := jsonx.Unmarshal(j.raw, &j.env); err != nil {
-		tr.log.Error("deliver: undecodable event, skipped", "seq", md.Sequence.Stream, "err", err)
-		_ = m.Term()
+		tr.undecodable(m, md, raw, replay, err)
 		return nil, false
 	}
 	if tr.t.Serialize != nil {
@@ -287,62 +441,138 @@ func (tr *runner) prepare(m jetstream.Msg, replay bool) (*job, bool) {
 	return j, true
 }
 
-// markQueued signals that j has its place in the action's key queue.
-func (tr *runner) markQueued(j *job) {
-	if j.queued == nil {
+// reasonNoMatch is why a trigger does not take an event whose when is false.
+const reasonNoMatch = "when does not match"
+
+// match reports whether the trigger takes the event of act (nil when the
+// trigger has no when), and if not, why.
+func (tr *runner) match(act *route.Activation) (bool, string) {
+	if tr.t.When == nil {
+		return true, ""
+	}
+	ok, err := tr.t.When.Match(act)
+	switch {
+	case err != nil:
+		return false, "when failed on this event: " + err.Error()
+	case !ok:
+		return false, reasonNoMatch
+	}
+	return true, ""
+}
+
+// undecodable dead-letters a record that does not decode as an event. It
+// can never be delivered, and an event that ingest acknowledged is never
+// dropped in silence: the dead letter and the attempt record carry the
+// decoding error, and the attempt is counted as dead like any other.
+func (tr *runner) undecodable(m jetstream.Msg, md *jetstream.MsgMetadata, raw []byte, replay bool, decodeErr error) {
+	id := m.Headers().Get(store.EventIDHeader)
+	if id == "" {
+		id = fmt.Sprintf("seq-%d", md.Sequence.Stream)
+	}
+	msg := "undecodable event: " + decodeErr.Error()
+	a := store.Attempt{
+		Trigger: tr.t.Name, EventID: id, Attempt: int(md.NumDelivered), Time: time.Now(),
+		Outcome: store.OutcomeDead, Error: msg, Replay: replay,
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(tr.r.ctx), 10*time.Second)
+	defer cancel()
+	seq := md.Sequence.Stream
+	if replay {
+		seq = 0
+	}
+	if err := tr.r.st.Dead(ctx, tr.t.Name, id, seq, a.Attempt, msg, raw); err != nil {
+		// Not dead-lettered: keep it for a later attempt rather than lose it.
+		tr.log.Error("deliver: dead letter of an undecodable event failed, retrying later", "event", id, "err", err)
+		_ = m.NakWithDelay(tr.t.Retry.Max)
 		return
 	}
-	tr.mu.Lock()
-	defer tr.mu.Unlock()
-	select {
-	case <-j.queued:
-		return
-	default:
-	}
-	close(j.queued)
-	if tr.lastQueued[j.key] == j.queued {
-		delete(tr.lastQueued, j.key)
+	tr.record(ctx, a)
+	tr.observe(a, md.Timestamp)
+	tr.log.LogAttrs(ctx, slog.LevelError, "delivery", slog.String("event", id), slog.Uint64("seq", md.Sequence.Stream),
+		slog.Int("attempt", a.Attempt), slog.String("outcome", store.OutcomeDead), slog.String("err", msg))
+	_ = m.Ack()
+}
+
+// run delivers j: it runs the action until an attempt succeeds, the event
+// is dead-lettered, or, for an event without a serialize key, its retry is
+// left to JetStream (a delayed negative acknowledgement). An event with a
+// key retries here, keeping its key so that no later event of the key runs
+// before it; it gives its concurrency slot up while it waits. s may be nil
+// (no concurrency limit).
+func (tr *runner) run(j *job, s *slot) {
+	ctx := tr.r.ctx
+	j.wip.start(j.m, AckWait/3)
+	for attempt := tr.firstAttempt(j); ; attempt++ {
+		if !s.take(ctx) {
+			j.wip.stop()
+			_ = j.m.Nak()
+			return
+		}
+		// The action decodes the record itself if it needs more than the
+		// stored bytes and the id (action.Input).
+		in := action.Input{Raw: j.raw, ID: j.env.ID, Trigger: tr.t.Name, Attempt: attempt, Key: j.key}
+		start := time.Now()
+		res, doErr := tr.t.Action.Do(ctx, in)
+		if ctx.Err() != nil {
+			// Shutting down: the event is redelivered after the restart.
+			j.wip.stop()
+			_ = j.m.Nak()
+			return
+		}
+		delay, again := tr.settle(j, in, res, doErr, start)
+		if !again {
+			return
+		}
+		s.give()
+		t := time.NewTimer(delay)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			j.wip.stop()
+			_ = j.m.Nak()
+			return
+		}
 	}
 }
 
-func (tr *runner) run(j *job) {
-	ctx := tr.r.ctx
-	m, md, env, raw, replay := j.m, j.md, &j.env, j.raw, j.replay
-	// The action decodes the record itself if it needs more than the
-	// stored bytes and the id (action.Input).
-	in := action.Input{Raw: raw, ID: env.ID, Trigger: tr.t.Name, Attempt: int(md.NumDelivered), Key: j.key}
-	if j.queued != nil {
-		defer tr.markQueued(j)
-		in.Queued = func() { tr.markQueued(j) }
-		if j.prev != nil {
-			select {
-			case <-j.prev:
-			case <-ctx.Done():
-				_ = m.Nak()
-				return
-			}
+// firstAttempt returns the number of j's next attempt: the message's
+// delivery count, or for a redelivered event with a serialize key, whose
+// earlier retries happened in a process that JetStream did not count
+// (they waited in place), one more than the last attempt recorded for
+// this message (since it was stored, on this trigger).
+func (tr *runner) firstAttempt(j *job) int {
+	n := int(j.md.NumDelivered)
+	if j.key == "" || n <= 1 {
+		return n
+	}
+	ctx, cancel := context.WithTimeout(tr.r.ctx, 10*time.Second)
+	defer cancel()
+	atts, err := tr.r.st.Attempts(ctx, tr.t.Name, j.env.ID)
+	if err != nil {
+		tr.log.Warn("deliver: attempts of a redelivered event not readable, counting from its deliveries", "event", j.env.ID, "err", err)
+		return n
+	}
+	for _, a := range atts {
+		if a.Replay == j.replay && !a.Time.Before(j.md.Timestamp) {
+			n = max(n, a.Attempt+1)
 		}
 	}
+	return n
+}
 
-	j.wip.start(m, AckWait/3)
-	start := time.Now()
-	res, doErr := tr.t.Action.Do(ctx, in)
-	j.wip.stop()
-	tr.markQueued(j)
-	if ctx.Err() != nil {
-		// Shutting down: the event is redelivered after the restart.
-		_ = m.Nak()
-		return
-	}
+// settle records the outcome of one attempt and acknowledges the message
+// accordingly. again reports that the attempt is to be retried in this
+// process after delay (an event with a serialize key).
+func (tr *runner) settle(j *job, in action.Input, res action.Result, doErr error, start time.Time) (delay time.Duration, again bool) {
+	ctx, m, env := tr.r.ctx, j.m, &j.env
 	a := store.Attempt{
 		Trigger: tr.t.Name, EventID: env.ID, Attempt: in.Attempt, Time: start, Duration: time.Since(start),
-		Status: res.Status, Output: res.Output, Replay: replay,
+		Status: res.Status, Output: res.Output, Replay: j.replay,
 	}
 	rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer rcancel()
-	if tr.r.observe != nil {
-		defer func() { tr.r.observe(a, env.Time) }()
-	}
+	defer func() { tr.observe(a, env.Time) }()
 	switch {
 	case doErr == nil:
 		a.Outcome = store.OutcomeDelivered
@@ -350,6 +580,7 @@ func (tr *runner) run(j *job) {
 			a.Outcome = store.OutcomeSuperseded
 		}
 		tr.record(rctx, a)
+		j.wip.stop()
 		// A plain ack, not a confirmed one: if it is lost, JetStream
 		// redelivers after AckWait and the receiver sees the event again
 		// (delivery is at least once, and the event id lets it
@@ -362,29 +593,43 @@ func (tr *runner) run(j *job) {
 			slog.String("outcome", a.Outcome), slog.Int("status", a.Status),
 			slog.Duration("duration", a.Duration.Round(time.Microsecond)), slog.Bool("replay", a.Replay))
 		tr.forget(env.ID)
+		return 0, false
 	case res.Retry && in.Attempt < tr.t.Retry.MaxAttempts && !tr.tooOld(env.Time):
-		delay := Backoff(tr.t.Retry, in.Attempt, res.RetryAfter)
+		delay = Backoff(tr.t.Retry, in.Attempt, res.RetryAfter)
 		a.Outcome, a.Error, a.NextAttempt = store.OutcomeFailed, doErr.Error(), time.Now().Add(delay)
 		tr.record(rctx, a)
 		tr.logFailure(env.ID, in.Attempt, doErr, delay)
+		if j.key != "" {
+			return delay, true
+		}
+		j.wip.stop()
 		_ = m.NakWithDelay(delay)
+		return 0, false
 	default:
 		a.Outcome, a.Error = store.OutcomeDead, doErr.Error()
 		tr.record(rctx, a)
-		seq := md.Sequence.Stream
-		if replay {
+		seq := j.md.Sequence.Stream
+		if j.replay {
 			seq = 0
 		}
-		if err := tr.r.st.Dead(rctx, tr.t.Name, env.ID, seq, in.Attempt, doErr.Error(), raw); err != nil {
+		j.wip.stop()
+		if err := tr.r.st.Dead(rctx, tr.t.Name, env.ID, seq, in.Attempt, doErr.Error(), j.raw); err != nil {
 			// Not dead-lettered: keep it for a later attempt rather than lose it.
 			tr.log.Error("deliver: dead letter failed, retrying later", "event", env.ID, "err", err)
 			_ = m.NakWithDelay(tr.t.Retry.Max)
-			return
+			return 0, false
 		}
 		tr.log.LogAttrs(ctx, slog.LevelError, "delivery", slog.String("event", env.ID), slog.Int("attempt", in.Attempt),
 			slog.String("outcome", store.OutcomeDead), slog.Int("status", a.Status), slog.Any("err", doErr))
 		_ = m.Ack()
 		tr.forget(env.ID)
+		return 0, false
+	}
+}
+
+func (tr *runner) observe(a store.Attempt, eventTime time.Time) {
+	if tr.r.observe != nil {
+		tr.r.observe(a, eventTime)
 	}
 }
 
@@ -402,12 +647,16 @@ type keepAlive struct {
 }
 
 // start starts signalling that m is in progress every period until stop.
-// A keepAlive is started once.
+// Starting a keepAlive that is already signalling does nothing; one that
+// was stopped stays stopped.
 func (k *keepAlive) start(m jetstream.Msg, period time.Duration) {
 	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.t != nil {
+		return
+	}
 	k.m, k.period = m, period
 	k.t = time.AfterFunc(period, k.signal)
-	k.mu.Unlock()
 }
 
 func (k *keepAlive) signal() {
@@ -420,11 +669,14 @@ func (k *keepAlive) signal() {
 	k.t.Reset(k.period)
 }
 
-// stop ends the signals: none is sent once stop has returned.
+// stop ends the signals: none is sent once stop has returned. It may be
+// called more than once, and on a keepAlive never started.
 func (k *keepAlive) stop() {
 	k.mu.Lock()
 	k.stopped = true
-	k.t.Stop()
+	if k.t != nil {
+		k.t.Stop()
+	}
 	k.mu.Unlock()
 }
 
@@ -527,18 +779,17 @@ type Status struct {
 	Attempts []store.Attempt `json:"attempts"`
 }
 
-// EventStatus returns the state of a stored event on every trigger.
+// EventStatus returns the state of a stored event on every trigger. A
+// record that does not decode matches no trigger; its attempts (the dead
+// letters of the triggers that met it) are reported all the same.
 func (r *Runner) EventStatus(ctx context.Context, rec store.Record, eventID string) ([]Status, error) {
-	act, err := route.NewActivation(rec.Data)
-	if err != nil {
-		return nil, err
-	}
+	act, decodeErr := route.NewActivation(rec.Data)
 	var out []Status
 	for _, name := range r.order {
 		tr := r.triggers[name]
-		s := Status{Trigger: name, Matches: tr.t.When == nil}
-		if tr.t.When != nil {
-			s.Matches, _ = tr.t.When.Match(act)
+		s := Status{Trigger: name}
+		if decodeErr == nil {
+			s.Matches, _ = tr.match(act)
 		}
 		atts, err := r.st.Attempts(ctx, name, eventID)
 		if err != nil {
@@ -573,51 +824,82 @@ func (r *Runner) EventStatus(ctx context.Context, rec store.Record, eventID stri
 // ErrUnknownTrigger means a replay named a trigger that is not configured.
 var ErrUnknownTrigger = errors.New("unknown trigger")
 
+// ErrNoMatch means a replay asked for a trigger whose when does not match
+// the event. Every replay evaluates when as a delivery does, so that a
+// replay never hands a trigger an event it would not have taken.
+var ErrNoMatch = errors.New("the trigger's when does not match the event")
+
+// ErrUndecodable means a replay asked for an event whose record does not
+// decode (such an event is dead-lettered, never delivered).
+var ErrUndecodable = errors.New("the event's record does not decode")
+
+// Skip is a trigger a replay leaves out, and why.
+type Skip struct {
+	Trigger string `json:"trigger"`
+	// Reason is "when does not match", or "when failed on this event: ..."
+	// when the expression could not be evaluated on it.
+	Reason string `json:"reason"`
+}
+
 // ReplayEvent re-drives a stored event through trigger (when not empty) or
-// through every trigger whose `when` matches it. With dryRun it only
-// returns the triggers that would receive it.
-func (r *Runner) ReplayEvent(ctx context.Context, raw []byte, eventID, trigger string, dryRun bool) ([]string, error) {
-	var targets []string
+// through every trigger, in both cases only to the triggers whose when
+// matches it: it returns those (targets) and the others with the reason
+// (skipped). A named trigger that does not match is an error wrapping
+// ErrNoMatch, with skipped saying why. The trigger evaluates when again
+// when it delivers the replay (a reload may have changed it). With dryRun
+// nothing is sent.
+func (r *Runner) ReplayEvent(ctx context.Context, raw []byte, eventID, trigger string, dryRun bool) (targets []string, skipped []Skip, err error) {
+	names := r.order
 	if trigger != "" {
 		if _, ok := r.triggers[trigger]; !ok {
-			return nil, fmt.Errorf("%w %q (known: %s)", ErrUnknownTrigger, trigger, strings.Join(r.order, ", "))
+			return nil, nil, fmt.Errorf("%w %q (known: %s)", ErrUnknownTrigger, trigger, strings.Join(r.order, ", "))
 		}
-		targets = []string{trigger}
-	} else {
-		act, err := route.NewActivation(raw)
-		if err != nil {
-			return nil, err
-		}
-		for _, name := range r.order {
-			w := r.triggers[name].t.When
-			if w == nil {
-				targets = append(targets, name)
-				continue
-			}
-			if ok, _ := w.Match(act); ok {
-				targets = append(targets, name)
-			}
+		names = []string{trigger}
+	}
+	act, err := route.NewActivation(raw)
+	if err != nil {
+		return nil, nil, fmt.Errorf("replay event %s: %w: %w", eventID, ErrUndecodable, err)
+	}
+	for _, name := range names {
+		if ok, why := r.triggers[name].match(act); ok {
+			targets = append(targets, name)
+		} else {
+			skipped = append(skipped, Skip{Trigger: name, Reason: why})
 		}
 	}
+	if trigger != "" && len(targets) == 0 {
+		return nil, skipped, fmt.Errorf("replay event %s to trigger %q: %w (%s)", eventID, trigger, ErrNoMatch, skipped[0].Reason)
+	}
 	if dryRun {
-		return targets, nil
+		return targets, skipped, nil
 	}
 	for _, name := range targets {
 		if err := r.st.Replay(ctx, name, eventID, raw); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	return targets, nil
+	return targets, skipped, nil
 }
 
 // ReplayDead re-drives a dead letter through its trigger and removes it.
+// A dead letter whose trigger's when no longer matches its event is
+// refused with an error wrapping ErrNoMatch (one whose record does not
+// decode, with ErrUndecodable) and kept.
 func (r *Runner) ReplayDead(ctx context.Context, seq uint64, dryRun bool) (store.DeadLetter, error) {
 	d, err := r.st.GetDead(ctx, seq)
 	if err != nil {
 		return store.DeadLetter{}, err
 	}
-	if _, ok := r.triggers[d.Trigger]; !ok {
+	tr, ok := r.triggers[d.Trigger]
+	if !ok {
 		return d, fmt.Errorf("%w %q: the dead letter's trigger is no longer configured", ErrUnknownTrigger, d.Trigger)
+	}
+	act, err := route.NewActivation(d.Event)
+	if err != nil {
+		return d, fmt.Errorf("replay dead letter %d: %w: %w", seq, ErrUndecodable, err)
+	}
+	if ok, why := tr.match(act); !ok {
+		return d, fmt.Errorf("replay dead letter %d of event %s to trigger %q: %w (%s)", seq, d.EventID, d.Trigger, ErrNoMatch, why)
 	}
 	if dryRun {
 		return d, nil

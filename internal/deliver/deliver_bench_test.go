@@ -116,7 +116,7 @@ func benchRunner(tb testing.TB, block *config.HTTPAction) *runner {
 	tb.Cleanup(r.cancel)
 	t := ts[0]
 	tr := &runner{t: t, r: r, log: log.With("trigger", t.Name), sem: make(chan struct{}, 1),
-		lastErr: map[string]string{}, lastQueued: map[string]chan struct{}{}}
+		lastErr: map[string]string{}, keys: map[string]*keyQueue{}}
 	r.triggers[t.Name] = tr
 	r.order = []string{t.Name}
 	return tr
@@ -165,7 +165,7 @@ func benchDeliverHTTP(b *testing.B, conc int) {
 			b.Error("prepare refused the event")
 			return
 		}
-		tr.run(j)
+		tr.run(j, nil)
 	}
 	b.ReportAllocs()
 	b.SetBytes(int64(len(raw)))

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -95,7 +97,7 @@ func TestDeliverInputIsTheStoredRecord(t *testing.T) {
 	if !ok {
 		t.Fatal("prepare refused the event")
 	}
-	tr.run(j)
+	tr.run(j, nil)
 
 	if len(capture.ins) != 1 {
 		t.Fatalf("the action ran %d times", len(capture.ins))
@@ -158,26 +160,55 @@ var envelopeRecords = []string{
 	``,
 }
 
-func TestDeliverUndecodableRecordsAreTerminated(t *testing.T) {
+// TestDeliverUndecodableRecordsAreDeadLettered: a record that does not
+// decode is dead-lettered with the decoding error and acknowledged, never
+// skipped in silence; one that decodes goes on with its id and time.
+func TestDeliverUndecodableRecordsAreDeadLettered(t *testing.T) {
 	tr := benchRunner(t, &config.HTTPAction{URL: "http://127.0.0.1:1/sink"})
-	for _, rec := range envelopeRecords {
+	var observed []store.Attempt
+	tr.r.observe = func(a store.Attempt, _ time.Time) { observed = append(observed, a) }
+	wantDead := map[string]bool{}
+	for i, rec := range envelopeRecords {
 		var ev event.Event
 		wantOK := jsonx.Unmarshal([]byte(rec), &ev) == nil
 		m := &fakeMsg{data: []byte(rec), hdr: nats.Header{}}
 		m.md.NumDelivered = 1
+		m.md.Sequence.Stream = uint64(100 + i)
 		j, ok := tr.prepare(m, false)
 		if ok != wantOK {
 			t.Errorf("prepare(%s) = %v, want %v", rec, ok, wantOK)
 			continue
 		}
 		if !ok {
-			if m.naks.Load() != 1 {
-				t.Errorf("prepare(%s) refused it without terminating it", rec)
+			if m.acks.Load() != 1 || m.naks.Load() != 0 {
+				t.Errorf("prepare(%s): %d acks, %d naks or terms; want it dead-lettered and acknowledged", rec, m.acks.Load(), m.naks.Load())
 			}
+			wantDead[fmt.Sprintf("seq-%d", 100+i)] = true
 			continue
 		}
 		if j.env.ID != ev.ID || !j.env.Time.Equal(ev.Time) {
 			t.Errorf("prepare(%s): id %q, time %v; want %q, %v", rec, j.env.ID, j.env.Time, ev.ID, ev.Time)
+		}
+	}
+	dead, _, err := tr.r.st.ListDead(context.Background(), "sink", 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range dead {
+		if !wantDead[d.EventID] || !strings.HasPrefix(d.Error, "undecodable event: ") || d.Trigger != "sink" {
+			t.Errorf("dead letter %+v", d)
+		}
+		delete(wantDead, d.EventID)
+	}
+	if len(wantDead) != 0 {
+		t.Errorf("not dead-lettered: %v", wantDead)
+	}
+	if len(observed) != len(dead) {
+		t.Errorf("%d attempts observed for %d dead letters", len(observed), len(dead))
+	}
+	for _, a := range observed {
+		if a.Outcome != store.OutcomeDead || !strings.HasPrefix(a.Error, "undecodable event: ") {
+			t.Errorf("observed %+v", a)
 		}
 	}
 }

@@ -284,9 +284,9 @@ func (h *Handler) replayEvent(w http.ResponseWriter, r *http.Request, _ session)
 		h.storeFail(w, r, err)
 		return
 	}
-	targets, err := h.opts.Delivery.ReplayEvent(r.Context(), rec.Data, id, trig, false)
+	targets, _, err := h.opts.Delivery.ReplayEvent(r.Context(), rec.Data, id, trig, false)
 	switch {
-	case errors.Is(err, deliver.ErrUnknownTrigger):
+	case errors.Is(err, deliver.ErrUnknownTrigger), errors.Is(err, deliver.ErrNoMatch), errors.Is(err, deliver.ErrUndecodable):
 		h.setFlash(w, r, "error", "Replay refused: "+err.Error())
 	case err != nil:
 		h.log.Error("web: replay event", "event", id, "trigger", trig, "err", err)
@@ -390,7 +390,7 @@ func (h *Handler) replayDead(w http.ResponseWriter, r *http.Request, _ session) 
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			failed = append(failed, fmt.Sprintf("#%d: already replayed or expired", seq))
-		case errors.Is(err, deliver.ErrUnknownTrigger):
+		case errors.Is(err, deliver.ErrUnknownTrigger), errors.Is(err, deliver.ErrNoMatch), errors.Is(err, deliver.ErrUndecodable):
 			failed = append(failed, fmt.Sprintf("#%d: %v", seq, err))
 		case err != nil:
 			h.log.Error("web: replay dead letter", "seq", seq, "err", err)

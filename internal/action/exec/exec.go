@@ -9,9 +9,9 @@
 // running when the command exits are ended the same way (a daemon that must
 // outlive its run has to leave the group, with setsid).
 //
-// Runs with the same serialize key (action.Input.Key) never overlap and
-// start in the order their Do calls arrived; with coalesce, a run still
-// waiting for its key is skipped as superseded when a newer one arrives.
+// The delivery loop (package deliver) runs the events of one serialize key
+// one at a time and in order, retries included; with coalesce (see
+// Exec.Coalesce) it also skips the older of the events waiting for a key.
 //
 // The environment of a command is deliberately small: PATH, HOME, LANG and
 // TMPDIR from forgehook's own environment, the block's env, then the
@@ -59,16 +59,16 @@ type Exec struct {
 
 	wg sync.WaitGroup // one per Do in progress
 
-	mu      sync.Mutex // guards the fields below; the only lock
-	keys    map[string]*keyQueue
+	mu      sync.Mutex                         // guards the fields below; the only lock
 	runs    map[uint64]context.CancelCauseFunc // Do calls in progress, for Close
 	nextRun uint64
 	closed  bool
 }
 
 var (
-	_ action.Action = (*Exec)(nil)
-	_ action.Closer = (*Exec)(nil)
+	_ action.Action    = (*Exec)(nil)
+	_ action.Closer    = (*Exec)(nil)
+	_ action.Coalescer = (*Exec)(nil)
 )
 
 // New builds an exec action from a trigger's exec block (see
@@ -92,18 +92,20 @@ func New(block *config.ExecAction, env action.Env) (action.Action, error) {
 		s:     s,
 		log:   log,
 		grace: KillGrace,
-		keys:  map[string]*keyQueue{},
 		runs:  map[uint64]context.CancelCauseFunc{},
 	}, nil
 }
 
-// Do runs the command once for in, after the earlier runs of in.Key (if
-// any) have finished, and returns when the command and the processes of its
-// group have ended, or when ctx is done while waiting for the key. It does
-// not modify in.Raw, which the command reads on stdin.
+// Coalesce reports the block's coalesce setting: with a serialize key, of
+// the events waiting for their key only the newest runs.
+func (e *Exec) Coalesce() bool { return e.s.coalesce }
+
+// Do runs the command once for in and returns when the command and the
+// processes of its group have ended. It does not modify in.Raw, which the
+// command reads on stdin. It does not look at in.Key: the delivery loop
+// serializes the runs of a key.
 //
-// A nil error is success: exit code 0, or Result.Superseded when a newer
-// event of the key replaced this one before it ran. Errors: a non-zero exit
+// A nil error is success: exit code 0. Errors: a non-zero exit
 // (Result.Status holds the code) or death by a signal, a timeout, and ctx
 // ending are retryable (Result.Retry); a command that cannot be started is
 // not. Result.Output is the tail of the combined stdout and stderr, with the
@@ -114,16 +116,6 @@ func (e *Exec) Do(ctx context.Context, in action.Input) (action.Result, error) {
 		return action.Result{Retry: true}, err
 	}
 	defer done()
-	if in.Key != "" {
-		superseded, err := e.acquire(ctx, in.Key, in.Queued)
-		if err != nil {
-			return action.Result{Retry: true}, err
-		}
-		if superseded {
-			return action.Result{Superseded: true}, nil
-		}
-		defer e.release(in.Key)
-	}
 	return e.run(ctx, in)
 }
 

@@ -14,7 +14,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -128,17 +127,6 @@ func waitGone(t testing.TB, pids ...int) {
 	for _, pid := range pids {
 		waitFor(t, fmt.Sprintf("pid %d to exit", pid), func() bool { return gone(pid) })
 	}
-}
-
-// queued returns how many runs of key hold it or wait for it.
-func queued(e *Exec, key string) (busy bool, waiting int) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	q := e.keys[key]
-	if q == nil {
-		return false, 0
-	}
-	return q.busy, len(q.waiting)
 }
 
 func TestExecSuccess(t *testing.T) {
@@ -435,220 +423,39 @@ func TestExecIgnoresStdin(t *testing.T) {
 	}
 }
 
-// span is one run as a serialize script logged it.
-type span struct {
-	id         string
-	start, end int64
-}
-
-// readSpans parses the start/end lines of one key's log, which must
-// alternate (a start, then its end) when runs do not overlap.
-func readSpans(t *testing.T, path string) []span {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var spans []span
-	for line := range strings.Lines(string(b)) {
-		f := strings.Fields(line)
-		if len(f) != 3 {
-			t.Fatalf("%s: bad line %q", path, line)
-		}
-		ns, err := strconv.ParseInt(f[2], 10, 64)
-		if err != nil {
-			t.Fatalf("%s: bad time in %q (does date support %%N?)", path, line)
-		}
-		switch {
-		case f[0] == "start":
-			if n := len(spans); n > 0 && spans[n-1].end == 0 {
-				t.Errorf("%s: %s started while %s was running (no end)", path, f[1], spans[n-1].id)
-			}
-			spans = append(spans, span{id: f[1], start: ns})
-		case f[0] == "end" && len(spans) > 0 && spans[len(spans)-1].id == f[1]:
-			spans[len(spans)-1].end = ns
-		default:
-			t.Fatalf("%s: unexpected %q\n%s", path, line, b)
-		}
-	}
-	return spans
-}
-
-const serializeScript = `log="$D/$FORGEHOOK_REPOSITORY.log"
-echo "start $FORGEHOOK_EVENT_ID $(date +%s%N)" >> "$log"
-while [ ! -e "$D/gate" ]; do sleep 0.01; done
-sleep 0.2
-echo "end $FORGEHOOK_EVENT_ID $(date +%s%N)" >> "$log"
-`
-
-// TestExecSerialize fires 6 events of 2 keys: runs of one key never
-// overlap and keep their arrival order, runs of different keys overlap.
-func TestExecSerialize(t *testing.T) {
+// TestExecDoIgnoresKey: the delivery loop serializes the runs of a key,
+// so two runs with one key overlap when called at once, and Coalesce
+// reports the block's setting.
+func TestExecDoIgnoresKey(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	e := newExec(t, map[string]any{
-		"command": []any{script(t, serializeScript)}, "env": map[string]any{"D": dir},
+		"command": []any{script(t, "touch \"$D/$FORGEHOOK_EVENT_ID\"\nwhile [ ! -e \"$D/k1\" ] || [ ! -e \"$D/k2\" ]; do sleep 0.01; done\n")},
+		"env":     map[string]any{"D": dir}, "serialize": "event.ref", "coalesce": true,
 	}, nil)
-
-	var wg sync.WaitGroup
-	errs := make(chan error, 6)
-	for i := range 6 {
-		key := []string{"a", "b"}[i%2]
-		id := fmt.Sprintf("%s%d", key, i/2+1)
-		ev := testEvent(id)
-		ev.Data.Normalized.Repository.FullName = key
-		in := input(t, ev, key)
-		wg.Go(func() {
-			res, err := e.Do(t.Context(), in)
-			if err != nil || res.Superseded {
-				errs <- fmt.Errorf("%s: %+v, %v", id, res, err)
-			}
-		})
-		// Arrival order: wait until this one holds or waits for its key.
-		waitFor(t, id+" to arrive", func() bool {
-			busy, waiting := queued(e, key)
-			return busy && waiting == i/2
-		})
+	if !e.Coalesce() {
+		t.Error("Coalesce() = false with coalesce: true")
 	}
-	if err := os.WriteFile(filepath.Join(dir, "gate"), nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
-
-	spans := map[string][]span{}
-	for _, key := range []string{"a", "b"} {
-		spans[key] = readSpans(t, filepath.Join(dir, key+".log"))
-		var ids []string
-		for i, s := range spans[key] {
-			ids = append(ids, s.id)
-			if s.end < s.start {
-				t.Errorf("%s ended before it started", s.id)
-			}
-			if i > 0 && s.start < spans[key][i-1].end {
-				t.Errorf("%s started at %d, before %s ended at %d", s.id, s.start, spans[key][i-1].id, spans[key][i-1].end)
-			}
-		}
-		if want := []string{key + "1", key + "2", key + "3"}; !slices.Equal(ids, want) {
-			t.Errorf("key %s ran %v, want %v in arrival order", key, ids, want)
-		}
-	}
-	overlap := false
-	for _, a := range spans["a"] {
-		for _, b := range spans["b"] {
-			overlap = overlap || (a.start < b.end && b.start < a.end)
-		}
-	}
-	if !overlap {
-		t.Errorf("keys a and b never ran at the same time: %v", spans)
-	}
-	if n := len(e.keys); n != 0 {
-		t.Errorf("%d idle keys kept", n)
-	}
-}
-
-// TestExecCoalesce: while a slow run of a key goes on, 4 more events of
-// the key arrive; only the newest runs, the 3 others are superseded.
-func TestExecCoalesce(t *testing.T) {
-	t.Parallel()
-	dir := t.TempDir()
-	e := newExec(t, map[string]any{
-		"command": []any{script(t, serializeScript)}, "env": map[string]any{"D": dir},
-		"serialize": "event.ref", "coalesce": true,
-	}, nil)
-
-	type result struct {
-		res action.Result
-		err error
-	}
-	results := make([]chan result, 5)
-	for i := range results {
-		id := fmt.Sprintf("a%d", i+1)
-		ev := testEvent(id)
-		ev.Data.Normalized.Repository.FullName = "a"
-		in := input(t, ev, "a")
-		results[i] = make(chan result, 1)
+	errs := make(chan error, 2)
+	for _, id := range []string{"k1", "k2"} {
+		in := input(t, testEvent(id), "k")
 		go func() {
-			res, err := e.Do(t.Context(), in)
-			results[i] <- result{res, err}
+			_, err := e.Do(t.Context(), in)
+			errs <- err
 		}()
-		waitFor(t, id+" to arrive", func() bool {
-			busy, waiting := queued(e, "a")
-			return busy && waiting == min(i, 1)
-		})
-		if i >= 2 { // the one before was superseded at once, while a1 still runs
-			select {
-			case r := <-results[i-1]:
-				if r.err != nil || r.res != (action.Result{Superseded: true}) {
-					t.Errorf("a%d = %+v, %v; want superseded", i, r.res, r.err)
-				}
-			case <-time.After(patience):
-				t.Fatalf("a%d was not superseded when a%d arrived", i, i+1)
+	}
+	for range 2 {
+		select {
+		case err := <-errs:
+			if err != nil {
+				t.Error(err)
 			}
+		case <-time.After(patience):
+			t.Fatal("runs of one key waited for each other inside the action")
 		}
 	}
-	if err := os.WriteFile(filepath.Join(dir, "gate"), nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	for _, i := range []int{0, 4} {
-		r := <-results[i]
-		if r.err != nil || r.res.Superseded {
-			t.Errorf("a%d = %+v, %v; want run", i+1, r.res, r.err)
-		}
-	}
-	var ids []string
-	for _, s := range readSpans(t, filepath.Join(dir, "a.log")) {
-		ids = append(ids, s.id)
-	}
-	if want := []string{"a1", "a5"}; !slices.Equal(ids, want) {
-		t.Errorf("ran %v, want %v", ids, want)
-	}
-}
-
-// TestExecWaitCancelled checks that a run waiting for its key returns when
-// its ctx ends, and that the key still passes on to the next in line.
-func TestExecWaitCancelled(t *testing.T) {
-	t.Parallel()
-	dir := t.TempDir()
-	e := newExec(t, map[string]any{
-		"command": []any{script(t, serializeScript)}, "env": map[string]any{"D": dir},
-	}, nil)
-	run := func(ctx context.Context, id string) chan error {
-		ev := testEvent(id)
-		ev.Data.Normalized.Repository.FullName = "k"
-		in := input(t, ev, "k")
-		done := make(chan error, 1)
-		go func() {
-			_, err := e.Do(ctx, in)
-			done <- err
-		}()
-		return done
-	}
-	first := run(t.Context(), "k1")
-	waitFor(t, "k1 to run", func() bool { busy, _ := queued(e, "k"); return busy })
-	ctx, cancel := context.WithCancel(t.Context())
-	second := run(ctx, "k2")
-	waitFor(t, "k2 to wait", func() bool { _, n := queued(e, "k"); return n == 1 })
-	third := run(t.Context(), "k3")
-	waitFor(t, "k3 to wait", func() bool { _, n := queued(e, "k"); return n == 2 })
-	cancel()
-	if err := <-second; !errors.Is(err, context.Canceled) {
-		t.Errorf("k2: err = %v, want context.Canceled", err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "gate"), nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := <-first; err != nil {
-		t.Errorf("k1: %v", err)
-	}
-	if err := <-third; err != nil {
-		t.Errorf("k3: %v", err)
-	}
-	if n := len(e.keys); n != 0 {
-		t.Errorf("%d idle keys kept", n)
+	if plain := newExec(t, map[string]any{"command": []any{script(t, "true\n")}}, nil); plain.Coalesce() {
+		t.Error("Coalesce() = true by default")
 	}
 }
 

@@ -309,12 +309,13 @@ func TestHTTPActionOriginal(t *testing.T) {
 	}{
 		{
 			name: "github", p: ghp, in: actiontest.Event(t), secret: "target-github-secret",
-			keep:     []string{"X-Github-Event", "X-Github-Delivery", "X-Github-Hook-Id", "Accept"},
+			keep:     []string{"X-Github-Event", "X-Github-Delivery", "X-Github-Hook-Id", "User-Agent"},
+			dropped:  []string{"Accept"},
 			signedBy: []string{"X-Hub-Signature-256", "X-Hub-Signature"},
 		},
 		{
 			name: "gitlab-token", p: glp, in: actiontest.Record(t, glp, "gl", gl.Header, gl.Body), secret: "target-gitlab-token",
-			keep:     []string{"X-Gitlab-Event", "X-Gitlab-Instance", "Idempotency-Key", "X-Gitlab-Webhook-Uuid"},
+			keep:     []string{"X-Gitlab-Event", "X-Gitlab-Instance", "Idempotency-Key", "X-Gitlab-Webhook-Uuid", "User-Agent"},
 			signedBy: []string{"X-Gitlab-Token"},
 		},
 		{
@@ -375,8 +376,72 @@ func TestHTTPActionOriginal(t *testing.T) {
 			if got := c.Header.Get(HeaderEventID); got != tc.in.Event.ID {
 				t.Errorf("%s = %q, want %q", HeaderEventID, got, tc.in.Event.ID)
 			}
-			if got := c.Header.Get("User-Agent"); got != UserAgent {
-				t.Errorf("User-Agent = %q, want %q", got, UserAgent)
+			if got, want := c.Header.Get("User-Agent"), tc.in.Event.Data.Header["User-Agent"]; len(want) == 0 || got != want[0] {
+				t.Errorf("User-Agent = %q, want the forge's %q", got, want)
+			}
+		})
+	}
+}
+
+// TestHTTPActionOriginalForwardsOnlyForgeHeaders: of the headers a
+// delivery arrived with, format original sends on only the forge's own;
+// headers a client or proxy added are not forwarded, whether or not the
+// record redacted them, signed or not.
+func TestHTTPActionOriginalForwardsOnlyForgeHeaders(t *testing.T) {
+	ghp, _ := github.New(&config.Endpoint{})
+	fx := loadFixture(t, "github", "push.with-new-branch.txtar")
+	h := fx.Header.Clone()
+	foreign := map[string]string{
+		"X-Http-Method-Override": "DELETE", "X-Method-Override": "PUT", "Cookie": "session=abc",
+		"Authorization": "Bearer stolen", "X-Forwarded-For": "10.0.0.1", "X-Forwarded-Host": "evil.example",
+		"X-Forwarded-Proto": "http", "X-Forwarded-Port": "80", "X-Real-Ip": "10.0.0.1", "Forwarded": "for=10.0.0.1",
+		"X-Original-Url": "/admin", "X-Rewrite-Url": "/admin", "Accept-Encoding": "gzip", "X-Custom": "1",
+	}
+	for k, v := range foreign {
+		h.Set(k, v)
+	}
+	in := actiontest.Record(t, ghp, "gh", h, fx.Body)
+	// The record as stored redacts Authorization and Cookie; a record
+	// that did not must not leak them either.
+	unredacted := in
+	ev := *in.Event
+	ev.Data.Header = map[string][]string{}
+	for k, v := range h {
+		ev.Data.Header[k] = v
+	}
+	unredacted.Event, unredacted.Raw = &ev, nil
+	own := []string{"X-Github-Event", "X-Github-Delivery", "X-Github-Hook-Id",
+		"X-Github-Hook-Installation-Target-Type", "X-Github-Hook-Installation-Target-Id", "User-Agent"}
+	for _, tc := range []struct {
+		name   string
+		in     action.Input
+		secret string
+	}{{"stored unsigned", in, ""}, {"stored signed", in, "target"}, {"unredacted unsigned", unredacted, ""}, {"unredacted signed", unredacted, "target"}} {
+		t.Run(tc.name, func(t *testing.T) {
+			block := map[string]any{"format": "original"}
+			if tc.secret != "" {
+				block["secret"] = tc.secret
+			}
+			c := send(t, block, tc.in)
+			for k := range foreign {
+				if v := c.Header.Get(k); v != "" && (k != "Accept-Encoding" || v != "gzip") {
+					t.Errorf("%s: %q forwarded", k, v)
+				}
+			}
+			if c.Method != http.MethodPost {
+				t.Errorf("method %s, want POST", c.Method)
+			}
+			for _, k := range own {
+				if got := c.Header.Get(k); got == "" || got != fx.Header.Get(k) {
+					t.Errorf("%s = %q, want the forge's %q", k, got, fx.Header.Get(k))
+				}
+			}
+			sig := c.Header.Get("X-Hub-Signature-256")
+			switch {
+			case tc.secret == "" && sig != "":
+				t.Errorf("unsigned delivery carries X-Hub-Signature-256 %q", sig)
+			case tc.secret != "" && sig == "":
+				t.Error("signed delivery lacks X-Hub-Signature-256")
 			}
 		})
 	}

@@ -2,6 +2,7 @@ package httpaction
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,7 +11,6 @@ import (
 	"net/textproto"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/forgehook/forgehook/internal/action"
@@ -57,7 +57,7 @@ func (a *Action) request(ctx context.Context, in action.Input) (*http.Request, e
 	}
 	h := make(http.Header, n)
 	if ev != nil {
-		copyOriginal(h, ev.Data.Header)
+		copyOriginal(h, ev.Data.Header, ev.Forge)
 	}
 	for k, v := range a.headers {
 		h[k] = slices.Clone(v)
@@ -93,7 +93,12 @@ func (a *Action) request(ctx context.Context, in action.Input) (*http.Request, e
 		}
 	}
 	h.Set(HeaderEventID, id)
-	h.Set("User-Agent", UserAgent)
+	ua := UserAgent
+	if ev != nil {
+		// A tool that expects the forge's webhook may check its agent.
+		ua = cmp.Or(originalUserAgent(ev.Data.Header), UserAgent)
+	}
+	h.Set("User-Agent", ua)
 	req, err := http.NewRequestWithContext(ctx, a.method, a.rawURL, bytes.NewReader(body))
 	if err != nil {
 		return nil, errors.New("cannot build the request") // its error would repeat the URL
@@ -248,40 +253,3 @@ func percentEncode(s string) string {
 }
 
 func mustEncode(c byte) bool { return c <= ' ' || c >= 0x7f || c == '"' || c == '%' }
-
-// dropOriginal lists the forge headers that format original does not
-// send on: hop-by-hop headers, those that describe the received message or
-// the hop into forgehook, and those the action sets itself. Credential
-// headers are dropped too (event.IsCredentialHeader).
-var dropOriginal = map[string]bool{
-	"Connection": true, "Keep-Alive": true, "Proxy-Authenticate": true, "Proxy-Authorization": true,
-	"Proxy-Connection": true, "Te": true, "Trailer": true, "Transfer-Encoding": true, "Upgrade": true,
-	"Host": true, "Content-Length": true, "Content-Type": true, "Content-Encoding": true,
-	"Accept-Encoding": true, "Expect": true,
-	"Forwarded": true, "X-Forwarded-For": true, "X-Forwarded-Host": true, "X-Forwarded-Proto": true,
-	"X-Forwarded-Port": true, "X-Real-Ip": true,
-	"User-Agent": true, HeaderEventID: true,
-}
-
-// copyOriginal copies the forge's headers src to dst, minus the dropped
-// ones, those named by its Connection header, credentials, and any value
-// that the record redacted.
-func copyOriginal(dst http.Header, src map[string][]string) {
-	var named []string
-	for k, v := range src {
-		if http.CanonicalHeaderKey(k) == "Connection" {
-			for _, s := range v {
-				for f := range strings.SplitSeq(s, ",") {
-					named = append(named, http.CanonicalHeaderKey(strings.TrimSpace(f)))
-				}
-			}
-		}
-	}
-	for k, v := range src {
-		c := http.CanonicalHeaderKey(k)
-		if dropOriginal[c] || slices.Contains(named, c) || event.IsCredentialHeader(c) || slices.Contains(v, event.Redacted) {
-			continue
-		}
-		dst[c] = append(dst[c], v...)
-	}
-}
