@@ -84,6 +84,10 @@ type Options struct {
 	// TriggerCounts, when set, returns a trigger's delivery counters
 	// (false when it has none): the metrics' hook.
 	TriggerCounts func(trigger string) (TriggerCounts, bool)
+	// Fails counts failed logins per client address; share the admin API's
+	// so that an address gets one allowance of token guesses in all. Nil:
+	// the UI counts its own (failedLoginLimit a minute).
+	Fails *throttle.Failures
 	// SessionTTL is how long a login lasts (default 12h).
 	SessionTTL time.Duration
 	// RefreshInterval is how often live views poll (default 5s).
@@ -134,7 +138,10 @@ func New(opts Options) *Handler {
 		log:     opts.Logger.With("component", "web"),
 		cop:     http.NewCrossOriginProtection(),
 		revoked: revocations{m: map[string]time.Time{}},
-		fails:   throttle.New(failedLoginLimit, failedLoginWindow),
+		fails:   opts.Fails,
+	}
+	if h.fails == nil {
+		h.fails = throttle.New(failedLoginLimit, failedLoginWindow)
 	}
 	h.keys = deriveKeys(opts.Token)
 	sub, err := fs.Sub(staticFS, "static")
@@ -174,6 +181,7 @@ func (h *Handler) routes() {
 	}))
 	mux.Handle("GET /events", h.page(h.eventsPage))
 	mux.Handle("GET /events/{id}", h.page(h.eventPage))
+	mux.Handle("GET /events/{id}/body", h.page(h.eventBody))
 	mux.Handle("POST /events/{id}/replay", h.action(h.replayEvent))
 	mux.Handle("GET /dead", h.page(h.deadPage))
 	mux.Handle("POST /dead/replay", h.action(h.replayDead))
