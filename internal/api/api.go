@@ -183,8 +183,8 @@ type EventList struct {
 
 // EventDetail is the answer of GET /api/v1/events/{id}.
 type EventDetail struct {
-	Seq    uint64          `json:"seq"`
-	Stored time.Time       `json:"stored"`
+	Seq    uint64    `json:"seq"`
+	Stored time.Time `json:"stored"`
 	// Event is the stored record, compact, with every byte that is not
 	// UTF-8 replaced by U+FFFD; null when the record is not JSON or nests
 	// deeper than the API renders (EventError says why).
