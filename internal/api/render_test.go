@@ -125,14 +125,22 @@ func FuzzRenderJSON(f *testing.F) {
 }
 
 func checkRender(t *testing.T, src []byte) {
+	// The API's event answer of a record holding src as its body.
+	rec := append(append([]byte(`{"id":"x","data":{"header":{},"body":`), src...), `}}`...)
+	if ev, reason := EventJSON(rec); ev != nil && (!json.Valid(ev) || !utf8.Valid(ev)) || ev == nil && reason == "" {
+		t.Fatalf("EventJSON: %q, %q", ev, reason)
+	}
+	if b, ok := BodyOf(rec); json.Valid(src) && (!ok || !bytes.Equal(b, bytes.TrimSpace(src))) {
+		t.Fatalf("BodyOf = %q, %v; want %q", b, ok, src)
+	}
 	compact, err := AppendJSON(nil, src, Render{})
 	stdValid := json.Valid(src)
 	if err != nil {
 		if errors.Is(err, ErrNotJSON) && stdValid {
 			t.Fatalf("encoding/json accepts %q, AppendJSON: %v", src, err)
 		}
-		if errors.Is(err, ErrTooDeep) && !stdValid && depthOf(src) <= 10000 {
-			t.Fatalf("too deep but not valid JSON: %q", src)
+		if errors.Is(err, ErrTooDeep) && depthOf(src) <= maxEventDepth {
+			t.Fatalf("too deep at a depth of at most %d: %q", depthOf(src), src)
 		}
 		return
 	}

@@ -286,22 +286,24 @@ func show(v []byte, max int) (text string, cut bool, note string) {
 	if err == nil {
 		return string(out), false, ""
 	}
-	switch {
-	case errors.Is(err, api.ErrTooLarge):
-		note = "too large to indent: shown compact"
+	if errors.Is(err, api.ErrTooLarge) {
 		out, err = api.AppendJSON(nil, v, api.Render{MaxDepth: api.MaxBodyDepth})
+		note = "too large to indent: shown compact"
+	}
+	switch {
 	case errors.Is(err, api.ErrTooDeep):
 		note = fmt.Sprintf("nested deeper than %d levels: shown as stored", api.MaxBodyDepth)
-	default:
+	case err != nil:
 		note = "not valid JSON: shown as stored"
 	}
 	if err != nil {
 		// Cut first: the conversion then costs at most max bytes.
 		out = v[:min(len(v), max+utf8.UTFMax)]
+		cut = len(out) < len(v)
 	}
 	s := strings.ToValidUTF8(string(out), "\uFFFD")
-	if len(s) > max || len(out) < len(v) && err != nil {
+	if len(s) > max {
 		return excerpt(s, max), true, note
 	}
-	return s, false, note
+	return s, cut, note
 }
