@@ -252,20 +252,20 @@ triggers:
 	} {
 		got, body := send(http.MethodPost, "/api/v1/replay", c.ctype, replay, c.hd...)
 		if got != c.want {
-			t.Errorf("%s: %d %s, want %d", c.name, got, strings.TrimSpace(body), c.want)
+			t.Errorf("%s: %d %.200s, want %d", c.name, got, strings.TrimSpace(body), c.want)
 		}
 	}
 	for _, path := range []string{"/api/v1/events", "/events", "/metrics", "/api/v1/events/" + id + "/body"} {
 		got, body := send(http.MethodGet, path, "", "", "Host", "evil.example:"+u.Port())
 		if got != http.StatusMisdirectedRequest || !strings.Contains(body, "admin.hosts") {
-			t.Errorf("GET %s under a foreign Host: %d %q, want 421 naming admin.hosts", path, got, body)
+			t.Errorf("GET %s under a foreign Host: %d %.200q, want 421 naming admin.hosts", path, got, body)
 		}
 	}
 	if got, _ := send(http.MethodGet, "/api/v1/events", "", "", "Host", "localhost:"+u.Port()); got != 200 {
 		t.Errorf("GET under Host localhost: %d", got)
 	}
 	if !strings.Contains(srv.Output(), "cross-origin request refused") || !strings.Contains(srv.Output(), "foreign host refused") {
-		t.Errorf("no log line for the refused requests:\n%s", srv.Output())
+		t.Errorf("no log line for the refused requests")
 	}
 	// Same origin (the UI's own script would send this): a dry run.
 	got, body := send(http.MethodPost, "/api/v1/events/"+id+"/replay", "application/json", `{"dry_run":true}`,
