@@ -232,3 +232,21 @@ func TestAdminTokenCompareLength(t *testing.T) {
 		}
 	}
 }
+
+// TestAdminDeadLetterValidJSON stores a dead letter whose event is not
+// UTF-8: the list and the letter are answered as valid JSON.
+func TestAdminDeadLetterValidJSON(t *testing.T) {
+	srv, st := newTestServer(t, "")
+	if err := st.Dead(context.Background(), "t", "bad-utf8", 1, 3, "boom \xff", []byte("{\"id\":\"\xff\"}")); err != nil {
+		t.Fatal(err)
+	}
+	_, b := get(t, srv.URL+"/api/v1/dead")
+	var list DeadList
+	if err := json.Unmarshal(b, &list); err != nil || !utf8.Valid(b) || len(list.Dead) != 1 {
+		t.Fatalf("dead list: %v, UTF-8 %v: %.200s", err, utf8.Valid(b), b)
+	}
+	_, b = get(t, srv.URL+fmt.Sprintf("/api/v1/dead/%d", list.Dead[0].Seq))
+	if !json.Valid(b) || !utf8.Valid(b) || !bytes.Contains(b, []byte("\uFFFD")) {
+		t.Fatalf("dead letter answer not valid JSON with U+FFFD: %.200s", b)
+	}
+}
