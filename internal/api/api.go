@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/forgehook/forgehook/internal/config"
 	"github.com/forgehook/forgehook/internal/deliver"
@@ -58,6 +59,9 @@ type Server struct {
 	Delivery Delivery
 	// Dead is where dead letters are read.
 	Dead DeadLetters
+	// Views bounds how many requests that read whole stored events run at
+	// once; share it with the UI. Nil: no bound.
+	Views *Gate
 	// Fails counts the failed token guesses per client address; share one
 	// between the API, /metrics and the UI's login so that an address gets
 	// FailedTokenLimit guesses in all. Nil: the API counts its own.
@@ -67,9 +71,9 @@ type Server struct {
 // Handler returns the API's handler, to be mounted at /api/v1/.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /api/v1/events", s.listEvents)
-	mux.HandleFunc("GET /api/v1/events/{id}", s.getEvent)
-	mux.HandleFunc("GET /api/v1/events/{id}/body", s.getBody)
+	mux.Handle("GET /api/v1/events", s.heavy(s.listEvents))
+	mux.Handle("GET /api/v1/events/{id}", s.heavy(s.getEvent))
+	mux.Handle("GET /api/v1/events/{id}/body", s.heavy(s.getBody))
 	mux.HandleFunc("GET /api/v1/endpoints", s.listEndpoints)
 	s.routeDelivery(mux)
 	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
@@ -77,6 +81,9 @@ func (s *Server) Handler() http.Handler {
 	})
 	return s.sameOrigin(s.auth(mux))
 }
+
+// heavy runs a handler that reads whole stored events inside s.Views.
+func (s *Server) heavy(h http.HandlerFunc) http.Handler { return s.Views.Wrap(h, nil) }
 
 func (s *Server) auth(next http.Handler) http.Handler {
 	fails := s.Fails
@@ -417,8 +424,10 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	out := []byte(`{"error":"internal error: the answer could not be encoded"}` + "\n")
 	if err := enc.Encode(v); err != nil {
 		status = http.StatusInternalServerError
-	} else if pretty, err := AppendJSON(nil, b.Bytes(), Render{Indent: "  ", MaxOut: MaxPretty, MaxDepth: maxAnswerDepth}); err == nil {
+	} else if pretty, err := indentAnswer(b.Bytes()); err == nil {
 		out = append(pretty, '\n')
+	} else if utf8.Valid(b.Bytes()) {
+		out = b.Bytes()
 	} else if compact, err := AppendJSON(nil, b.Bytes(), Render{MaxDepth: maxAnswerDepth}); err == nil {
 		// RawMessage members pass encoding/json unchecked for UTF-8:
 		// compact still replaces what is not.
@@ -431,6 +440,15 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	h.Set("Content-Length", strconv.Itoa(len(out)))
 	w.WriteHeader(status)
 	_, _ = w.Write(out)
+}
+
+// indentAnswer indents an answer while it fits in MaxPretty bytes (an
+// answer already larger never does: it is not tried).
+func indentAnswer(b []byte) ([]byte, error) {
+	if len(b) > MaxPretty {
+		return nil, ErrTooLarge
+	}
+	return AppendJSON(nil, b, Render{Indent: "  ", MaxOut: MaxPretty, MaxDepth: maxAnswerDepth})
 }
 
 // maxAnswerDepth is encoding/json's own nesting limit: whatever it

@@ -250,3 +250,33 @@ func TestAdminDeadLetterValidJSON(t *testing.T) {
 		t.Fatalf("dead letter answer not valid JSON with U+FFFD: %.200s", b)
 	}
 }
+
+// TestAdminGateBoundsHeavyViews holds the only slot: the next heavy view
+// waits, then is answered 503 with Retry-After; once the slot is free it
+// is served.
+func TestAdminGateBoundsHeavyViews(t *testing.T) {
+	g := NewGate(1, 50*time.Millisecond)
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) })
+	h := g.Wrap(ok, nil)
+	leave, entered := g.Enter(context.Background())
+	if !entered {
+		t.Fatal("no slot in an empty gate")
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/api/v1/events/x", nil))
+	if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") == "" {
+		t.Fatalf("with the slot taken: %d, Retry-After %q; want 503", w.Code, w.Header().Get("Retry-After"))
+	}
+	leave()
+	w = httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/api/v1/events/x", nil))
+	if w.Code != 204 {
+		t.Fatalf("with the slot free: %d", w.Code)
+	}
+	var nilGate *Gate
+	if l, ok := nilGate.Enter(context.Background()); !ok {
+		t.Fatal("a nil gate refuses")
+	} else {
+		l()
+	}
+}

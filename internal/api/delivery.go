@@ -33,11 +33,11 @@ type DeadLetters interface {
 
 func (s *Server) routeDelivery(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/triggers", s.listTriggers)
-	mux.HandleFunc("GET /api/v1/dead", s.listDead)
-	mux.HandleFunc("GET /api/v1/dead/{seq}", s.getDead)
+	mux.Handle("GET /api/v1/dead", s.heavy(s.listDead))
+	mux.Handle("GET /api/v1/dead/{seq}", s.heavy(s.getDead))
 	mux.Handle("POST /api/v1/dead/{seq}/replay", requireJSON(s.replayDead))
 	mux.Handle("POST /api/v1/events/{id}/replay", requireJSON(s.replayEvent))
-	mux.Handle("POST /api/v1/replay", requireJSON(s.replayRange))
+	mux.Handle("POST /api/v1/replay", requireJSON(s.heavy(s.replayRange).ServeHTTP))
 }
 
 // TriggerInfo describes a configured trigger.

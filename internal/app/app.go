@@ -129,7 +129,9 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	// One count of bad admin tokens per address, for the API, /metrics
 	// and the login page alike.
 	adminFails := throttle.New(api.FailedTokenLimit, api.FailedTokenWindow)
-	apiSrv := &api.Server{Events: st, Dead: st, Delivery: delivery{a}, Token: cfg.Admin.Token, Endpoints: a.endpointInfos, Logger: opts.Logger, Fails: adminFails}
+	// At most api.ViewSlots admin requests hold whole stored events at once.
+	adminViews := api.NewGate(api.ViewSlots, api.ViewWait)
+	apiSrv := &api.Server{Events: st, Dead: st, Delivery: delivery{a}, Token: cfg.Admin.Token, Endpoints: a.endpointInfos, Logger: opts.Logger, Fails: adminFails, Views: adminViews}
 	adminMux := http.NewServeMux()
 	adminMux.Handle("/api/v1/", apiSrv.Handler())
 	a.metrics.Watch(delivery{a}, st)
@@ -138,7 +140,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	adminMux.HandleFunc("GET /readyz", a.readyz)
 	adminMux.Handle("/", web.New(web.Options{
 		Events: st, Dead: st, Delivery: delivery{a}, Endpoints: a.endpointInfos,
-		Token: cfg.Admin.Token, Logger: opts.Logger, IngestURL: "http://" + a.IngestAddr(), Fails: adminFails,
+		Token: cfg.Admin.Token, Logger: opts.Logger, IngestURL: "http://" + a.IngestAddr(), Fails: adminFails, Views: adminViews,
 		EndpointCounts: func(name string) (web.EndpointCounts, bool) {
 			c := a.metrics.Counts(name)
 			return web.EndpointCounts{Accepted: c.Accepted + c.Duplicates, Duplicates: c.Duplicates, Rejected: c.Rejected},
@@ -152,8 +154,12 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	a.adminSrv = &http.Server{
 		Handler:           api.AllowHosts(api.NewHosts(cfg.Admin.Hosts, cfg.Admin.Listen), opts.Logger, adminMux),
 		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(opts.Logger.Handler(), slog.LevelWarn),
+		// Bounded in time too: a request body (a replay) is at most 1 MiB,
+		// and the largest answer is one stored body (max_body).
+		ReadTimeout:  time.Minute,
+		WriteTimeout: 5 * time.Minute,
+		IdleTimeout:  2 * time.Minute,
+		ErrorLog:     slog.NewLogLogger(opts.Logger.Handler(), slog.LevelWarn),
 	}
 	return a, nil
 }
