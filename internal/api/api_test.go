@@ -13,6 +13,7 @@ import (
 
 	"github.com/forgehook/forgehook/internal/config"
 	"github.com/forgehook/forgehook/internal/store"
+	"github.com/forgehook/forgehook/internal/throttle"
 )
 
 func newTestServer(t *testing.T, token config.Secret) (*httptest.Server, *store.Store) {
@@ -87,7 +88,7 @@ func TestAPIEndpointsAuthAndErrors(t *testing.T) {
 		{"POST", "/api/v1/events/ev-1/replay", "", "", 401, ""},
 		{"POST", "/api/v1/events/ev-1/replay", tok, `{"nope":1}`, 400, "bad replay request"},
 		{"POST", "/api/v1/events/ev-1/replay", tok, `{"dry_run":true}`, 409, "no triggers"},
-		{"POST", "/api/v1/dead/1/replay", tok, "", 409, "no triggers"},
+		{"POST", "/api/v1/dead/1/replay", tok, "{}", 409, "no triggers"},
 		{"POST", "/api/v1/replay", tok, `{"since":"2026-01-01T00:00:00Z"}`, 409, "no triggers"},
 		{"GET", "/api/v1/nothing", tok, "", 404, "no such API endpoint"},
 		{"DELETE", "/api/v1/events", tok, "", 404, ""},
@@ -139,7 +140,7 @@ func TestAPIClientPagesThroughEvents(t *testing.T) {
 
 func TestRequireTokenThrottlesBadTokens(t *testing.T) {
 	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
-	h := RequireToken(config.Secret("s3cret-admin-token"), ok)
+	h := RequireToken(config.Secret("s3cret-admin-token"), throttle.New(FailedTokenLimit, FailedTokenWindow), ok)
 	call := func(token, addr string) *httptest.ResponseRecorder {
 		r := httptest.NewRequest(http.MethodGet, "/api/v1/events", nil)
 		r.RemoteAddr = addr

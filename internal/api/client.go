@@ -127,7 +127,7 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 	if err != nil {
 		return fmt.Errorf("api: %w", err)
 	}
-	if in != nil {
+	if in != nil || method != http.MethodGet {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	if c.Token != "" {

@@ -33,11 +33,11 @@ type DeadLetters interface {
 
 func (s *Server) routeDelivery(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/triggers", s.listTriggers)
-	mux.HandleFunc("GET /api/v1/dead", s.listDead)
-	mux.HandleFunc("GET /api/v1/dead/{seq}", s.getDead)
-	mux.HandleFunc("POST /api/v1/dead/{seq}/replay", s.replayDead)
-	mux.HandleFunc("POST /api/v1/events/{id}/replay", s.replayEvent)
-	mux.HandleFunc("POST /api/v1/replay", s.replayRange)
+	mux.Handle("GET /api/v1/dead", s.heavy(s.listDead))
+	mux.Handle("GET /api/v1/dead/{seq}", s.heavy(s.getDead))
+	mux.Handle("POST /api/v1/dead/{seq}/replay", requireJSON(s.replayDead))
+	mux.Handle("POST /api/v1/events/{id}/replay", requireJSON(s.replayEvent))
+	mux.Handle("POST /api/v1/replay", requireJSON(s.heavy(s.replayRange).ServeHTTP))
 }
 
 // TriggerInfo describes a configured trigger.
@@ -92,6 +92,9 @@ func (s *Server) listDead(w http.ResponseWriter, r *http.Request) {
 	if out.Dead == nil {
 		out.Dead = []store.DeadLetter{}
 	}
+	for i := range out.Dead {
+		out.Dead[i].Event, _ = EventJSON(out.Dead[i].Event)
+	}
 	if next != 0 {
 		out.Next = strconv.FormatUint(next, 10)
 	}
@@ -139,6 +142,7 @@ func (s *Server) getDead(w http.ResponseWriter, r *http.Request) {
 		s.storeError(w, r, err)
 		return
 	}
+	d.Event, _ = EventJSON(d.Event)
 	writeJSON(w, http.StatusOK, d)
 }
 

@@ -25,6 +25,7 @@ import (
 	"github.com/forgehook/forgehook/internal/ingest"
 	"github.com/forgehook/forgehook/internal/metrics"
 	"github.com/forgehook/forgehook/internal/store"
+	"github.com/forgehook/forgehook/internal/throttle"
 	"github.com/forgehook/forgehook/internal/trigger"
 	"github.com/forgehook/forgehook/internal/verify"
 	"github.com/forgehook/forgehook/internal/web"
@@ -125,16 +126,21 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		a.Close()
 		return nil, err
 	}
-	apiSrv := &api.Server{Events: st, Dead: st, Delivery: delivery{a}, Token: cfg.Admin.Token, Endpoints: a.endpointInfos, Logger: opts.Logger}
+	// One count of bad admin tokens per address, for the API, /metrics
+	// and the login page alike.
+	adminFails := throttle.New(api.FailedTokenLimit, api.FailedTokenWindow)
+	// At most api.ViewSlots admin requests hold whole stored events at once.
+	adminViews := api.NewGate(api.ViewSlots, api.ViewWait)
+	apiSrv := &api.Server{Events: st, Dead: st, Delivery: delivery{a}, Token: cfg.Admin.Token, Endpoints: a.endpointInfos, Logger: opts.Logger, Fails: adminFails, Views: adminViews}
 	adminMux := http.NewServeMux()
 	adminMux.Handle("/api/v1/", apiSrv.Handler())
 	a.metrics.Watch(delivery{a}, st)
-	adminMux.Handle("GET /metrics", api.RequireToken(cfg.Admin.Token, a.metrics.Handler()))
+	adminMux.Handle("GET /metrics", api.RequireToken(cfg.Admin.Token, adminFails, a.metrics.Handler()))
 	adminMux.HandleFunc("GET /healthz", a.healthz)
 	adminMux.HandleFunc("GET /readyz", a.readyz)
 	adminMux.Handle("/", web.New(web.Options{
 		Events: st, Dead: st, Delivery: delivery{a}, Endpoints: a.endpointInfos,
-		Token: cfg.Admin.Token, Logger: opts.Logger, IngestURL: "http://" + a.IngestAddr(),
+		Token: cfg.Admin.Token, Logger: opts.Logger, IngestURL: "http://" + a.IngestAddr(), Fails: adminFails, Views: adminViews,
 		EndpointCounts: func(name string) (web.EndpointCounts, bool) {
 			c := a.metrics.Counts(name)
 			return web.EndpointCounts{Accepted: c.Accepted + c.Duplicates, Duplicates: c.Duplicates, Rejected: c.Rejected},
@@ -146,10 +152,14 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		},
 	}))
 	a.adminSrv = &http.Server{
-		Handler:           adminMux,
+		Handler:           api.AllowHosts(api.NewHosts(cfg.Admin.Hosts, cfg.Admin.Listen), opts.Logger, adminMux),
 		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(opts.Logger.Handler(), slog.LevelWarn),
+		// Bounded in time too: a request body (a replay) is at most 1 MiB,
+		// and the largest answer is one stored body (max_body).
+		ReadTimeout:  time.Minute,
+		WriteTimeout: 5 * time.Minute,
+		IdleTimeout:  2 * time.Minute,
+		ErrorLog:     slog.NewLogLogger(opts.Logger.Handler(), slog.LevelWarn),
 	}
 	return a, nil
 }

@@ -155,6 +155,16 @@ endpoints:
 			want: []string{`f.yaml:2: admin.token: required when admin.listen is not a loopback address (":8081"): the admin API reads and replays events; set admin.token or admin.token_file, or listen on 127.0.0.1`},
 		},
 		{
+			name: "admin hosts",
+			yaml: "admin:\n  hosts: [\"forgehook.example.com\", \"*.internal\", \"*\", \"10.0.0.1\", \"[::1]\", \"http://x\", \"x.example:8081\", \"\", \"-a.example\"]\n",
+			want: []string{
+				`f.yaml:2: admin.hosts[5]: "http://x" is not a host name, an IP address, "*.domain" or "*" (no scheme, no port)`,
+				`f.yaml:2: admin.hosts[6]: "x.example:8081" is not a host name, an IP address, "*.domain" or "*" (no scheme, no port)`,
+				`f.yaml:2: admin.hosts[7]: "" is not a host name, an IP address, "*.domain" or "*" (no scheme, no port)`,
+				`f.yaml:2: admin.hosts[8]: "-a.example" is not a host name, an IP address, "*.domain" or "*" (no scheme, no port)`,
+			},
+		},
+		{
 			name: "admin and ingest on one address",
 			yaml: "listen: \"127.0.0.1:8080\"\nadmin:\n  listen: \"127.0.0.1:8080\"\n",
 			want: []string{`f.yaml:3: admin.listen: same address as listen ("127.0.0.1:8080")`},

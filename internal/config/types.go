@@ -41,6 +41,11 @@ type Admin struct {
 	Token Secret `yaml:"token"`
 	// TokenFile names a file holding Token; the loader reads it into Token.
 	TokenFile string `yaml:"token_file"`
+	// Hosts are the Host names, besides localhost, IP address literals and
+	// the host of Listen, that the admin listener answers (DNS rebinding
+	// defence); "*.example.com" matches the names under example.com, "*"
+	// any name.
+	Hosts []string `yaml:"hosts"`
 }
 
 // Store configures the JetStream log.

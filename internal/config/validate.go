@@ -111,6 +111,11 @@ func (v *validator) run() {
 		v.errorAt(v.line("admin.listen"), "admin.token",
 			"required when admin.listen is not a loopback address (%q): the admin API reads and replays events; set admin.token or admin.token_file, or listen on 127.0.0.1", c.Admin.Listen)
 	}
+	for i, h := range c.Admin.Hosts {
+		if !validAdminHost(h) {
+			v.errorf(fmt.Sprintf("admin.hosts[%d]", i), "%q is not a host name, an IP address, \"*.domain\" or \"*\" (no scheme, no port)", h)
+		}
+	}
 	if c.Listen != "" && c.Listen == c.Admin.Listen {
 		v.errorf("admin.listen", "same address as listen (%q)", c.Listen)
 	}
@@ -502,4 +507,33 @@ func (v *validator) oneOf(path, s string, allowed ...string) {
 	if !slices.Contains(allowed, s) {
 		v.errorf(path, "%q is not one of %s", s, strings.Join(allowed, ", "))
 	}
+}
+
+// validAdminHost reports whether s is an admin.hosts entry: "*", a host
+// name (optionally "*." before it) or an IP address (IPv6 with or without
+// brackets), without a port.
+func validAdminHost(s string) bool {
+	if s == "*" {
+		return true
+	}
+	if a := strings.TrimSuffix(strings.TrimPrefix(s, "["), "]"); a != "" {
+		if _, err := netip.ParseAddr(a); err == nil {
+			return true
+		}
+	}
+	s = strings.TrimPrefix(s, "*.")
+	if s == "" || len(s) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(strings.TrimSuffix(s, "."), ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, c := range label {
+			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+				return false
+			}
+		}
+	}
+	return true
 }

@@ -1,39 +1,55 @@
 // Package throttle slows down the guessing of a secret: it counts the
 // failed attempts of each client and refuses a client that failed too often
-// within a window, until the window ends. The admin login and the admin
-// API's bearer token use it.
+// within a window, until the window ends. The admin login, the admin API's
+// bearer token and /metrics share one Failures, so that an address gets one
+// allowance of guesses in all.
+//
+// Memory is bounded: a Failures remembers at most MaxClients clients. Past
+// that, a new client's record takes the place of the one whose window
+// started first (expired records go first: they are the oldest). No
+// failure is ever forgotten wholesale: an attacker who makes many
+// addresses fail only pushes out the oldest records, its own among them,
+// and each of its addresses still gets no more than the limit.
 package throttle
 
 import (
 	"net"
 	"net/http"
+	"net/netip"
 	"sync"
 	"time"
 )
 
-// maxClients bounds the memory of a Failures: past it, expired records are
-// dropped, and if that is not enough, all of them.
-const maxClients = 10_000
+// MaxClients bounds how many clients a Failures remembers (about 100 bytes
+// each).
+const MaxClients = 10_000
 
 // Failures counts failed attempts per client key. It is safe for
 // concurrent use; the zero value is not usable, call New.
 type Failures struct {
 	limit  int
 	window time.Duration
+	max    int
 
 	mu      sync.Mutex
-	clients map[string]record
+	clients map[string]*record
+	// oldest and newest end a list of the records by window start, oldest
+	// first: a window's start never changes, and a new window is a new
+	// record at the newest end.
+	oldest, newest *record
 }
 
 type record struct {
-	count int
-	start time.Time // of the window, at the first failure
+	key          string
+	count        int
+	start        time.Time // of the window, at the first failure
+	older, newer *record
 }
 
 // New returns a Failures that allows limit failures per client within
 // window.
 func New(limit int, window time.Duration) *Failures {
-	return &Failures{limit: max(1, limit), window: window, clients: map[string]record{}}
+	return &Failures{limit: max(1, limit), window: window, max: MaxClients, clients: map[string]*record{}}
 }
 
 // Allow reports whether the client key may make an attempt at now; when it
@@ -47,7 +63,7 @@ func (f *Failures) Allow(key string, now time.Time) (bool, time.Duration) {
 	}
 	end := r.start.Add(f.window)
 	if !now.Before(end) {
-		delete(f.clients, key)
+		f.remove(r)
 		return true, 0
 	}
 	if r.count < f.limit {
@@ -61,36 +77,75 @@ func (f *Failures) Fail(key string, now time.Time) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	r, ok := f.clients[key]
-	if !ok || !now.Before(r.start.Add(f.window)) {
-		r = record{start: now}
+	if ok && !now.Before(r.start.Add(f.window)) {
+		f.remove(r)
+		ok = false
+	}
+	if !ok {
+		for f.oldest != nil && (len(f.clients) >= f.max || !now.Before(f.oldest.start.Add(f.window))) {
+			f.remove(f.oldest)
+		}
+		r = &record{key: key, start: now, older: f.newest}
+		if f.newest != nil {
+			f.newest.newer = r
+		} else {
+			f.oldest = r
+		}
+		f.newest = r
+		f.clients[key] = r
 	}
 	r.count++
-	if !ok && len(f.clients) >= maxClients {
-		for k, old := range f.clients {
-			if !now.Before(old.start.Add(f.window)) {
-				delete(f.clients, k)
-			}
-		}
-		if len(f.clients) >= maxClients {
-			clear(f.clients)
-		}
-	}
-	f.clients[key] = r
 }
 
 // Succeed forgets the failures of the client key.
 func (f *Failures) Succeed(key string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	delete(f.clients, key)
+	if r, ok := f.clients[key]; ok {
+		f.remove(r)
+	}
 }
 
-// ClientKey returns the address of r's peer without its port: the key of
-// a client (the admin listener is not meant to sit behind a proxy).
+// Len returns how many clients f remembers.
+func (f *Failures) Len() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.clients)
+}
+
+// remove unlinks r and forgets it; f.mu is held.
+func (f *Failures) remove(r *record) {
+	if r.older != nil {
+		r.older.newer = r.newer
+	} else {
+		f.oldest = r.newer
+	}
+	if r.newer != nil {
+		r.newer.older = r.older
+	} else {
+		f.newest = r.older
+	}
+	r.older, r.newer = nil, nil
+	delete(f.clients, r.key)
+}
+
+// ClientKey returns the key of r's peer: its IPv4 address, or the /64
+// network of its IPv6 address (one host commonly holds a whole /64, so
+// counting its addresses one by one would multiply its guesses), without
+// the port. The admin listener is not meant to sit behind a proxy.
 func ClientKey(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
 	}
-	return host
+	a, err := netip.ParseAddr(host)
+	if err != nil {
+		return host
+	}
+	a = a.Unmap().WithZone("")
+	if a.Is6() {
+		p, _ := a.Prefix(64)
+		return p.String()
+	}
+	return a.String()
 }

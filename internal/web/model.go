@@ -1,11 +1,15 @@
 package web
 
 import (
-	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"sort"
+	"strings"
 	"time"
+	"unicode/utf8"
 
+	"github.com/forgehook/forgehook/internal/api"
 	"github.com/forgehook/forgehook/internal/deliver"
 	"github.com/forgehook/forgehook/internal/store"
 )
@@ -75,10 +79,22 @@ type row struct {
 	Triggers []deliver.Status
 }
 
+// parseRecord decodes what the pages show of a record, each text cut to
+// maxTextShown; the body is left out (whatever its size and depth, it
+// costs one scan).
 func parseRecord(rec store.Record) (recordFields, bool) {
 	var f recordFields
-	if err := json.Unmarshal(rec.Data, &f); err != nil {
+	if err := json.Unmarshal(api.StripBody(rec.Data), &f); err != nil {
 		return f, false
+	}
+	n := &f.Data.Normalized
+	for _, p := range []*string{&f.ID, &f.Source, &f.Type, &f.Subject, &f.Endpoint, &f.Forge, &f.ForgeEvent,
+		&f.ForgeAction, &f.Delivery, &n.Kind, &n.Action, &n.Forge, &n.Ref, &n.Branch, &n.Tag, &n.Before, &n.After,
+		&n.Repository.FullName, &n.Repository.URL, &n.Actor.Login, &n.Actor.Name} {
+		*p = excerpt(*p, maxTextShown)
+	}
+	if pr := n.PullRequest; pr != nil {
+		pr.Title, pr.State, pr.URL = excerpt(pr.Title, maxTextShown), excerpt(pr.State, maxTextShown), excerpt(pr.URL, maxTextShown)
 	}
 	return f, true
 }
@@ -147,27 +163,50 @@ func coreAttributes() []string {
 type detail struct {
 	Attributes []attribute
 	Headers    []attribute
-	Body       string
-	BodySize   int
+	// HeadersCut reports that headers were left out (maxHeadersShown).
+	HeadersCut bool
+	// HasBody reports whether the record holds a body (to download).
+	HasBody bool
+	Body    string
+	// BodySize is the stored body's size in bytes.
+	BodySize int
+	// BodyNote, when set, says why the body is shown as stored text
+	// rather than indented.
+	BodyNote string
+	// Truncated reports that only the start of the body is shown.
 	Truncated  bool
 	Normalized string
 	Extra      []attribute // other members of data, pretty-printed
 }
 
-// maxBodyShown bounds the pretty-printed body on the detail page.
-const maxBodyShown = 512 << 10
+// Bounds of the detail page, in bytes of text before HTML escaping (which
+// at worst multiplies text by five, for a body of quotes): whatever the
+// stored event, the page stays under 2 MiB.
+const (
+	maxBodyShown    = 128 << 10 // the body
+	maxValueShown   = 16 << 10  // data.normalized, and the other data members together
+	maxHeadersShown = 32 << 10  // every header name and value together
+	maxTextShown    = 1 << 10   // one attribute, header value or summary field
+	maxAttributes   = 64        // CloudEvent attributes listed
+)
 
 func decodeDetail(raw []byte) detail {
 	var d detail
+	body, hasBody := api.BodyOf(raw)
+	d.HasBody, d.BodySize = hasBody, len(body)
+	if !hasBody {
+		// Not a record forgehook wrote: show it as the body.
+		body, d.BodySize = raw, len(raw)
+	}
+	d.Body, d.Truncated, d.BodyNote = show(body, maxBodyShown)
 	var top map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &top); err != nil {
-		d.Body, d.BodySize = pretty(raw), len(raw)
+	if err := json.Unmarshal(api.StripBody(raw), &top); err != nil {
 		return d
 	}
 	seen := map[string]bool{"data": true}
 	for _, k := range coreAttributes() {
 		if v, ok := top[k]; ok {
-			d.Attributes = append(d.Attributes, attribute{k, scalar(v)})
+			d.Attributes = append(d.Attributes, attribute{k, excerpt(scalar(v), maxTextShown)})
 			seen[k] = true
 		}
 	}
@@ -179,7 +218,10 @@ func decodeDetail(raw []byte) detail {
 	}
 	sort.Strings(rest)
 	for _, k := range rest {
-		d.Attributes = append(d.Attributes, attribute{k, scalar(top[k])})
+		if len(d.Attributes) == maxAttributes {
+			break
+		}
+		d.Attributes = append(d.Attributes, attribute{excerpt(k, maxTextShown), excerpt(scalar(top[k]), maxTextShown)})
 	}
 	var data map[string]json.RawMessage
 	_ = json.Unmarshal(top["data"], &data)
@@ -190,20 +232,19 @@ func decodeDetail(raw []byte) detail {
 		names = append(names, k)
 	}
 	sort.Strings(names)
+	budget := maxHeadersShown
+headers:
 	for _, k := range names {
 		for _, v := range hdr[k] {
-			d.Headers = append(d.Headers, attribute{k, v})
+			a := attribute{excerpt(k, maxTextShown), excerpt(v, maxTextShown)}
+			if budget -= len(a.Name) + len(a.Value); budget < 0 {
+				d.HeadersCut = true
+				break headers
+			}
+			d.Headers = append(d.Headers, a)
 		}
 	}
-	body := data["body"]
-	d.BodySize = len(body)
-	if len(body) > maxBodyShown {
-		body, d.Truncated = body[:maxBodyShown], true
-		d.Body = string(body)
-	} else {
-		d.Body = pretty(body)
-	}
-	d.Normalized = pretty(data["normalized"])
+	d.Normalized, _, _ = show(data["normalized"], maxValueShown)
 	var extra []string
 	for k := range data {
 		if k != "header" && k != "body" && k != "normalized" {
@@ -211,8 +252,14 @@ func decodeDetail(raw []byte) detail {
 		}
 	}
 	sort.Strings(extra)
+	budget = maxValueShown
 	for _, k := range extra {
-		d.Extra = append(d.Extra, attribute{k, pretty(data[k])})
+		if budget <= 0 {
+			break
+		}
+		v, _, _ := show(data[k], budget)
+		budget -= len(v) + len(k)
+		d.Extra = append(d.Extra, attribute{excerpt(k, maxTextShown), v})
 	}
 	return d
 }
@@ -223,17 +270,40 @@ func scalar(v json.RawMessage) string {
 	if err := json.Unmarshal(v, &s); err == nil {
 		return s
 	}
-	return string(v)
+	return strings.ToValidUTF8(string(v), "\uFFFD")
 }
 
-// pretty indents JSON; anything else is returned as is.
-func pretty(v []byte) string {
+// show renders a stored JSON value as text of at most max bytes (plus a
+// final "…" when cut): indented when that fits, else compact and cut;
+// a value that is not JSON, or nests deeper than api.MaxBodyDepth, is
+// shown as its stored text, cut. Bytes that are not UTF-8 become U+FFFD.
+// It reports whether the text was cut, and why it is not indented.
+func show(v []byte, max int) (text string, cut bool, note string) {
 	if len(v) == 0 {
-		return ""
+		return "", false, ""
 	}
-	var b bytes.Buffer
-	if err := json.Indent(&b, v, "", "  "); err != nil {
-		return string(v)
+	out, err := api.AppendJSON(nil, v, api.Render{Indent: "  ", MaxOut: max, MaxDepth: api.MaxBodyDepth})
+	if err == nil {
+		return string(out), false, ""
 	}
-	return b.String()
+	if errors.Is(err, api.ErrTooLarge) {
+		out, err = api.AppendJSON(nil, v, api.Render{MaxDepth: api.MaxBodyDepth})
+		note = "too large to indent: shown compact"
+	}
+	switch {
+	case errors.Is(err, api.ErrTooDeep):
+		note = fmt.Sprintf("nested deeper than %d levels: shown as stored", api.MaxBodyDepth)
+	case err != nil:
+		note = "not valid JSON: shown as stored"
+	}
+	if err != nil {
+		// Cut first: the conversion then costs at most max bytes.
+		out = v[:min(len(v), max+utf8.UTFMax)]
+		cut = len(out) < len(v)
+	}
+	s := strings.ToValidUTF8(string(out), "\uFFFD")
+	if len(s) > max {
+		return excerpt(s, max), true, note
+	}
+	return s, cut, note
 }

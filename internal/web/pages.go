@@ -214,6 +214,7 @@ type eventData struct {
 	HasTriggers bool
 	Commits     int
 	ReplayURL   string
+	BodyURL     string // the body as stored, for download
 	Live        string // fragment URL while a trigger is still working
 }
 
@@ -236,7 +237,7 @@ func (h *Handler) loadEvent(w http.ResponseWriter, r *http.Request) (eventData, 
 	d := eventData{
 		Row: newRow(rec, fields), N: fields.Data.Normalized, Detail: decodeDetail(rec.Data),
 		HasTriggers: h.hasTriggers(), Commits: len(fields.Data.Normalized.Commits),
-		ReplayURL: eventURL(fields.ID) + "/replay",
+		ReplayURL: eventURL(fields.ID) + "/replay", BodyURL: eventURL(id) + "/body",
 	}
 	d.Row.Triggers, d.Row.Status = st, overall(st)
 	working := false
@@ -268,6 +269,23 @@ func (h *Handler) eventPage(w http.ResponseWriter, r *http.Request, s session) {
 		return
 	}
 	h.render(w, r, http.StatusOK, "event", "layout", h.newView(w, r, s, "Event "+d.Row.ID, "events", d))
+}
+
+// eventBody serves an event's body byte for byte as stored, as a
+// download: the page shows at most maxBodyShown bytes of it.
+func (h *Handler) eventBody(w http.ResponseWriter, r *http.Request, _ session) {
+	id := r.PathValue("id")
+	rec, err := h.opts.Events.Get(r.Context(), id)
+	if err != nil {
+		h.storeFail(w, r, err)
+		return
+	}
+	body, ok := api.BodyOf(rec.Data)
+	if !ok {
+		h.fail(w, r, http.StatusNotFound, "No body", "This event holds no body.")
+		return
+	}
+	api.ServeBody(w, id, body)
 }
 
 func (h *Handler) replayEvent(w http.ResponseWriter, r *http.Request, _ session) {

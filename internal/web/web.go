@@ -84,6 +84,13 @@ type Options struct {
 	// TriggerCounts, when set, returns a trigger's delivery counters
 	// (false when it has none): the metrics' hook.
 	TriggerCounts func(trigger string) (TriggerCounts, bool)
+	// Views bounds how many pages that read whole stored events render at
+	// once; share the admin API's. Nil: no bound.
+	Views *api.Gate
+	// Fails counts failed logins per client address; share the admin API's
+	// so that an address gets one allowance of token guesses in all. Nil:
+	// the UI counts its own (failedLoginLimit a minute).
+	Fails *throttle.Failures
 	// SessionTTL is how long a login lasts (default 12h).
 	SessionTTL time.Duration
 	// RefreshInterval is how often live views poll (default 5s).
@@ -134,7 +141,10 @@ func New(opts Options) *Handler {
 		log:     opts.Logger.With("component", "web"),
 		cop:     http.NewCrossOriginProtection(),
 		revoked: revocations{m: map[string]time.Time{}},
-		fails:   throttle.New(failedLoginLimit, failedLoginWindow),
+		fails:   opts.Fails,
+	}
+	if h.fails == nil {
+		h.fails = throttle.New(failedLoginLimit, failedLoginWindow)
 	}
 	h.keys = deriveKeys(opts.Token)
 	sub, err := fs.Sub(staticFS, "static")
@@ -172,10 +182,11 @@ func (h *Handler) routes() {
 	mux.Handle("GET /{$}", h.page(func(w http.ResponseWriter, r *http.Request, _ session) {
 		http.Redirect(w, r, "/events", http.StatusSeeOther)
 	}))
-	mux.Handle("GET /events", h.page(h.eventsPage))
-	mux.Handle("GET /events/{id}", h.page(h.eventPage))
+	mux.Handle("GET /events", h.heavy(h.page(h.eventsPage)))
+	mux.Handle("GET /events/{id}", h.heavy(h.page(h.eventPage)))
+	mux.Handle("GET /events/{id}/body", h.heavy(h.page(h.eventBody)))
 	mux.Handle("POST /events/{id}/replay", h.action(h.replayEvent))
-	mux.Handle("GET /dead", h.page(h.deadPage))
+	mux.Handle("GET /dead", h.heavy(h.page(h.deadPage)))
 	mux.Handle("POST /dead/replay", h.action(h.replayDead))
 	mux.Handle("GET /endpoints", h.page(h.endpointsPage))
 	mux.Handle("GET /triggers", h.page(h.triggersPage))
@@ -183,6 +194,16 @@ func (h *Handler) routes() {
 		h.fail(w, r, http.StatusNotFound, "Not found", "There is no page at "+r.URL.Path+".")
 	}))
 	h.mux = mux
+}
+
+// heavy runs a page that reads whole stored events inside opts.Views; a
+// page that finds no slot is answered 503 with Retry-After.
+func (h *Handler) heavy(next http.Handler) http.Handler {
+	return h.opts.Views.Wrap(next, func(w http.ResponseWriter, r *http.Request) {
+		h.log.Warn("web: busy: too many pages reading stored events", "path", r.URL.Path, "remote", r.RemoteAddr)
+		w.Header().Set("Retry-After", "5")
+		h.fail(w, r, http.StatusServiceUnavailable, "Busy", "Too many pages that read stored events are being served right now. Retry in a few seconds.")
+	})
 }
 
 // ServeHTTP serves the UI with restrictive security headers: no inline
