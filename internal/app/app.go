@@ -140,7 +140,8 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	adminMux.HandleFunc("GET /readyz", a.readyz)
 	adminMux.Handle("/", web.New(web.Options{
 		Events: st, Dead: st, Delivery: delivery{a}, Endpoints: a.endpointInfos,
-		Token: cfg.Admin.Token, Logger: opts.Logger, IngestURL: "http://" + a.IngestAddr(), Fails: adminFails, Views: adminViews,
+		Token: cfg.Admin.Token, Logger: opts.Logger, IngestURL: "http://" + a.IngestAddr(),
+		Forges: forgeIDs(opts.Registry), Fails: adminFails, Views: adminViews,
 		EndpointCounts: func(name string) (web.EndpointCounts, bool) {
 			c := a.metrics.Counts(name)
 			return web.EndpointCounts{Accepted: c.Accepted + c.Duplicates, Duplicates: c.Duplicates, Rejected: c.Rejected},
@@ -379,4 +380,19 @@ func (a *App) Close() {
 	if a.store != nil {
 		a.store.Close()
 	}
+}
+
+// forgeIDs returns the ids an event's forge can have: the registry's,
+// without auto, which detects one of the others.
+func forgeIDs(r *forge.Registry) []string {
+	if r == nil {
+		return nil
+	}
+	var ids []string
+	for _, id := range r.Names() {
+		if id != "auto" {
+			ids = append(ids, id)
+		}
+	}
+	return ids
 }

@@ -30,11 +30,6 @@ func kinds() []string {
 }
 
 // forges returns the provider ids offered as forge filter suggestions.
-func forges() []string {
-	return []string{"github", "gitlab", "gitea", "forgejo", "gogs", "gitee", "bitbucket", "bitbucket-server",
-		"coding", "atomgit", "dockerhub", "harbor", "gerrit", "azuredevops", "generic"}
-}
-
 func eventURL(id string) string { return "/events/" + url.PathEscape(id) }
 
 // eventFilter is the events list's query.
@@ -137,7 +132,7 @@ func (h *Handler) eventsPage(w http.ResponseWriter, r *http.Request, s session) 
 		return
 	}
 	d := eventsData{
-		Filter: f, Kinds: kinds(), Forges: forges(), Statuses: statusOptions(),
+		Filter: f, Kinds: kinds(), Forges: h.opts.Forges, Statuses: statusOptions(),
 		HasTriggers: h.hasTriggers(), Partial: f.Status != "" && next != 0 && len(recs) < pageSize,
 	}
 	for _, ep := range h.endpoints() {

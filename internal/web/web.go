@@ -78,6 +78,9 @@ type Options struct {
 	// endpoint's path. An unspecified host (0.0.0.0, ::, empty) is
 	// replaced by the host the browser used to reach the UI.
 	IngestURL string
+	// Forges are the forge ids offered by the events list's filter (the
+	// registry's; nil: none offered).
+	Forges []string
 	// EndpointCounts, when set, returns an endpoint's request counters
 	// (false when it has none): the metrics' hook.
 	EndpointCounts func(endpoint string) (EndpointCounts, bool)
