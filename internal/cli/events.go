@@ -1,9 +1,11 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -88,12 +90,22 @@ func eventsShow(ctx context.Context, env *Env, args []string) error {
 	if f.json {
 		return printJSON(env, d)
 	}
-	var pretty any
-	if err := json.Unmarshal(d.Event, &pretty); err != nil {
-		return fmt.Errorf("decode event: %w", err)
-	}
 	fmt.Fprintf(env.Stdout, "seq %d, stored %s\n", d.Seq, d.Stored.Local().Format(time.RFC3339))
-	return printJSON(env, pretty)
+	if d.EventError != "" {
+		// The server would not render it (too deep): its bytes are a
+		// download.
+		return fmt.Errorf("event %s: %s; its body as stored: GET /api/v1/events/%s/body", f.Arg(0), d.EventError, url.PathEscape(f.Arg(0)))
+	}
+	// Indent the server's bytes as they are: no decoding into a tree (its
+	// memory and time grow with the event's nesting), members in stored
+	// order.
+	var buf bytes.Buffer
+	if err := json.Indent(&buf, d.Event, "", "  "); err != nil {
+		return fmt.Errorf("event %s: the server answered invalid JSON: %w", f.Arg(0), err)
+	}
+	buf.WriteByte('\n')
+	_, err = env.Stdout.Write(buf.Bytes())
+	return err
 }
 
 func dash(s string) string {
