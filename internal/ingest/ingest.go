@@ -16,8 +16,7 @@ import (
 	"mime"
 	"net/http"
 	"net/netip"
-	"net/url"
-	"strconv"
+		"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -111,7 +110,29 @@ type Options struct {
 	// Observe, when set, is called once per request after the answer is
 	// decided: for metrics and the quick-start's one line per event.
 	Observe func(Outcome)
+	// MaxBodyInFlight bounds the bytes that requests hold at once (body
+	// buffers, a form's unescaped payload, encoded records): past it a
+	// request waits up to BusyWait for room, then is answered 503 with
+	// Retry-After. 0: DefaultMaxBodyInFlight; negative: no bound.
+	MaxBodyInFlight int64
+	// BusyWait is how long a request waits for room in MaxBodyInFlight
+	// (default 2s).
+	BusyWait time.Duration
+	// Unauthenticated limits, per source address, the requests that fail
+	// authentication (401, 403, 404): a source past it is answered 429
+	// with Retry-After before its body is read. PerSecond 0 turns it off.
+	Unauthenticated config.RateLimit
+	// MaxSources bounds the source addresses Unauthenticated remembers
+	// (default DefaultMaxSources).
+	MaxSources int
 }
+
+// DefaultMaxBodyInFlight is the default of Options.MaxBodyInFlight.
+const DefaultMaxBodyInFlight = 64 << 20
+
+// MaxDeliveryID is the longest delivery id (and dedup key) ingest accepts:
+// forges send UUIDs or short numbers; a longer one is refused (400).
+const MaxDeliveryID = 256
 
 // Outcome describes one handled request, for observers.
 type Outcome struct {
@@ -138,6 +159,8 @@ type Handler struct {
 	log       *slog.Logger
 	endpoints atomic.Pointer[map[string]*Endpoint]
 	bufs      bufPool
+	budget    *budget
+	sources   *sourceLimiter
 }
 
 // New returns a Handler with no endpoints.
@@ -151,7 +174,14 @@ func New(opts Options) *Handler {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	h := &Handler{opts: opts, log: opts.Logger}
+	if opts.MaxBodyInFlight == 0 {
+		opts.MaxBodyInFlight = DefaultMaxBodyInFlight
+	}
+	if opts.BusyWait <= 0 {
+		opts.BusyWait = 2 * time.Second
+	}
+	h := &Handler{opts: opts, log: opts.Logger, budget: newBudget(opts.MaxBodyInFlight),
+		sources: newSourceLimiter(opts.Unauthenticated.PerSecond, opts.Unauthenticated.Burst, opts.MaxSources)}
 	empty := map[string]*Endpoint{}
 	h.endpoints.Store(&empty)
 	return h
@@ -173,12 +203,22 @@ const Prefix = "/hooks/"
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := h.opts.Now()
 	o := Outcome{}
-	// body is the request's pooled body buffer. Everything that may point
-	// into it (the request, the record's Data.Body in o) is done with once
-	// the request is answered and observed; it is not given back if a
-	// panic cuts this short.
+	if len(r.TransferEncoding) > 0 {
+		// A chunked request may have carried a Content-Length too (net/http
+		// drops it before the handler sees it): a sign of request
+		// smuggling through a proxy that read the other length. Whatever
+		// follows on this connection is not trusted to be a request.
+		w.Header().Set("Connection", "close")
+	}
+	peer, _ := netip.ParseAddrPort(r.RemoteAddr)
+	client := verify.ClientAddr(peer.Addr(), r.Header.Values("X-Forwarded-For"), h.opts.TrustedProxies)
+	// rs is the request's share of the body budget, and body its pooled
+	// body buffer. Everything that may point into them (the request, the
+	// record's Data.Body in o) is done with once the request is answered
+	// and observed; neither is given back if a panic cuts this short.
+	rs := reservation{b: h.budget, wait: h.opts.BusyWait}
 	var body *[]byte
-	res, err := h.serve(w, r, start, &o, &body)
+	res, err := h.serve(w, r, start, client, &o, &rs, &body)
 	o.Duration = time.Since(start)
 	if err != nil {
 		he := classify(err)
@@ -190,6 +230,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			// Clients that send Basic credentials from the hook URL only
 			// after a challenge (Apache HttpClient, Gerrit) need one.
 			w.Header().Set("WWW-Authenticate", `Basic realm="forgehook"`)
+		case http.StatusServiceUnavailable:
+			if errors.Is(err, errBusy) {
+				w.Header().Set("Retry-After", "1")
+			}
+		}
+		switch he.Status {
+		case http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound:
+			// Failed authentication (a wrong endpoint key is one too).
+			h.sources.fail(client, start)
 		}
 		h.logLine(r, &o, he.Err)
 		h.writeJSON(w, he.Status, nil, he.Reason)
@@ -204,6 +253,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if body != nil {
 		h.bufs.put(body)
 	}
+	rs.release()
 }
 
 func (h *Handler) logLine(r *http.Request, o *Outcome, err error) {
@@ -293,27 +343,42 @@ func (a *answer) append(b []byte) []byte {
 	return b
 }
 
-// bodyBufSize is the size of the buffer to read a body of the announced
-// contentLength into: that length plus one byte to see the end, so that
-// the read never grows the buffer; for an unknown (or huge) length, a
-// small buffer that the read grows.
-func bodyBufSize(contentLength int64) int {
-	if contentLength < 0 || contentLength > 64<<20 {
-		return 0
-	}
-	return int(contentLength) + 1
-}
+// initialBody is the most a body buffer starts with, whatever the
+// Content-Length announces: the buffer grows (doubling) with the bytes that
+// actually arrive, each growth reserved in the body budget first.
+const initialBody = 32 << 10
 
-// readBody reads the whole of r into *bp, from its start, growing the
-// buffer as io.ReadAll does when it fills (only when the length was not
-// announced: net/http stops at Content-Length). The reader enforces
-// max_body.
-func readBody(r io.Reader, bp *[]byte) error {
+// readBody reads the whole of r into *bp, from its start. The buffer starts
+// at initialBody at most (less for a shorter announced contentLength, -1
+// when unknown) and doubles as it fills, up to contentLength+1 or
+// maxBody+1 (net/http stops at Content-Length; the reader enforces
+// max_body), each growth reserved in rs before it is made. A growth the
+// budget cannot hold in time is errBusy.
+func (h *Handler) readBody(ctx context.Context, r io.Reader, bp *[]byte, rs *reservation, contentLength, maxBody int64) error {
+	limit := maxBody + 1
+	if contentLength >= 0 {
+		limit = min(limit, contentLength+1)
+	}
 	b := (*bp)[:0]
+	if err := rs.grow(ctx, int64(cap(b))); err != nil {
+		return err
+	}
 	defer func() { *bp = b }()
 	for {
 		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
+			n := min(2*int64(cap(b)), limit)
+			if n <= int64(cap(b)) {
+				n = 2*int64(cap(b)) + 1
+			}
+			if err := rs.grow(ctx, n); err != nil {
+				return err
+			}
+			nb := make([]byte, len(b), n)
+			copy(nb, b)
+			old := b
+			b = nb
+			h.bufs.put(&old)
+			rs.shrink(int64(cap(old)))
 		}
 		n, err := r.Read(b[len(b):cap(b)])
 		b = b[:len(b)+n]
@@ -326,9 +391,90 @@ func readBody(r io.Reader, bp *[]byte) error {
 	}
 }
 
+// bodyMode is how a request's payload is found in its body.
+type bodyMode int
+
+const (
+	modeJSON  bodyMode = iota // the body is the payload
+	modeForm                  // the payload is the form's payload field
+	modeSniff                 // no content type: JSON if it looks like it
+)
+
+// modeOf classifies a request by its content type before its body is read.
+func modeOf(contentType string) (bodyMode, error) {
+	mt := contentType
+	if contentType != "" && contentType != "application/json" {
+		// The usual value needs no parsing (the parser allocates a map
+		// for the parameters).
+		var err error
+		mt, _, err = mime.ParseMediaType(contentType)
+		if err != nil {
+			return 0, fail(http.StatusUnsupportedMediaType, "unsupported content type", err)
+		}
+	}
+	switch {
+	case mt == "":
+		return modeSniff, nil
+	case mt == "application/json" || strings.HasSuffix(mt, "+json") || mt == "text/json":
+		return modeJSON, nil
+	case mt == "application/x-www-form-urlencoded":
+		return modeForm, nil
+	}
+	return 0, fail(http.StatusUnsupportedMediaType, "unsupported content type", fmt.Errorf("content type %q", contentType))
+}
+
+// payloadOf finds the payload in req.Body (without decoding a JSON body,
+// and with a bounded decode of a form's payload field alone, whose memory
+// alloc accounts for) and sets req.Payload and req.Form. It does not check
+// that the payload is JSON: that comes after authentication.
+func payloadOf(req *forge.Request, mode bodyMode, alloc func(int) ([]byte, error)) error {
+	switch mode {
+	case modeSniff:
+		if len(req.Body) == 0 || (req.Body[0] != '{' && req.Body[0] != '[') {
+			return fail(http.StatusUnsupportedMediaType, "unsupported content type", errors.New("no content type, and the body is not JSON"))
+		}
+		req.Payload = req.Body
+	case modeJSON:
+		req.Payload = req.Body
+	case modeForm:
+		p, err := formPayload(req.Body, alloc)
+		switch {
+		case errors.Is(err, errNoPayloadField):
+			return fail(http.StatusBadRequest, "form body has no payload field", nil)
+		case errors.Is(err, errBusy):
+			return err
+		case err != nil:
+			return fail(http.StatusBadRequest, "malformed form body", err)
+		}
+		req.Payload = p
+		req.Form = true
+	}
+	if len(req.Payload) == 0 {
+		return fail(http.StatusBadRequest, "empty payload", nil)
+	}
+	return nil
+}
+
+// checkPayload applies the one payload rule (jsonx.CheckPayload) to an
+// authenticated payload: what ingest acknowledges, the store, the admin
+// views and delivery can all decode.
+func checkPayload(payload []byte) error {
+	if err := jsonx.CheckPayload(payload); err != nil {
+		if errors.Is(err, jsonx.ErrTooDeep) {
+			return fail(http.StatusBadRequest, "payload nests deeper than "+strconv.Itoa(jsonx.MaxDepth)+" levels", err)
+		}
+		return fail(http.StatusBadRequest, "payload is not valid JSON", err)
+	}
+	return nil
+}
+
 // serve handles one request up to its answer. It reads the body into a
-// pooled buffer that it leaves in *body, for ServeHTTP to give back.
-func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, o *Outcome, body **[]byte) (answer, error) {
+// pooled buffer that it leaves in *body, for ServeHTTP to give back, and
+// reserves the bytes it holds in rs, for ServeHTTP to release. Nothing is
+// decoded before the request is authenticated, except a form body's
+// payload field (bounded, accounted for): the scheme of some forges signs
+// that field, not the body.
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, client netip.Addr, o *Outcome, rs *reservation, body **[]byte) (answer, error) {
 	// 1. Route.
 	seg, ok := strings.CutPrefix(r.URL.Path, Prefix)
 	if !ok || seg == "" || strings.Contains(seg, "/") {
@@ -348,47 +494,60 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, o
 		return answer{}, fail(http.StatusMethodNotAllowed, "method not allowed", fmt.Errorf("method %s", r.Method))
 	}
 
-	// 2. Limit.
-	if ep.limiter != nil {
-		if ok, wait := ep.limiter.take(now); !ok {
-			w.Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
-			return answer{}, fail(http.StatusTooManyRequests, "rate limit exceeded", nil)
-		}
+	// 2. Cheap checks, before a byte of the body is read: the source's
+	// failed authentications, its address, the announced length, the
+	// content type.
+	if ok, wait := h.sources.allowed(client, now); !ok {
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
+		return answer{}, fail(http.StatusTooManyRequests, "too many failed authentications from this address", fmt.Errorf("source %s", client))
+	}
+	if ep.Allow.Len() > 0 && !ep.Allow.Contains(client) {
+		return answer{}, fmt.Errorf("%w: %s", verify.ErrAddressNotAllowed, client)
 	}
 	if r.ContentLength > ep.MaxBody {
 		return answer{}, fail(http.StatusRequestEntityTooLarge, "body too large", fmt.Errorf("content-length %d > max_body %d", r.ContentLength, ep.MaxBody))
 	}
-	*body = h.bufs.get(bodyBufSize(r.ContentLength))
-	if err := readBody(http.MaxBytesReader(w, r.Body, ep.MaxBody), *body); err != nil {
+	mode, err := modeOf(r.Header.Get("Content-Type"))
+	if err != nil {
+		return answer{}, err
+	}
+
+	// 3. Read, with memory that follows the bytes received.
+	initial := initialBody
+	if r.ContentLength >= 0 && r.ContentLength < initialBody {
+		initial = int(r.ContentLength) + 1
+	}
+	*body = h.bufs.get(initial)
+	if err := h.readBody(r.Context(), http.MaxBytesReader(w, r.Body, ep.MaxBody), *body, rs, r.ContentLength, ep.MaxBody); err != nil {
 		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
+		if errors.As(err, &mbe) || errors.Is(err, errBusy) {
 			return answer{}, err
 		}
 		return answer{}, fail(http.StatusBadRequest, "could not read body", err)
 	}
-
-	// 3. Decode. Nothing below keeps a reference into the body beyond
-	// the request: providers and jsonx copy the strings they decode, a
-	// form's payload is a copy, and the record is encoded into its own
-	// buffer (Outcome.Record's Data.Body does point into it; see there).
+	// Nothing below keeps a reference into the body beyond the request:
+	// providers and jsonx copy the strings they decode, a form's payload
+	// is a copy, and the record is encoded into its own buffer
+	// (Outcome.Record's Data.Body does point into it; see there).
 	req := &forge.Request{
-		Header:   r.Header,
-		Body:     **body,
-		Received: now,
+		Header:     r.Header,
+		Body:       **body,
+		Received:   now,
+		RemoteAddr: client,
 	}
 	if r.URL.RawQuery != "" {
 		req.Query = r.URL.Query() // else nil: an empty url.Values
 	}
-	if err := decode(req, r.Header.Get("Content-Type")); err != nil {
+	if err := payloadOf(req, mode, func(n int) ([]byte, error) {
+		if err := rs.grow(r.Context(), int64(n)); err != nil {
+			return nil, err
+		}
+		return make([]byte, 0, n), nil
+	}); err != nil {
 		return answer{}, err
 	}
 
-	// 4. Authenticate.
-	peer, _ := netip.ParseAddrPort(r.RemoteAddr)
-	req.RemoteAddr = verify.ClientAddr(peer.Addr(), r.Header.Values("X-Forwarded-For"), h.opts.TrustedProxies)
-	if ep.Allow.Len() > 0 && !ep.Allow.Contains(req.RemoteAddr) {
-		return answer{}, fmt.Errorf("%w: %s", verify.ErrAddressNotAllowed, req.RemoteAddr)
-	}
+	// 4. Authenticate, over the raw bytes the forge signed.
 	if len(ep.Secrets) > 0 {
 		if err := ep.Provider.Verify(req, ep.Secrets); err != nil {
 			return answer{}, err
@@ -396,11 +555,24 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, o
 	} else if !ep.Insecure {
 		return answer{}, verify.ErrNoSecret
 	}
+	// Only an authenticated delivery takes the endpoint's token.
+	if ep.limiter != nil {
+		if ok, wait := ep.limiter.take(now); !ok {
+			w.Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
+			return answer{}, fail(http.StatusTooManyRequests, "rate limit exceeded", nil)
+		}
+	}
+	if err := checkPayload(req.Payload); err != nil {
+		return answer{}, err
+	}
 
 	// 5. Identify.
 	m, err := forge.InspectRequest(ep.Provider, r.Header, req.Payload)
 	if err != nil {
 		return answer{}, err
+	}
+	if len(m.Delivery) > MaxDeliveryID || len(m.DedupKey) > MaxDeliveryID {
+		return answer{}, fail(http.StatusBadRequest, "delivery id too long", fmt.Errorf("delivery id of %d bytes > %d", max(len(m.Delivery), len(m.DedupKey)), MaxDeliveryID))
 	}
 	o.Event, o.Delivery = m.Event, m.Delivery
 	if m.Forge != "" {
@@ -429,7 +601,11 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, o
 	// only once Append has returned nil (see Log.Append): after an error
 	// (an ack timeout, say) the store's client may still hold the bytes and
 	// send them again, so the buffer is left to the garbage collector.
-	rec := h.bufs.get(ev.EncodedLen())
+	size := ev.EncodedLen()
+	if err := rs.grow(r.Context(), int64(size)); err != nil {
+		return answer{}, err
+	}
+	rec := h.bufs.get(size)
 	data, err := ev.AppendEncode(*rec)
 	if err != nil {
 		return answer{}, fail(http.StatusInternalServerError, "could not encode event", err)
@@ -461,44 +637,6 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, o
 
 var errAckTimeout = errors.New("store did not acknowledge in time")
 
-// decode fills req.Payload from the body according to the content type.
-func decode(req *forge.Request, contentType string) error {
-	mt := contentType
-	if contentType != "" && contentType != "application/json" {
-		// The usual value needs no parsing (the parser allocates a map
-		// for the parameters).
-		var err error
-		mt, _, err = mime.ParseMediaType(contentType)
-		if err != nil {
-			return fail(http.StatusUnsupportedMediaType, "unsupported content type", err)
-		}
-	}
-	switch {
-	case mt == "application/json" || strings.HasSuffix(mt, "+json") || mt == "text/json" ||
-		(mt == "" && len(req.Body) > 0 && (req.Body[0] == '{' || req.Body[0] == '[')):
-		req.Payload = req.Body
-	case mt == "application/x-www-form-urlencoded":
-		v, err := url.ParseQuery(string(req.Body))
-		if err != nil {
-			return fail(http.StatusBadRequest, "malformed form body", err)
-		}
-		if !v.Has("payload") {
-			return fail(http.StatusBadRequest, "form body has no payload field", nil)
-		}
-		req.Payload = []byte(v.Get("payload"))
-		req.Form = true
-	default:
-		return fail(http.StatusUnsupportedMediaType, "unsupported content type", fmt.Errorf("content type %q", contentType))
-	}
-	if len(req.Payload) == 0 {
-		return fail(http.StatusBadRequest, "empty payload", nil)
-	}
-	if !jsonx.Valid(req.Payload) {
-		return fail(http.StatusBadRequest, "payload is not valid JSON", nil)
-	}
-	return nil
-}
-
 // record builds the event record.
 func (h *Handler) record(ep *Endpoint, req *forge.Request, m forge.Meta, f event.Fields) *event.Event {
 	body := req.Payload
@@ -506,7 +644,7 @@ func (h *Handler) record(ep *Endpoint, req *forge.Request, m forge.Meta, f event
 		body = rd.Redact(body)
 	}
 	ev := &event.Event{
-		ID:          m.Delivery,
+		ID:          newUUIDv7(req.Received),
 		Time:        req.Received.UTC(),
 		Forge:       f.Forge,
 		ForgeEvent:  m.Event,
@@ -518,9 +656,6 @@ func (h *Handler) record(ep *Endpoint, req *forge.Request, m forge.Meta, f event
 			Body:       body,
 			Normalized: f,
 		},
-	}
-	if ev.ID == "" {
-		ev.ID = newUUIDv7(req.Received)
 	}
 	ev.Envelope()
 	return ev
