@@ -16,7 +16,7 @@ import (
 	"mime"
 	"net/http"
 	"net/netip"
-		"strconv"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"

@@ -103,7 +103,7 @@ func TestIngestStatusesAndStorage(t *testing.T) {
 		Delivery string `json:"forgedelivery"`
 		Type     string `json:"type"`
 		Subject  string `json:"subject"`
-		Data    struct {
+		Data     struct {
 			Header map[string][]string `json:"header"`
 			Body   json.RawMessage     `json:"body"`
 		} `json:"data"`

@@ -40,7 +40,7 @@ func TestCheckPayloadDepth(t *testing.T) {
 		{"one past the limit", nest(MaxDepth + 1), ErrTooDeep},
 		{"encoding/json's limit", nest(10000), ErrTooDeep},
 		{"past encoding/json's limit", nest(10001), ErrSyntax},
-		{"deep and broken", nest(MaxDepth+1)[:MaxDepth+10], ErrSyntax},
+		{"deep and broken", nest(MaxDepth + 1)[:MaxDepth+10], ErrSyntax},
 		{"two values", `{} {}`, ErrSyntax},
 		{"empty", ``, ErrSyntax},
 	} {
