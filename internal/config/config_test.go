@@ -593,10 +593,12 @@ func TestConfigDefaults(t *testing.T) {
 			AckTimeout:  Duration(5 * time.Second),
 		},
 		Server: Server{
-			ReadHeaderTimeout: Duration(10 * time.Second),
-			ReadTimeout:       Duration(60 * time.Second),
-			WriteTimeout:      Duration(60 * time.Second),
-			IdleTimeout:       Duration(120 * time.Second),
+			ReadHeaderTimeout:        Duration(10 * time.Second),
+			ReadTimeout:              Duration(60 * time.Second),
+			WriteTimeout:             Duration(60 * time.Second),
+			IdleTimeout:              Duration(120 * time.Second),
+			MaxBodyInFlight:          64 * MiB,
+			UnauthenticatedRateLimit: RateLimit{PerSecond: 1, Burst: 20},
 		},
 	}
 	if !reflect.DeepEqual(d, want) {
