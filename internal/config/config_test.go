@@ -597,7 +597,7 @@ func TestConfigDefaults(t *testing.T) {
 			ReadTimeout:              Duration(60 * time.Second),
 			WriteTimeout:             Duration(60 * time.Second),
 			IdleTimeout:              Duration(120 * time.Second),
-			MaxBodyInFlight:          64 * MiB,
+			MaxBodyInFlight:          32 * MiB,
 			UnauthenticatedRateLimit: RateLimit{PerSecond: 1, Burst: 20},
 		},
 	}

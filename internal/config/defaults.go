@@ -18,7 +18,7 @@ const (
 	DefaultWriteTimeout      = Duration(60 * time.Second)
 	DefaultIdleTimeout       = Duration(120 * time.Second)
 	DefaultMaxBody           = 25 * MiB
-	DefaultMaxBodyInFlight   = 64 * MiB
+	DefaultMaxBodyInFlight   = 32 * MiB
 	DefaultConcurrency       = 1
 	DefaultGenericAlgorithm  = "sha256"
 	DefaultGenericEncoding   = "hex"

@@ -14,13 +14,20 @@ var errBusy = errors.New("body bytes in flight at server.max_body_in_flight")
 // budget bounds the bytes that requests hold at once: their body buffers,
 // a form's unescaped payload and the encoded record. A request reserves
 // bytes as its buffers grow with the bytes actually received, so memory
-// follows what arrives, never what Content-Length announces. It is safe
-// for concurrent use.
+// follows what arrives, never what Content-Length announces.
+//
+// Requests that each hold part of the budget and wait for more could wait
+// for each other until they all time out (several large deliveries at
+// once). So one request at a time, the overdraft holder, may go past the
+// limit: it never waits, and the bytes in flight stay under the limit plus
+// that one request's (at most about three times max_body). It is safe for
+// concurrent use.
 type budget struct {
 	limit int64 // <= 0: no limit
 
-	mu   sync.Mutex
-	used int64
+	mu        sync.Mutex
+	used      int64
+	overdraft *reservation // the one request allowed past the limit, or nil
 	// freed is closed, and replaced, whenever bytes are released: the
 	// waiters then try again.
 	freed chan struct{}
@@ -47,11 +54,11 @@ type reservation struct {
 	wait     time.Duration
 }
 
-// grow reserves n more bytes. When the budget has no room it waits for
-// releases until the request's total wait reaches r.wait or ctx ends, and
-// then returns errBusy (or ctx's error). A request that holds every
-// reserved byte is never refused, so that one delivery of max_body always
-// goes through a budget smaller than it.
+// grow reserves n more bytes. When the budget has no room and another
+// request holds the overdraft, it waits for releases until the request's
+// total wait reaches r.wait or ctx ends, and then returns errBusy (or ctx's
+// error). So one delivery of max_body always goes through, even a budget
+// smaller than it.
 func (r *reservation) grow(ctx context.Context, n int64) error {
 	b := r.b
 	if n <= 0 {
@@ -59,7 +66,11 @@ func (r *reservation) grow(ctx context.Context, n int64) error {
 	}
 	for {
 		b.mu.Lock()
-		if b.limit <= 0 || b.used+n <= b.limit || b.used == r.held {
+		fits := b.limit <= 0 || b.used+n <= b.limit
+		if !fits && (b.overdraft == nil || b.overdraft == r) {
+			b.overdraft, fits = r, true
+		}
+		if fits {
 			b.used += n
 			r.held += n
 			b.mu.Unlock()
@@ -97,6 +108,9 @@ func (r *reservation) shrink(n int64) {
 	b.mu.Lock()
 	b.used -= n
 	r.held -= n
+	if r.held == 0 && b.overdraft == r {
+		b.overdraft = nil
+	}
 	close(b.freed)
 	b.freed = make(chan struct{})
 	b.mu.Unlock()

@@ -118,8 +118,10 @@ type Options struct {
 	// BusyWait is how long a request waits for room in MaxBodyInFlight
 	// (default 2s).
 	BusyWait time.Duration
-	// Unauthenticated limits, per source address, the requests that fail
-	// authentication (401, 403, 404): a source past it is answered 429
+	// Unauthenticated limits, per source address, the requests refused
+	// before they were authenticated (a bad or missing signature, an
+	// unknown endpoint key, an address not allowed, a malformed or
+	// incomplete body; not 429 or 503): a source past it is answered 429
 	// with Retry-After before its body is read. PerSecond 0 turns it off.
 	Unauthenticated config.RateLimit
 	// MaxSources bounds the source addresses Unauthenticated remembers
@@ -128,7 +130,7 @@ type Options struct {
 }
 
 // DefaultMaxBodyInFlight is the default of Options.MaxBodyInFlight.
-const DefaultMaxBodyInFlight = 64 << 20
+const DefaultMaxBodyInFlight = 32 << 20
 
 // MaxDeliveryID is the longest delivery id (and dedup key) ingest accepts:
 // forges send UUIDs or short numbers; a longer one is refused (400).
@@ -211,14 +213,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Connection", "close")
 	}
 	peer, _ := netip.ParseAddrPort(r.RemoteAddr)
-	client := verify.ClientAddr(peer.Addr(), r.Header.Values("X-Forwarded-For"), h.opts.TrustedProxies)
-	// rs is the request's share of the body budget, and body its pooled
-	// body buffer. Everything that may point into them (the request, the
+	// st holds the request's share of the body budget and its pooled body
+	// buffer. Everything that may point into them (the request, the
 	// record's Data.Body in o) is done with once the request is answered
 	// and observed; neither is given back if a panic cuts this short.
-	rs := reservation{b: h.budget, wait: h.opts.BusyWait}
-	var body *[]byte
-	res, err := h.serve(w, r, start, client, &o, &rs, &body)
+	st := reqState{
+		client: verify.ClientAddr(peer.Addr(), r.Header.Values("X-Forwarded-For"), h.opts.TrustedProxies),
+		rs:     reservation{b: h.budget, wait: h.opts.BusyWait},
+	}
+	res, err := h.serve(w, r, start, &o, &st)
 	o.Duration = time.Since(start)
 	if err != nil {
 		he := classify(err)
@@ -235,10 +238,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Retry-After", "1")
 			}
 		}
-		switch he.Status {
-		case http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound:
-			// Failed authentication (a wrong endpoint key is one too).
-			h.sources.fail(client, start)
+		if !st.authenticated && he.Status != http.StatusTooManyRequests && he.Status != http.StatusServiceUnavailable {
+			// A request refused before it was authenticated (a wrong
+			// endpoint key, a bad signature, a body that never came
+			// whole) counts against its source; the server's own load
+			// (503) and this limit itself (429) do not.
+			h.sources.fail(st.client, start)
 		}
 		h.logLine(r, &o, he.Err)
 		h.writeJSON(w, he.Status, nil, he.Reason)
@@ -250,10 +255,18 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.opts.Observe != nil {
 		h.opts.Observe(o)
 	}
-	if body != nil {
-		h.bufs.put(body)
+	if st.body != nil {
+		h.bufs.put(st.body)
 	}
-	rs.release()
+	st.rs.release()
+}
+
+// reqState is what ServeHTTP and serve share about one request.
+type reqState struct {
+	client        netip.Addr // the client's address, after trusted proxies
+	rs            reservation
+	body          *[]byte // the pooled body buffer, nil until read
+	authenticated bool
 }
 
 func (h *Handler) logLine(r *http.Request, o *Outcome, err error) {
@@ -346,7 +359,7 @@ func (a *answer) append(b []byte) []byte {
 // initialBody is the most a body buffer starts with, whatever the
 // Content-Length announces: the buffer grows (doubling) with the bytes that
 // actually arrive, each growth reserved in the body budget first.
-const initialBody = 32 << 10
+const initialBody = 8 << 10
 
 // readBody reads the whole of r into *bp, from its start. The buffer starts
 // at initialBody at most (less for a shorter announced contentLength, -1
@@ -469,12 +482,14 @@ func checkPayload(payload []byte) error {
 }
 
 // serve handles one request up to its answer. It reads the body into a
-// pooled buffer that it leaves in *body, for ServeHTTP to give back, and
-// reserves the bytes it holds in rs, for ServeHTTP to release. Nothing is
+// pooled buffer that it leaves in st.body, for ServeHTTP to give back,
+// reserves the bytes it holds in st.rs, for ServeHTTP to release, and sets
+// st.authenticated once the request is. Nothing is
 // decoded before the request is authenticated, except a form body's
 // payload field (bounded, accounted for): the scheme of some forges signs
 // that field, not the body.
-func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, client netip.Addr, o *Outcome, rs *reservation, body **[]byte) (answer, error) {
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, o *Outcome, st *reqState) (answer, error) {
+	client, rs := st.client, &st.rs
 	// 1. Route.
 	seg, ok := strings.CutPrefix(r.URL.Path, Prefix)
 	if !ok || seg == "" || strings.Contains(seg, "/") {
@@ -517,8 +532,8 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, c
 	if r.ContentLength >= 0 && r.ContentLength < initialBody {
 		initial = int(r.ContentLength) + 1
 	}
-	*body = h.bufs.get(initial)
-	if err := h.readBody(r.Context(), http.MaxBytesReader(w, r.Body, ep.MaxBody), *body, rs, r.ContentLength, ep.MaxBody); err != nil {
+	st.body = h.bufs.get(initial)
+	if err := h.readBody(r.Context(), http.MaxBytesReader(w, r.Body, ep.MaxBody), st.body, rs, r.ContentLength, ep.MaxBody); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) || errors.Is(err, errBusy) {
 			return answer{}, err
@@ -531,7 +546,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, c
 	// (Outcome.Record's Data.Body does point into it; see there).
 	req := &forge.Request{
 		Header:     r.Header,
-		Body:       **body,
+		Body:       *st.body,
 		Received:   now,
 		RemoteAddr: client,
 	}
@@ -555,6 +570,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, c
 	} else if !ep.Insecure {
 		return answer{}, verify.ErrNoSecret
 	}
+	st.authenticated = true
 	// Only an authenticated delivery takes the endpoint's token.
 	if ep.limiter != nil {
 		if ok, wait := ep.limiter.take(now); !ok {
