@@ -390,8 +390,8 @@ func (h *Handler) readBody(ctx context.Context, r io.Reader, bp *[]byte, rs *res
 			copy(nb, b)
 			old := b
 			b = nb
-			h.bufs.put(&old)
 			rs.shrink(int64(cap(old)))
+			h.bufs.put(&old) // nothing refers to it any more
 		}
 		n, err := r.Read(b[len(b):cap(b)])
 		b = b[:len(b)+n]
