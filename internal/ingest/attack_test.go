@@ -17,48 +17,57 @@ import (
 )
 
 func TestIngestBudgetWaitsThenRefuses(t *testing.T) {
-	b := newBudget(100)
+	const mib = 1 << 20
+	b := newBudget(8 * mib) // large requests share 6 MiB
 	ctx := context.Background()
 	a := reservation{b: b, wait: time.Second}
-	if err := a.grow(ctx, 60); err != nil {
+	if err := a.grow(ctx, 5*mib); err != nil {
 		t.Fatal(err)
 	}
-	// Past the limit: c takes the overdraft, and never waits.
+	// Past the large share: c takes the overdraft, and never waits.
 	c := reservation{b: b, wait: time.Second}
-	if err := c.grow(ctx, 80); err != nil {
+	if err := c.grow(ctx, 4*mib); err != nil {
 		t.Fatalf("the overdraft: %v", err)
 	}
-	if err := c.grow(ctx, 500); err != nil {
+	if err := c.grow(ctx, 20*mib); err != nil {
 		t.Fatalf("the overdraft holder waited: %v", err)
 	}
-	// A third request waits, then gets errBusy.
+	// Another large request waits, then gets errBusy.
 	d := reservation{b: b, wait: 50 * time.Millisecond}
 	start := time.Now()
-	if err := d.grow(ctx, 10); !errors.Is(err, errBusy) {
+	if err := d.grow(ctx, 2*mib); !errors.Is(err, errBusy) {
 		t.Fatalf("over the budget: %v, want errBusy", err)
 	}
 	if waited := time.Since(start); waited < 50*time.Millisecond {
 		t.Fatalf("refused after %s, before its wait", waited)
 	}
 	// Its wait is over: a second try is refused at once.
-	if err := d.grow(ctx, 10); !errors.Is(err, errBusy) {
+	if err := d.grow(ctx, 2*mib); !errors.Is(err, errBusy) {
 		t.Fatalf("second try: %v", err)
+	}
+	// A small request still has the quarter kept for small ones.
+	s := reservation{b: b, wait: 50 * time.Millisecond}
+	if err := s.grow(ctx, mib/2); err != nil {
+		t.Fatalf("a small request behind large ones: %v", err)
+	}
+	if err := s.grow(ctx, mib); !errors.Is(err, errBusy) {
+		t.Fatalf("a request past smallRequest is large: %v", err)
 	}
 	// A release wakes a waiter.
 	e := reservation{b: b, wait: 5 * time.Second}
 	done := make(chan error, 1)
-	go func() { done <- e.grow(ctx, 30) }()
+	go func() { done <- e.grow(ctx, 2*mib) }()
 	time.Sleep(20 * time.Millisecond)
 	c.release()
 	if err := <-done; err != nil {
 		t.Fatalf("waiter after a release: %v", err)
 	}
-	if got := b.inUse(); got != 90 {
-		t.Fatalf("in use %d, want 90", got)
+	if got := b.inUse(); got != 7*mib+mib/2 {
+		t.Fatalf("in use %d, want 7.5 MiB", got)
 	}
-	a.release()
-	e.release()
-	d.release()
+	for _, r := range []*reservation{&a, &d, &s, &e} {
+		r.release()
+	}
 	if got := b.inUse(); got != 0 || b.overdraft != nil {
 		t.Fatalf("in use %d, overdraft %v after every release", got, b.overdraft)
 	}
@@ -167,7 +176,7 @@ func TestIngestBusyAnswers503(t *testing.T) {
 	h.budget = newBudget(1 << 20)
 	h.opts.BusyWait = 50 * time.Millisecond
 	other := reservation{b: h.budget, wait: time.Second}
-	if err := other.grow(context.Background(), 2<<20); err != nil { // takes the overdraft
+	if err := other.grow(context.Background(), 1<<20); err != nil { // all of it
 		t.Fatal(err)
 	}
 	push := []byte(`{"ref":"refs/heads/main"}`)

@@ -20,8 +20,10 @@ var errBusy = errors.New("body bytes in flight at server.max_body_in_flight")
 // for each other until they all time out (several large deliveries at
 // once). So one request at a time, the overdraft holder, may go past the
 // limit: it never waits, and the bytes in flight stay under the limit plus
-// that one request's (at most about three times max_body). It is safe for
-// concurrent use.
+// that one request's (at most about three times max_body). And large
+// requests (past smallRequest) share only three quarters of the limit, so
+// that large bodies, an attacker's or not, never starve the usual small
+// deliveries: the last quarter is theirs. It is safe for concurrent use.
 type budget struct {
 	limit int64 // <= 0: no limit
 
@@ -32,6 +34,10 @@ type budget struct {
 	// waiters then try again.
 	freed chan struct{}
 }
+
+// smallRequest is the most a request may hold and still count as small:
+// it may then use the quarter of the budget kept from large ones.
+const smallRequest = 1 << 20
 
 func newBudget(limit int64) *budget {
 	return &budget{limit: limit, freed: make(chan struct{})}
@@ -66,8 +72,15 @@ func (r *reservation) grow(ctx context.Context, n int64) error {
 	}
 	for {
 		b.mu.Lock()
-		fits := b.limit <= 0 || b.used+n <= b.limit
-		if !fits && (b.overdraft == nil || b.overdraft == r) {
+		// The bytes of others, the overdraft holder's aside.
+		others := b.used
+		if b.overdraft != nil {
+			others -= b.overdraft.held
+		}
+		small := r.held+n <= smallRequest
+		fits := b.limit <= 0 || b.overdraft == r ||
+			small && others+n <= b.limit || others+n <= b.limit-b.limit/4
+		if !fits && !small && b.overdraft == nil {
 			b.overdraft, fits = r, true
 		}
 		if fits {
