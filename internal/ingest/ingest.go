@@ -127,6 +127,12 @@ type Options struct {
 	// MaxSources bounds the source addresses Unauthenticated remembers
 	// (default DefaultMaxSources).
 	MaxSources int
+	// NewID returns the id of a new event received at now whose forge
+	// delivery id is delivery ("" when it sent none). The default is a
+	// UUIDv7 at now, whatever the delivery id: ids are forgehook's own,
+	// unique in the store. Tests may set it for readable ids; it must not
+	// return an id twice.
+	NewID func(now time.Time, delivery string) string
 }
 
 // DefaultMaxBodyInFlight is the default of Options.MaxBodyInFlight.
@@ -181,6 +187,9 @@ func New(opts Options) *Handler {
 	}
 	if opts.BusyWait <= 0 {
 		opts.BusyWait = 2 * time.Second
+	}
+	if opts.NewID == nil {
+		opts.NewID = func(now time.Time, _ string) string { return newUUIDv7(now) }
 	}
 	h := &Handler{opts: opts, log: opts.Logger, budget: newBudget(opts.MaxBodyInFlight),
 		sources: newSourceLimiter(opts.Unauthenticated.PerSecond, opts.Unauthenticated.Burst, opts.MaxSources)}
@@ -660,7 +669,7 @@ func (h *Handler) record(ep *Endpoint, req *forge.Request, m forge.Meta, f event
 		body = rd.Redact(body)
 	}
 	ev := &event.Event{
-		ID:          newUUIDv7(req.Received),
+		ID:          h.opts.NewID(req.Received, m.Delivery),
 		Time:        req.Received.UTC(),
 		Forge:       f.Forge,
 		ForgeEvent:  m.Event,
