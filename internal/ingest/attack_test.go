@@ -220,6 +220,12 @@ func TestIngestRateLimitCountsOnlyAuthenticated(t *testing.T) {
 	if w.Code != 429 || w.Header().Get("Retry-After") == "" || cr.read != 0 {
 		t.Fatalf("limited source: %d, Retry-After %q, %d bytes read; want 429 before reading", w.Code, w.Header().Get("Retry-After"), cr.read)
 	}
+	// Guessing endpoint keys is failing authentication too.
+	for i, want := range []int{404, 404, 404, 404, 404, 429} {
+		if r := do(h, "POST", "/hooks/guess", bad.Clone(), string(push), "198.51.100.9:1000"); r.status != want {
+			t.Fatalf("key guess %d: %d, want %d", i, r.status, want)
+		}
+	}
 	for i, want := range []int{200, 200, 429} {
 		r := do(h, "POST", "/hooks/gh", ghHeaders("push", "ok-"+string(rune('a'+i)), push), string(push), "192.0.2.1:1000")
 		if r.status != want {

@@ -499,6 +499,13 @@ func checkPayload(payload []byte) error {
 // that field, not the body.
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, o *Outcome, st *reqState) (answer, error) {
 	client, rs := st.client, &st.rs
+	// 0. A source whose requests keep failing authentication (or guessing
+	// endpoint keys) waits, whatever it asks for.
+	if ok, wait := h.sources.allowed(client, now); !ok {
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
+		return answer{}, fail(http.StatusTooManyRequests, "too many failed authentications from this address", fmt.Errorf("source %s", client))
+	}
+
 	// 1. Route.
 	seg, ok := strings.CutPrefix(r.URL.Path, Prefix)
 	if !ok || seg == "" || strings.Contains(seg, "/") {
@@ -519,12 +526,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, o
 	}
 
 	// 2. Cheap checks, before a byte of the body is read: the source's
-	// failed authentications, its address, the announced length, the
-	// content type.
-	if ok, wait := h.sources.allowed(client, now); !ok {
-		w.Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
-		return answer{}, fail(http.StatusTooManyRequests, "too many failed authentications from this address", fmt.Errorf("source %s", client))
-	}
+	// address, the announced length, the content type.
 	if ep.Allow.Len() > 0 && !ep.Allow.Contains(client) {
 		return answer{}, fmt.Errorf("%w: %s", verify.ErrAddressNotAllowed, client)
 	}
