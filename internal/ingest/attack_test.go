@@ -78,26 +78,29 @@ func TestIngestSourceLimiter(t *testing.T) {
 	l := newSourceLimiter(1, 3, 4)
 	a := netip.MustParseAddr("198.51.100.7")
 	for range 3 {
-		if ok, _ := l.allowed(a, now); !ok {
+		if ok, _, _ := l.allowed(a, now); !ok {
 			t.Fatal("refused within the burst")
 		}
 		l.fail(a, now)
 	}
-	ok, wait := l.allowed(a, now)
-	if ok || wait <= 0 || wait > time.Second {
-		t.Fatalf("after 3 failures: allowed %v, wait %s; want refused for up to 1s", ok, wait)
+	ok, wait, logIt := l.allowed(a, now)
+	if ok || wait <= 0 || wait > time.Second || !logIt {
+		t.Fatalf("after 3 failures: allowed %v, wait %s, log %v; want refused for up to 1s, logged", ok, wait, logIt)
 	}
-	if ok, _ := l.allowed(netip.MustParseAddr("198.51.100.8"), now); !ok {
+	if _, _, logIt := l.allowed(a, now.Add(time.Millisecond)); logIt {
+		t.Fatal("a second refusal within a second is logged")
+	}
+	if ok, _, _ := l.allowed(netip.MustParseAddr("198.51.100.8"), now); !ok {
 		t.Fatal("another address is refused")
 	}
-	if ok, _ := l.allowed(a, now.Add(1100*time.Millisecond)); !ok {
+	if ok, _, _ := l.allowed(a, now.Add(1100*time.Millisecond)); !ok {
 		t.Fatal("no token back after a second")
 	}
 	// IPv6 sources count by /64.
 	l.fail(netip.MustParseAddr("2001:db8::1"), now)
 	l.fail(netip.MustParseAddr("2001:db8::2"), now)
 	l.fail(netip.MustParseAddr("2001:db8::3"), now)
-	if ok, _ := l.allowed(netip.MustParseAddr("2001:db8::ffff"), now); ok {
+	if ok, _, _ := l.allowed(netip.MustParseAddr("2001:db8::ffff"), now); ok {
 		t.Fatal("an IPv6 /64 is not one source")
 	}
 	// The table is bounded: new sources push out the least recently
@@ -114,7 +117,7 @@ func TestIngestSourceLimiter(t *testing.T) {
 	for i := range 3 {
 		l.fail(netip.AddrFrom4([4]byte{192, 0, 2, byte(i)}), now)
 	}
-	if ok, _ := l.allowed(netip.AddrFrom4([4]byte{203, 0, 113, 99}), now); ok {
+	if ok, _, _ := l.allowed(netip.AddrFrom4([4]byte{203, 0, 113, 99}), now); ok {
 		t.Fatal("a recent offender was forgotten while the table had older ones")
 	}
 }

@@ -254,7 +254,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			// (503) and this limit itself (429) do not.
 			h.sources.fail(st.client, start)
 		}
-		h.logLine(r, &o, he.Err)
+		if !st.quiet {
+			h.logLine(r, &o, he.Err)
+		}
 		h.writeJSON(w, he.Status, nil, he.Reason)
 	} else {
 		o.Status = http.StatusOK
@@ -276,6 +278,7 @@ type reqState struct {
 	rs            reservation
 	body          *[]byte // the pooled body buffer, nil until read
 	authenticated bool
+	quiet         bool // no log line: one of a flood's refusals
 }
 
 func (h *Handler) logLine(r *http.Request, o *Outcome, err error) {
@@ -501,7 +504,8 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, o
 	client, rs := st.client, &st.rs
 	// 0. A source whose requests keep failing authentication (or guessing
 	// endpoint keys) waits, whatever it asks for.
-	if ok, wait := h.sources.allowed(client, now); !ok {
+	if ok, wait, logIt := h.sources.allowed(client, now); !ok {
+		st.quiet = !logIt
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
 		return answer{}, fail(http.StatusTooManyRequests, "too many failed authentications from this address", fmt.Errorf("source %s", client))
 	}

@@ -31,9 +31,10 @@ type sourceLimiter struct {
 }
 
 type source struct {
-	key    netip.Prefix
-	tokens float64
-	last   time.Time
+	key     netip.Prefix
+	tokens  float64
+	last    time.Time
+	refused time.Time // when a refusal of it was last logged
 }
 
 func newSourceLimiter(rate float64, burst, maxSources int) *sourceLimiter {
@@ -67,23 +68,27 @@ func (l *sourceLimiter) refill(s *source, now time.Time) {
 
 // allowed reports whether a request from a may be served at now: it may
 // unless a's failures used its bucket up. When not, it returns how long
-// until a token comes back.
-func (l *sourceLimiter) allowed(a netip.Addr, now time.Time) (bool, time.Duration) {
+// until a token comes back, and whether to log the refusal: once a second
+// per source, so that a flood does not flood the log too.
+func (l *sourceLimiter) allowed(a netip.Addr, now time.Time) (ok bool, wait time.Duration, logIt bool) {
 	if l == nil || !a.IsValid() {
-		return true, 0
+		return true, 0, false
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	e := l.items[sourceKey(a)]
 	if e == nil {
-		return true, 0
+		return true, 0, false
 	}
 	s := e.Value.(*source)
 	l.refill(s, now)
 	if s.tokens >= 1 {
-		return true, 0
+		return true, 0, false
 	}
-	return false, time.Duration((1 - s.tokens) / l.rate * float64(time.Second))
+	if logIt = now.Sub(s.refused) >= time.Second; logIt {
+		s.refused = now
+	}
+	return false, time.Duration((1 - s.tokens) / l.rate * float64(time.Second)), logIt
 }
 
 // fail takes a token from a's bucket for a failed authentication at now.
