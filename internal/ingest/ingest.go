@@ -496,10 +496,10 @@ func checkPayload(payload []byte) error {
 // serve handles one request up to its answer. It reads the body into a
 // pooled buffer that it leaves in st.body, for ServeHTTP to give back,
 // reserves the bytes it holds in st.rs, for ServeHTTP to release, and sets
-// st.authenticated once the request is. Nothing is
-// decoded before the request is authenticated, except a form body's
-// payload field (bounded, accounted for): the scheme of some forges signs
-// that field, not the body.
+// st.authenticated once the request is. Nothing is decoded before the
+// request is authenticated, except a form body's payload field (bounded,
+// accounted for): the scheme of some forges signs that field, not the
+// body.
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, o *Outcome, st *reqState) (answer, error) {
 	client, rs := st.client, &st.rs
 	// 0. A source whose requests keep failing authentication (or guessing
