@@ -206,6 +206,13 @@ endpoints:
 			},
 		},
 		{
+			name: "server limits",
+			yaml: "server:\n  unauthenticated_rate_limit:\n    per_second: -1\n",
+			want: []string{
+				`f.yaml:3: server.unauthenticated_rate_limit.per_second: must be greater than 0`,
+			},
+		},
+		{
 			name: "endpoint names",
 			yaml: `endpoints:
   - provider: github
