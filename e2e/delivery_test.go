@@ -81,7 +81,9 @@ func waitFor(t *testing.T, d time.Duration, what string, f func() bool) {
 	}
 }
 
-func sendPush(t *testing.T, ingest, endpoint, secret, id string) {
+// sendPush sends a signed GitHub push with delivery id id and returns the
+// stored event's id.
+func sendPush(t *testing.T, ingest, endpoint, secret, id string) string {
 	t.Helper()
 	body := []byte(fmt.Sprintf(`{"ref":"refs/heads/main","before":"%040d","after":"%040d","repository":{"full_name":"acme/app","html_url":"https://github.com/acme/app"},"commits":[],"sender":{"login":"octocat"}}`, 1, 2))
 	h := hdr("Content-Type", "application/json", "X-GitHub-Event", "push", "X-GitHub-Delivery", id,
@@ -90,6 +92,7 @@ func sendPush(t *testing.T, ingest, endpoint, secret, id string) {
 	if err != nil || status != 200 {
 		t.Fatalf("send %s: %d %+v %v", id, status, ans, err)
 	}
+	return ans.ID
 }
 
 type eventDetail struct {
@@ -141,12 +144,12 @@ triggers:
     log: {}
 `, rc.URL))
 	srv := start(t, cfg, ingest, admin)
-	sendPush(t, ingest, "gh", "s", "retry-1")
+	id := sendPush(t, ingest, "gh", "s", "retry-1")
 	waitFor(t, 20*time.Second, "delivery after 3 failures", func() bool {
-		h := rc.hitsFor("retry-1")
+		h := rc.hitsFor(id)
 		return len(h) == 4 && h[3].status == 200
 	})
-	h := rc.hitsFor("retry-1")
+	h := rc.hitsFor(id)
 	// Backoff before attempt n+1 lies in [d/2, d] for d = 200ms * 2^(n-1):
 	// the waits grow and are jittered.
 	var waits []time.Duration
@@ -168,10 +171,10 @@ triggers:
 	}
 	t.Logf("backoff waits: %v", waits)
 	time.Sleep(300 * time.Millisecond)
-	if n := len(rc.hitsFor("retry-1")); n != 4 {
+	if n := len(rc.hitsFor(id)); n != 4 {
 		t.Fatalf("%d requests, want 4 (3 failures, 1 success, no more)", n)
 	}
-	d, _ := getDetail(t, admin, "retry-1")
+	d, _ := getDetail(t, admin, id)
 	states := map[string]string{}
 	for _, tr := range d.Triggers {
 		states[tr.Trigger] = tr.State
@@ -204,7 +207,7 @@ triggers:
     retry: {max_attempts: 2, initial: 100ms, max: 200ms}
 `, rc.URL, rc.URL))
 	srv := start(t, cfg, ingest, admin)
-	sendPush(t, ingest, "gh", "s", "journey-1")
+	jid := sendPush(t, ingest, "gh", "s", "journey-1")
 	var dead struct {
 		Dead []struct {
 			Seq      uint64 `json:"seq"`
@@ -230,7 +233,7 @@ triggers:
 		if d.Trigger == "deploy" {
 			deploySeq = d.Seq
 		}
-		if d.EventID != "journey-1" || !strings.Contains(d.Error, "500") {
+		if d.EventID != jid || !strings.Contains(d.Error, "500") {
 			t.Errorf("dead letter %+v", d)
 		}
 	}
@@ -242,9 +245,9 @@ triggers:
 	// A 4xx is not retried: it goes to DEAD at once.
 	rc.down.Store(false)
 	rc.code.Store(422)
-	sendPush(t, ingest, "gh", "s", "bad-request-1")
+	bid := sendPush(t, ingest, "gh", "s", "bad-request-1")
 	waitFor(t, 10*time.Second, "a 422 dead-lettered after one attempt", func() bool {
-		d, _ := getDetail(t, admin, "bad-request-1")
+		d, _ := getDetail(t, admin, bid)
 		for _, tr := range d.Triggers {
 			if tr.Trigger == "deploy" && tr.State == "dead" && len(tr.Attempts) == 1 {
 				return true
@@ -255,14 +258,14 @@ triggers:
 	rc.code.Store(0)
 
 	// Dry run first: nothing is sent.
-	before := len(rc.hitsFor("journey-1"))
+	before := len(rc.hitsFor(jid))
 	resp, err := http.Post(fmt.Sprintf("%s/api/v1/dead/%d/replay", admin, deploySeq), "application/json", strings.NewReader(`{"dry_run":true}`))
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("dry-run replay: %v %v", resp.StatusCode, err)
 	}
 	resp.Body.Close()
 	time.Sleep(300 * time.Millisecond)
-	if len(rc.hitsFor("journey-1")) != before {
+	if len(rc.hitsFor(jid)) != before {
 		t.Fatal("a dry run sent the event")
 	}
 	// The receiver is back: replaying the dead letter delivers it.
@@ -272,12 +275,12 @@ triggers:
 	}
 	resp.Body.Close()
 	waitFor(t, 10*time.Second, "the replayed event delivered", func() bool {
-		h := rc.hitsFor("journey-1")
+		h := rc.hitsFor(jid)
 		return len(h) > 0 && h[len(h)-1].status == 200
 	})
 	var journey []byte
 	waitFor(t, 5*time.Second, "state delivered", func() bool {
-		d, b := getDetail(t, admin, "journey-1")
+		d, b := getDetail(t, admin, jid)
 		journey = b
 		for _, tr := range d.Triggers {
 			if tr.Trigger == "deploy" {
@@ -294,13 +297,13 @@ triggers:
 		t.Errorf("replayed dead letter still there: %d", resp.StatusCode)
 	}
 	// Replay of a stored event through one trigger, from the CLI.
-	out, err := runCLI("events", "replay", "--admin", admin, "--trigger", "strict", "journey-1")
-	if err != nil || !strings.Contains(out, "replayed journey-1 to strict") {
+	out, err := runCLI("events", "replay", "--admin", admin, "--trigger", "strict", jid)
+	if err != nil || !strings.Contains(out, "replayed "+jid+" to strict") {
 		t.Fatalf("forgehook events replay: %v\n%s", err, out)
 	}
 	waitFor(t, 10*time.Second, "CLI replay delivered", func() bool {
-		for _, h := range rc.hitsFor("journey-1") {
-			if h.status == 200 && strings.Contains(string(h.body), "journey-1") && len(rc.hitsFor("journey-1")) > 1 {
+		for _, h := range rc.hitsFor(jid) {
+			if h.status == 200 && strings.Contains(string(h.body), "journey-1") && len(rc.hitsFor(jid)) > 1 {
 				return true
 			}
 		}

@@ -50,10 +50,11 @@ triggers:
 		body := []byte(fmt.Sprintf(`{"ref":"refs/heads/main","after":"%040d","repository":{"full_name":%q}}`, i, repo))
 		h := hdr("Content-Type", "application/json", "X-GitHub-Event", "push", "X-GitHub-Delivery", id,
 			"X-Hub-Signature-256", verify.Sign(verify.SHA256, verify.Hex, "sha256=", []byte("s"), body))
-		if status, ans, err := post(context.Background(), ingest+"/hooks/gh", h, body); err != nil || status != 200 {
+		status, ans, err := post(context.Background(), ingest+"/hooks/gh", h, body)
+		if err != nil || status != 200 {
 			t.Fatalf("send %s: %d %+v %v", id, status, ans, err)
 		}
-		want[repo] = append(want[repo], id)
+		want[repo] = append(want[repo], ans.ID)
 	}
 	read := func(repo string) []string {
 		b, _ := os.ReadFile(filepath.Join(logDir, strings.ReplaceAll(repo, "/", "_")))

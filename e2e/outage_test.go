@@ -56,8 +56,9 @@ endpoints:
 		}
 		return status, ans
 	}
-	if status, ans := send("before-outage"); status != 200 {
-		t.Fatalf("before the outage: %d %+v", status, ans)
+	status, before := send("before-outage")
+	if status != 200 {
+		t.Fatalf("before the outage: %d %+v", status, before)
 	}
 	ns.Shutdown()
 	ns.WaitForShutdown()
@@ -78,8 +79,10 @@ endpoints:
 	ns = natsServer(t, port, jsDir)
 	defer ns.Shutdown()
 	deadline := time.Now().Add(30 * time.Second)
+	var after ingestAnswer
 	for {
-		status, _ := send("after-outage")
+		var status int
+		status, after = send("after-outage")
 		if status == 200 {
 			break
 		}
@@ -89,7 +92,7 @@ endpoints:
 		time.Sleep(200 * time.Millisecond)
 	}
 	ids := eventIDs(t, admin)
-	if !ids["before-outage"] || !ids["after-outage"] {
+	if !ids[before.ID] || !ids[after.ID] {
 		t.Fatalf("stored ids %v lack before-outage or after-outage", ids)
 	}
 	srv.stop()

@@ -160,8 +160,9 @@ func (c *camera) text(step, sel string) string {
 	return s
 }
 
-// sendGitHub sends a signed GitHub delivery.
-func sendGitHub(t *testing.T, ingest, endpoint, secret, event, id, body string) {
+// sendGitHub sends a signed GitHub delivery and returns the stored event's
+// id.
+func sendGitHub(t *testing.T, ingest, endpoint, secret, event, id, body string) string {
 	t.Helper()
 	h := hdr("Content-Type", "application/json", "X-GitHub-Event", event, "X-GitHub-Delivery", id,
 		"X-Hub-Signature-256", verify.Sign(verify.SHA256, verify.Hex, "sha256=", []byte(secret), []byte(body)))
@@ -169,6 +170,7 @@ func sendGitHub(t *testing.T, ingest, endpoint, secret, event, id, body string) 
 	if err != nil || status != 200 {
 		t.Fatalf("send %s: %d %+v %v", id, status, ans, err)
 	}
+	return ans.ID
 }
 
 // adminGet reads an admin API answer with the bearer token.
@@ -239,7 +241,7 @@ triggers:
 		fmt.Sprintf(`{"ref":"refs/tags/v1.4.0","before":"%040d","after":%q,"commits":[],%s}`, 0, sha1, repo))
 	sendGitHub(t, ingest, "acme-github", secret, "pull_request", "ui-pr",
 		`{"action":"opened","number":42,"pull_request":{"number":42,"title":"Add the dashboard","state":"open","html_url":"https://github.com/acme/app/pull/42","head":{"ref":"feature/dashboard","sha":"`+strings.Repeat("5", 40)+`"},"base":{"ref":"main"},"merged":false,"user":{"login":"octocat"}},`+repo+`}`)
-	sendGitHub(t, ingest, "acme-github", secret, "push", "ui-push",
+	pushID := sendGitHub(t, ingest, "acme-github", secret, "push", "ui-push",
 		fmt.Sprintf(`{"ref":"refs/heads/main","before":%q,"after":%q,"commits":[{"id":%q,"message":"Ship the dashboard","author":{"name":"Mona","email":"mona@example.com"}}],"head_commit":{"id":%q},%s}`, sha1, sha2, sha2, sha2, repo))
 
 	// Wait until its retries ran out (2 attempts, 100ms apart).
@@ -250,7 +252,7 @@ triggers:
 			} `json:"dead"`
 		}
 		adminGet(t, admin, token, "/api/v1/dead", &dl)
-		return len(dl.Dead) == 1 && dl.Dead[0].EventID == "ui-push"
+		return len(dl.Dead) == 1 && dl.Dead[0].EventID == pushID
 	})
 
 	ctx := browser(t, chromium)
@@ -288,14 +290,14 @@ triggers:
 
 	// 2. The events list shows the event the test sent.
 	cam.do("log in", chromedp.Click(chromedp.ID("login")),
-		chromedp.WaitVisible(chromedp.CSS(`a.event-link[href="/events/ui-push"]`)))
+		chromedp.WaitVisible(chromedp.CSS(`a.event-link[href="/events/`+pushID+`"]`)))
 	if c, _ := chromedp.Run(ctx, chromedp.Evaluate[string]("document.cookie")); c != "" {
 		t.Errorf("page script can read cookies %q: the session cookie must be HttpOnly", c)
 	}
 	// A delivery that arrives while the list is open shows up by itself.
-	sendGitHub(t, ingest, "acme-github", secret, "push", "ui-late",
+	lateID := sendGitHub(t, ingest, "acme-github", secret, "push", "ui-late",
 		fmt.Sprintf(`{"ref":"refs/tags/v1.4.1","before":"%040d","after":%q,"commits":[],%s}`, 0, sha2, repo))
-	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`!!document.querySelector('a.event-link[href="/events/ui-late"]')`,
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`!!document.querySelector('a.event-link[href="/events/`+lateID+`"]')`,
 		chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(15*time.Second))); err != nil {
 		cam.failed("the live refresh shows a new event", err)
 	}
@@ -314,7 +316,7 @@ triggers:
 		"table refreshes itself every few seconds (it pauses in a hidden tab); without JavaScript it is a plain page.")
 
 	// 3. Its detail page shows the failed attempts.
-	cam.do("open the event", chromedp.Click(chromedp.CSS(`a.event-link[href="/events/ui-push"]`)),
+	cam.do("open the event", chromedp.Click(chromedp.CSS(`a.event-link[href="/events/`+pushID+`"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`article.trigger[data-trigger="deploy"] table.attempts`)))
 	deploy := cam.text("read the attempts", `article.trigger[data-trigger="deploy"]`)
 	for _, want := range []string{"dead", "failed", "HTTP 500", "target answered: 500", "receiver says 500"} {
@@ -336,7 +338,7 @@ triggers:
 	cam.do("open the dead letters", chromedp.Click(chromedp.CSS(`nav.main a[href="/dead"]`)),
 		chromedp.WaitVisible(chromedp.CSS("table.dead")))
 	dead := cam.text("read the dead letters", "table.dead")
-	if !strings.Contains(dead, "ui-push") || !strings.Contains(dead, "deploy") || !strings.Contains(dead, "500") {
+	if !strings.Contains(dead, pushID) || !strings.Contains(dead, "deploy") || !strings.Contains(dead, "500") {
 		t.Errorf("dead letters:\n%s", dead)
 	}
 	cam.take("dead.png", "Dead letters", "Events whose delivery to a trigger ran out of retries, with the trigger, the "+
@@ -347,26 +349,26 @@ triggers:
 	rc.down.Store(false)
 	cam.do("replay the dead letter", chromedp.Click(chromedp.CSS("button.replay-one")),
 		chromedp.WaitVisible(chromedp.CSS(".flash-ok")))
-	if flash := cam.text("read the flash", ".flash-ok"); !strings.Contains(flash, "Replayed 1 dead letter: ui-push → deploy") {
+	if flash := cam.text("read the flash", ".flash-ok"); !strings.Contains(flash, "Replayed 1 dead letter: "+pushID+" → deploy") {
 		t.Errorf("flash after the replay: %q", flash)
 	}
 	dmu.Lock()
 	asked := strings.Join(dialogs, "|")
 	dmu.Unlock()
-	if !strings.Contains(asked, "Replay ui-push to deploy?") {
+	if !strings.Contains(asked, "Replay "+pushID+" to deploy?") {
 		t.Errorf("the replay did not ask first; dialogs: %q", asked)
 	}
 	cam.take("dead-replayed.png", "Dead letters after a replay", "Every state change is a form post that comes back "+
 		"to the page with a message (and is refused without the page's CSRF token or from another site).")
 	waitFor(t, 10*time.Second, "the replay to reach the receiver", func() bool {
-		h := rc.hitsFor("ui-push")
+		h := rc.hitsFor(pushID)
 		return len(h) == 3 && h[2].status == 200
 	})
 
 	// 6. The event is delivered now.
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		cam.do("open the event again", chromedp.Navigate(admin+"/events/ui-push"), chromedp.WaitVisible(chromedp.ID("event-status")))
+		cam.do("open the event again", chromedp.Navigate(admin+"/events/"+pushID), chromedp.WaitVisible(chromedp.ID("event-status")))
 		if cam.text("read the state", "#event-status") == "delivered" {
 			break
 		}

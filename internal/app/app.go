@@ -99,6 +99,10 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		AckTimeout:     cfg.Store.AckTimeout.D(),
 		TrustedProxies: trusted,
 		Observe:        a.metrics.ObserveIngest,
+		// Reload does not change these two: they hold the state of
+		// requests in flight.
+		MaxBodyInFlight: int64(cfg.Server.MaxBodyInFlight),
+		Unauthenticated: cfg.Server.UnauthenticatedRateLimit,
 	})
 	if err := a.setEndpoints(cfg); err != nil {
 		a.Close()

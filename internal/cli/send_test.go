@@ -637,11 +637,12 @@ func TestSendToIngest(t *testing.T) {
 
 	// The same --delivery twice: stored once.
 	u := srv.URL + "/hooks/ep-github"
-	if code, a := send("--provider", "github", "--delivery", "dup-1", "--secret", sendSecret, u); code != 0 || a.ID != "dup-1" || a.Duplicate {
-		t.Errorf("first: exit %d, %+v", code, a)
+	code, first := send("--provider", "github", "--delivery", "dup-1", "--secret", sendSecret, u)
+	if code != 0 || first.ID == "" || first.Duplicate {
+		t.Errorf("first: exit %d, %+v", code, first)
 	}
-	if code, a := send("--provider", "github", "--delivery", "dup-1", "--secret", sendSecret, u); code != 0 || a.ID != "dup-1" || !a.Duplicate {
-		t.Errorf("second: exit %d, %+v", code, a)
+	if code, a := send("--provider", "github", "--delivery", "dup-1", "--secret", sendSecret, u); code != 0 || a.ID != first.ID || !a.Duplicate {
+		t.Errorf("second: exit %d, %+v, want a duplicate of %s", code, a, first.ID)
 	}
 	// A wrong secret: refused, exit 1.
 	if code, a := send("--provider", "gitlab", "--secret", "wrong", srv.URL+"/hooks/ep-gitlab"); code != 1 || a.Error != "invalid signature or token" {

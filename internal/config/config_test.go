@@ -216,6 +216,13 @@ endpoints:
 			},
 		},
 		{
+			name: "server limits",
+			yaml: "server:\n  unauthenticated_rate_limit:\n    per_second: -1\n",
+			want: []string{
+				`f.yaml:3: server.unauthenticated_rate_limit.per_second: must be greater than 0`,
+			},
+		},
+		{
 			name: "endpoint names",
 			yaml: `endpoints:
   - provider: github
@@ -603,10 +610,12 @@ func TestConfigDefaults(t *testing.T) {
 			AckTimeout:  Duration(5 * time.Second),
 		},
 		Server: Server{
-			ReadHeaderTimeout: Duration(10 * time.Second),
-			ReadTimeout:       Duration(60 * time.Second),
-			WriteTimeout:      Duration(60 * time.Second),
-			IdleTimeout:       Duration(120 * time.Second),
+			ReadHeaderTimeout:        Duration(10 * time.Second),
+			ReadTimeout:              Duration(60 * time.Second),
+			WriteTimeout:             Duration(60 * time.Second),
+			IdleTimeout:              Duration(120 * time.Second),
+			MaxBodyInFlight:          32 * MiB,
+			UnauthenticatedRateLimit: RateLimit{PerSecond: 1, Burst: 20},
 		},
 	}
 	if !reflect.DeepEqual(d, want) {

@@ -18,6 +18,7 @@ const (
 	DefaultWriteTimeout      = Duration(60 * time.Second)
 	DefaultIdleTimeout       = Duration(120 * time.Second)
 	DefaultMaxBody           = 25 * MiB
+	DefaultMaxBodyInFlight   = 32 * MiB
 	DefaultConcurrency       = 1
 	DefaultGenericAlgorithm  = "sha256"
 	DefaultGenericEncoding   = "hex"
@@ -33,6 +34,11 @@ const (
 	DefaultExecOutputLimit = 64 * KiB
 	DefaultLogFormat       = "text"
 )
+
+// DefaultUnauthenticatedRateLimit is server.unauthenticated_rate_limit's
+// default: a source may fail authentication 20 times at once, then once a
+// second.
+var DefaultUnauthenticatedRateLimit = RateLimit{PerSecond: 1, Burst: 20}
 
 // Values of Store.Sync.
 const (
@@ -67,6 +73,8 @@ func (c *Config) ApplyDefaults() {
 	setDefault(&c.Server.ReadTimeout, DefaultReadTimeout)
 	setDefault(&c.Server.WriteTimeout, DefaultWriteTimeout)
 	setDefault(&c.Server.IdleTimeout, DefaultIdleTimeout)
+	setDefault(&c.Server.MaxBodyInFlight, DefaultMaxBodyInFlight)
+	setDefault(&c.Server.UnauthenticatedRateLimit, DefaultUnauthenticatedRateLimit)
 	for i := range c.Endpoints {
 		ep := &c.Endpoints[i]
 		setDefault(&ep.MaxBody, DefaultMaxBody)

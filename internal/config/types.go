@@ -91,6 +91,14 @@ type Server struct {
 	// IdleTimeout bounds a keep-alive connection's wait for the next
 	// request (default 120s).
 	IdleTimeout Duration `yaml:"idle_timeout"`
+	// MaxBodyInFlight bounds the bytes that requests being received hold
+	// at once (bodies, a form's payload, records; default 32MiB): past it
+	// a request waits up to 2s, then is answered 503 with Retry-After.
+	MaxBodyInFlight ByteSize `yaml:"max_body_in_flight"`
+	// UnauthenticatedRateLimit limits, per source address, the requests
+	// refused before they were authenticated (default 1/s, burst 20): a
+	// source past it is answered 429 before its body is read.
+	UnauthenticatedRateLimit RateLimit `yaml:"unauthenticated_rate_limit"`
 }
 
 // Endpoint is one webhook receiver: /hooks/{name} or /hooks/{key}.

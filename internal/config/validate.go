@@ -136,6 +136,14 @@ func (v *validator) run() {
 			v.errorf(f.path, "must not be negative")
 		}
 	}
+	if c.Server.MaxBodyInFlight <= 0 {
+		v.errorf("server.max_body_in_flight", "must be greater than 0")
+	}
+	if rl := c.Server.UnauthenticatedRateLimit; rl.PerSecond <= 0 {
+		v.errorf("server.unauthenticated_rate_limit.per_second", "must be greater than 0")
+	} else if rl.Burst < 0 {
+		v.errorf("server.unauthenticated_rate_limit.burst", "must not be negative")
+	}
 	for i, p := range c.TrustedProxies {
 		if !isAddrOrPrefix(p) {
 			v.errorf(fmt.Sprintf("trusted_proxies[%d]", i), "%q is not an IP address or CIDR prefix", p)

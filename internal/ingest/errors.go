@@ -40,6 +40,8 @@ func classify(err error) *httpError {
 	switch {
 	case errors.As(err, &mbe):
 		return fail(http.StatusRequestEntityTooLarge, "body too large", err)
+	case errors.Is(err, errBusy):
+		return fail(http.StatusServiceUnavailable, "server busy, try again", err)
 	case errors.Is(err, verify.ErrAddressNotAllowed):
 		return fail(http.StatusForbidden, "source address not allowed", err)
 	case errors.Is(err, verify.ErrMissingSignature):

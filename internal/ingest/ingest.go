@@ -16,7 +16,6 @@ import (
 	"mime"
 	"net/http"
 	"net/netip"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -109,7 +108,37 @@ type Options struct {
 	// Observe, when set, is called once per request after the answer is
 	// decided: for metrics and the quick-start's one line per event.
 	Observe func(Outcome)
+	// MaxBodyInFlight bounds the bytes that requests hold at once (body
+	// buffers, a form's unescaped payload, encoded records): past it a
+	// request waits up to BusyWait for room, then is answered 503 with
+	// Retry-After. 0: DefaultMaxBodyInFlight; negative: no bound.
+	MaxBodyInFlight int64
+	// BusyWait is how long a request waits for room in MaxBodyInFlight
+	// (default 2s).
+	BusyWait time.Duration
+	// Unauthenticated limits, per source address, the requests refused
+	// before they were authenticated (a bad or missing signature, an
+	// unknown endpoint key, an address not allowed, a malformed or
+	// incomplete body; not 429 or 503): a source past it is answered 429
+	// with Retry-After before its body is read. PerSecond 0 turns it off.
+	Unauthenticated config.RateLimit
+	// MaxSources bounds the source addresses Unauthenticated remembers
+	// (default DefaultMaxSources).
+	MaxSources int
+	// NewID returns the id of a new event received at now whose forge
+	// delivery id is delivery ("" when it sent none). The default is a
+	// UUIDv7 at now, whatever the delivery id: ids are forgehook's own,
+	// unique in the store. Tests may set it for readable ids; it must not
+	// return an id twice.
+	NewID func(now time.Time, delivery string) string
 }
+
+// DefaultMaxBodyInFlight is the default of Options.MaxBodyInFlight.
+const DefaultMaxBodyInFlight = 32 << 20
+
+// MaxDeliveryID is the longest delivery id (and dedup key) ingest accepts:
+// forges send UUIDs or short numbers; a longer one is refused (400).
+const MaxDeliveryID = 256
 
 // Outcome describes one handled request, for observers.
 type Outcome struct {
@@ -136,6 +165,8 @@ type Handler struct {
 	log       *slog.Logger
 	endpoints atomic.Pointer[map[string]*Endpoint]
 	bufs      bufPool
+	budget    *budget
+	sources   *sourceLimiter
 }
 
 // New returns a Handler with no endpoints.
@@ -149,7 +180,17 @@ func New(opts Options) *Handler {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	h := &Handler{opts: opts, log: opts.Logger}
+	if opts.MaxBodyInFlight == 0 {
+		opts.MaxBodyInFlight = DefaultMaxBodyInFlight
+	}
+	if opts.BusyWait <= 0 {
+		opts.BusyWait = 2 * time.Second
+	}
+	if opts.NewID == nil {
+		opts.NewID = func(now time.Time, _ string) string { return newUUIDv7(now) }
+	}
+	h := &Handler{opts: opts, log: opts.Logger, budget: newBudget(opts.MaxBodyInFlight),
+		sources: newSourceLimiter(opts.Unauthenticated.PerSecond, opts.Unauthenticated.Burst, opts.MaxSources)}
 	empty := map[string]*Endpoint{}
 	h.endpoints.Store(&empty)
 	return h
@@ -171,12 +212,23 @@ const Prefix = "/hooks/"
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := h.opts.Now()
 	o := Outcome{}
-	// body is the request's pooled body buffer. Everything that may point
-	// into it (the request, the record's Data.Body in o) is done with once
-	// the request is answered and observed; it is not given back if a
-	// panic cuts this short.
-	var body *[]byte
-	res, err := h.serve(w, r, start, &o, &body)
+	if len(r.TransferEncoding) > 0 {
+		// A chunked request may have carried a Content-Length too (net/http
+		// drops it before the handler sees it): a sign of request
+		// smuggling through a proxy that read the other length. Whatever
+		// follows on this connection is not trusted to be a request.
+		w.Header().Set("Connection", "close")
+	}
+	peer, _ := netip.ParseAddrPort(r.RemoteAddr)
+	// st holds the request's share of the body budget and its pooled body
+	// buffer. Everything that may point into them (the request, the
+	// record's Data.Body in o) is done with once the request is answered
+	// and observed; neither is given back if a panic cuts this short.
+	st := reqState{
+		client: verify.ClientAddr(peer.Addr(), r.Header.Values("X-Forwarded-For"), h.opts.TrustedProxies),
+		rs:     reservation{b: h.budget, wait: h.opts.BusyWait},
+	}
+	res, err := h.serve(w, r, start, &o, &st)
 	o.Duration = time.Since(start)
 	if err != nil {
 		he := classify(err)
@@ -188,8 +240,21 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			// Clients that send Basic credentials from the hook URL only
 			// after a challenge (Apache HttpClient, Gerrit) need one.
 			w.Header().Set("WWW-Authenticate", `Basic realm="forgehook"`)
+		case http.StatusServiceUnavailable:
+			if errors.Is(err, errBusy) {
+				w.Header().Set("Retry-After", "1")
+			}
 		}
-		h.logLine(r, &o, he.Err)
+		if !st.authenticated && he.Status != http.StatusTooManyRequests && he.Status != http.StatusServiceUnavailable {
+			// A request refused before it was authenticated (a wrong
+			// endpoint key, a bad signature, a body that never came
+			// whole) counts against its source; the server's own load
+			// (503) and this limit itself (429) do not.
+			h.sources.fail(st.client, start)
+		}
+		if !st.quiet {
+			h.logLine(r, &o, he.Err)
+		}
 		h.writeJSON(w, he.Status, nil, he.Reason)
 	} else {
 		o.Status = http.StatusOK
@@ -199,9 +264,19 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.opts.Observe != nil {
 		h.opts.Observe(o)
 	}
-	if body != nil {
-		h.bufs.put(body)
+	if st.body != nil {
+		h.bufs.put(st.body)
 	}
+	st.rs.release()
+}
+
+// reqState is what ServeHTTP and serve share about one request.
+type reqState struct {
+	client        netip.Addr // the client's address, after trusted proxies
+	rs            reservation
+	body          *[]byte // the pooled body buffer, nil until read
+	authenticated bool
+	quiet         bool // no log line: one of a flood's refusals
 }
 
 func (h *Handler) logLine(r *http.Request, o *Outcome, err error) {
@@ -291,27 +366,42 @@ func (a *answer) append(b []byte) []byte {
 	return b
 }
 
-// bodyBufSize is the size of the buffer to read a body of the announced
-// contentLength into: that length plus one byte to see the end, so that
-// the read never grows the buffer; for an unknown (or huge) length, a
-// small buffer that the read grows.
-func bodyBufSize(contentLength int64) int {
-	if contentLength < 0 || contentLength > 64<<20 {
-		return 0
-	}
-	return int(contentLength) + 1
-}
+// initialBody is the most a body buffer starts with, whatever the
+// Content-Length announces: the buffer grows (doubling) with the bytes that
+// actually arrive, each growth reserved in the body budget first.
+const initialBody = 8 << 10
 
-// readBody reads the whole of r into *bp, from its start, growing the
-// buffer as io.ReadAll does when it fills (only when the length was not
-// announced: net/http stops at Content-Length). The reader enforces
-// max_body.
-func readBody(r io.Reader, bp *[]byte) error {
+// readBody reads the whole of r into *bp, from its start. The buffer starts
+// at initialBody at most (less for a shorter announced contentLength, -1
+// when unknown) and doubles as it fills, up to contentLength+1 or
+// maxBody+1 (net/http stops at Content-Length; the reader enforces
+// max_body), each growth reserved in rs before it is made. A growth the
+// budget cannot hold in time is errBusy.
+func (h *Handler) readBody(ctx context.Context, r io.Reader, bp *[]byte, rs *reservation, contentLength, maxBody int64) error {
+	limit := maxBody + 1
+	if contentLength >= 0 {
+		limit = min(limit, contentLength+1)
+	}
 	b := (*bp)[:0]
+	if err := rs.grow(ctx, int64(cap(b))); err != nil {
+		return err
+	}
 	defer func() { *bp = b }()
 	for {
 		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
+			n := min(2*int64(cap(b)), limit)
+			if n <= int64(cap(b)) {
+				n = 2*int64(cap(b)) + 1
+			}
+			if err := rs.grow(ctx, n); err != nil {
+				return err
+			}
+			nb := make([]byte, len(b), n)
+			copy(nb, b)
+			old := b
+			b = nb
+			rs.shrink(int64(cap(old)))
+			h.bufs.put(&old) // nothing refers to it any more
 		}
 		n, err := r.Read(b[len(b):cap(b)])
 		b = b[:len(b)+n]
@@ -324,9 +414,100 @@ func readBody(r io.Reader, bp *[]byte) error {
 	}
 }
 
+// bodyMode is how a request's payload is found in its body.
+type bodyMode int
+
+const (
+	modeJSON  bodyMode = iota // the body is the payload
+	modeForm                  // the payload is the form's payload field
+	modeSniff                 // no content type: JSON if it looks like it
+)
+
+// modeOf classifies a request by its content type before its body is read.
+func modeOf(contentType string) (bodyMode, error) {
+	mt := contentType
+	if contentType != "" && contentType != "application/json" {
+		// The usual value needs no parsing (the parser allocates a map
+		// for the parameters).
+		var err error
+		mt, _, err = mime.ParseMediaType(contentType)
+		if err != nil {
+			return 0, fail(http.StatusUnsupportedMediaType, "unsupported content type", err)
+		}
+	}
+	switch {
+	case mt == "":
+		return modeSniff, nil
+	case mt == "application/json" || strings.HasSuffix(mt, "+json") || mt == "text/json":
+		return modeJSON, nil
+	case mt == "application/x-www-form-urlencoded":
+		return modeForm, nil
+	}
+	return 0, fail(http.StatusUnsupportedMediaType, "unsupported content type", fmt.Errorf("content type %q", contentType))
+}
+
+// payloadOf finds the payload in req.Body (without decoding a JSON body,
+// and with a bounded decode of a form's payload field alone, whose memory
+// alloc accounts for) and sets req.Payload and req.Form. It does not check
+// that the payload is JSON: that comes after authentication.
+func payloadOf(req *forge.Request, mode bodyMode, alloc func(int) ([]byte, error)) error {
+	switch mode {
+	case modeSniff:
+		if len(req.Body) == 0 || (req.Body[0] != '{' && req.Body[0] != '[') {
+			return fail(http.StatusUnsupportedMediaType, "unsupported content type", errors.New("no content type, and the body is not JSON"))
+		}
+		req.Payload = req.Body
+	case modeJSON:
+		req.Payload = req.Body
+	case modeForm:
+		p, err := formPayload(req.Body, alloc)
+		switch {
+		case errors.Is(err, errNoPayloadField):
+			return fail(http.StatusBadRequest, "form body has no payload field", nil)
+		case errors.Is(err, errBusy):
+			return err
+		case err != nil:
+			return fail(http.StatusBadRequest, "malformed form body", err)
+		}
+		req.Payload = p
+		req.Form = true
+	}
+	if len(req.Payload) == 0 {
+		return fail(http.StatusBadRequest, "empty payload", nil)
+	}
+	return nil
+}
+
+// checkPayload applies the one payload rule (jsonx.CheckPayload) to an
+// authenticated payload: what ingest acknowledges, the store, the admin
+// views and delivery can all decode.
+func checkPayload(payload []byte) error {
+	if err := jsonx.CheckPayload(payload); err != nil {
+		if errors.Is(err, jsonx.ErrTooDeep) {
+			return fail(http.StatusBadRequest, "payload nests deeper than "+strconv.Itoa(jsonx.MaxDepth)+" levels", err)
+		}
+		return fail(http.StatusBadRequest, "payload is not valid JSON", err)
+	}
+	return nil
+}
+
 // serve handles one request up to its answer. It reads the body into a
-// pooled buffer that it leaves in *body, for ServeHTTP to give back.
-func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, o *Outcome, body **[]byte) (answer, error) {
+// pooled buffer that it leaves in st.body, for ServeHTTP to give back,
+// reserves the bytes it holds in st.rs, for ServeHTTP to release, and sets
+// st.authenticated once the request is. Nothing is decoded before the
+// request is authenticated, except a form body's payload field (bounded,
+// accounted for): the scheme of some forges signs that field, not the
+// body.
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, o *Outcome, st *reqState) (answer, error) {
+	client, rs := st.client, &st.rs
+	// 0. A source whose requests keep failing authentication (or guessing
+	// endpoint keys) waits, whatever it asks for.
+	if ok, wait, logIt := h.sources.allowed(client, now); !ok {
+		st.quiet = !logIt
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
+		return answer{}, fail(http.StatusTooManyRequests, "too many failed authentications from this address", fmt.Errorf("source %s", client))
+	}
+
 	// 1. Route.
 	seg, ok := strings.CutPrefix(r.URL.Path, Prefix)
 	if !ok || seg == "" || strings.Contains(seg, "/") {
@@ -346,47 +527,55 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, o
 		return answer{}, fail(http.StatusMethodNotAllowed, "method not allowed", fmt.Errorf("method %s", r.Method))
 	}
 
-	// 2. Limit.
-	if ep.limiter != nil {
-		if ok, wait := ep.limiter.take(now); !ok {
-			w.Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
-			return answer{}, fail(http.StatusTooManyRequests, "rate limit exceeded", nil)
-		}
+	// 2. Cheap checks, before a byte of the body is read: the source's
+	// address, the announced length, the content type.
+	if ep.Allow.Len() > 0 && !ep.Allow.Contains(client) {
+		return answer{}, fmt.Errorf("%w: %s", verify.ErrAddressNotAllowed, client)
 	}
 	if r.ContentLength > ep.MaxBody {
 		return answer{}, fail(http.StatusRequestEntityTooLarge, "body too large", fmt.Errorf("content-length %d > max_body %d", r.ContentLength, ep.MaxBody))
 	}
-	*body = h.bufs.get(bodyBufSize(r.ContentLength))
-	if err := readBody(http.MaxBytesReader(w, r.Body, ep.MaxBody), *body); err != nil {
+	mode, err := modeOf(r.Header.Get("Content-Type"))
+	if err != nil {
+		return answer{}, err
+	}
+
+	// 3. Read, with memory that follows the bytes received.
+	initial := initialBody
+	if r.ContentLength >= 0 && r.ContentLength < initialBody {
+		initial = int(r.ContentLength) + 1
+	}
+	st.body = h.bufs.get(initial)
+	if err := h.readBody(r.Context(), http.MaxBytesReader(w, r.Body, ep.MaxBody), st.body, rs, r.ContentLength, ep.MaxBody); err != nil {
 		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
+		if errors.As(err, &mbe) || errors.Is(err, errBusy) {
 			return answer{}, err
 		}
 		return answer{}, fail(http.StatusBadRequest, "could not read body", err)
 	}
-
-	// 3. Decode. Nothing below keeps a reference into the body beyond
-	// the request: providers and jsonx copy the strings they decode, a
-	// form's payload is a copy, and the record is encoded into its own
-	// buffer (Outcome.Record's Data.Body does point into it; see there).
+	// Nothing below keeps a reference into the body beyond the request:
+	// providers and jsonx copy the strings they decode, a form's payload
+	// is a copy, and the record is encoded into its own buffer
+	// (Outcome.Record's Data.Body does point into it; see there).
 	req := &forge.Request{
-		Header:   r.Header,
-		Body:     **body,
-		Received: now,
+		Header:     r.Header,
+		Body:       *st.body,
+		Received:   now,
+		RemoteAddr: client,
 	}
 	if r.URL.RawQuery != "" {
 		req.Query = r.URL.Query() // else nil: an empty url.Values
 	}
-	if err := decode(req, r.Header.Get("Content-Type")); err != nil {
+	if err := payloadOf(req, mode, func(n int) ([]byte, error) {
+		if err := rs.grow(r.Context(), int64(n)); err != nil {
+			return nil, err
+		}
+		return make([]byte, 0, n), nil
+	}); err != nil {
 		return answer{}, err
 	}
 
-	// 4. Authenticate.
-	peer, _ := netip.ParseAddrPort(r.RemoteAddr)
-	req.RemoteAddr = verify.ClientAddr(peer.Addr(), r.Header.Values("X-Forwarded-For"), h.opts.TrustedProxies)
-	if ep.Allow.Len() > 0 && !ep.Allow.Contains(req.RemoteAddr) {
-		return answer{}, fmt.Errorf("%w: %s", verify.ErrAddressNotAllowed, req.RemoteAddr)
-	}
+	// 4. Authenticate, over the raw bytes the forge signed.
 	if len(ep.Secrets) > 0 {
 		if err := ep.Provider.Verify(req, ep.Secrets); err != nil {
 			return answer{}, err
@@ -394,11 +583,25 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, o
 	} else if !ep.Insecure {
 		return answer{}, verify.ErrNoSecret
 	}
+	st.authenticated = true
+	// Only an authenticated delivery takes the endpoint's token.
+	if ep.limiter != nil {
+		if ok, wait := ep.limiter.take(now); !ok {
+			w.Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
+			return answer{}, fail(http.StatusTooManyRequests, "rate limit exceeded", nil)
+		}
+	}
+	if err := checkPayload(req.Payload); err != nil {
+		return answer{}, err
+	}
 
 	// 5. Identify.
 	m, err := forge.InspectRequest(ep.Provider, r.Header, req.Payload)
 	if err != nil {
 		return answer{}, err
+	}
+	if len(m.Delivery) > MaxDeliveryID || len(m.DedupKey) > MaxDeliveryID {
+		return answer{}, fail(http.StatusBadRequest, "delivery id too long", fmt.Errorf("delivery id of %d bytes > %d", max(len(m.Delivery), len(m.DedupKey)), MaxDeliveryID))
 	}
 	o.Event, o.Delivery = m.Event, m.Delivery
 	if m.Forge != "" {
@@ -427,7 +630,11 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, o
 	// only once Append has returned nil (see Log.Append): after an error
 	// (an ack timeout, say) the store's client may still hold the bytes and
 	// send them again, so the buffer is left to the garbage collector.
-	rec := h.bufs.get(ev.EncodedLen())
+	size := ev.EncodedLen()
+	if err := rs.grow(r.Context(), int64(size)); err != nil {
+		return answer{}, err
+	}
+	rec := h.bufs.get(size)
 	data, err := ev.AppendEncode(*rec)
 	if err != nil {
 		return answer{}, fail(http.StatusInternalServerError, "could not encode event", err)
@@ -459,44 +666,6 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, o
 
 var errAckTimeout = errors.New("store did not acknowledge in time")
 
-// decode fills req.Payload from the body according to the content type.
-func decode(req *forge.Request, contentType string) error {
-	mt := contentType
-	if contentType != "" && contentType != "application/json" {
-		// The usual value needs no parsing (the parser allocates a map
-		// for the parameters).
-		var err error
-		mt, _, err = mime.ParseMediaType(contentType)
-		if err != nil {
-			return fail(http.StatusUnsupportedMediaType, "unsupported content type", err)
-		}
-	}
-	switch {
-	case mt == "application/json" || strings.HasSuffix(mt, "+json") || mt == "text/json" ||
-		(mt == "" && len(req.Body) > 0 && (req.Body[0] == '{' || req.Body[0] == '[')):
-		req.Payload = req.Body
-	case mt == "application/x-www-form-urlencoded":
-		v, err := url.ParseQuery(string(req.Body))
-		if err != nil {
-			return fail(http.StatusBadRequest, "malformed form body", err)
-		}
-		if !v.Has("payload") {
-			return fail(http.StatusBadRequest, "form body has no payload field", nil)
-		}
-		req.Payload = []byte(v.Get("payload"))
-		req.Form = true
-	default:
-		return fail(http.StatusUnsupportedMediaType, "unsupported content type", fmt.Errorf("content type %q", contentType))
-	}
-	if len(req.Payload) == 0 {
-		return fail(http.StatusBadRequest, "empty payload", nil)
-	}
-	if !jsonx.Valid(req.Payload) {
-		return fail(http.StatusBadRequest, "payload is not valid JSON", nil)
-	}
-	return nil
-}
-
 // record builds the event record.
 func (h *Handler) record(ep *Endpoint, req *forge.Request, m forge.Meta, f event.Fields) *event.Event {
 	body := req.Payload
@@ -504,7 +673,7 @@ func (h *Handler) record(ep *Endpoint, req *forge.Request, m forge.Meta, f event
 		body = rd.Redact(body)
 	}
 	ev := &event.Event{
-		ID:          m.Delivery,
+		ID:          h.opts.NewID(req.Received, m.Delivery),
 		Time:        req.Received.UTC(),
 		Forge:       f.Forge,
 		ForgeEvent:  m.Event,
@@ -516,9 +685,6 @@ func (h *Handler) record(ep *Endpoint, req *forge.Request, m forge.Meta, f event
 			Body:       body,
 			Normalized: f,
 		},
-	}
-	if ev.ID == "" {
-		ev.ID = newUUIDv7(req.Received)
 	}
 	ev.Envelope()
 	return ev

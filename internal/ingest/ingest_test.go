@@ -87,10 +87,11 @@ func TestIngestStatusesAndStorage(t *testing.T) {
 	push := []byte("{\"ref\":\"refs/tags/v1.0.0\",\n  \"before\":\"0000000000000000000000000000000000000000\",\"after\":\"1111111111111111111111111111111111111111\",\"head_commit\":{\"message\":\"<b>fix</b> & ship\"},\"repository\":{\"full_name\":\"acme/app\",\"html_url\":\"https://github.com/acme/app\"}}")
 
 	r := do(h, "POST", "/hooks/gh", ghHeaders("push", "d-1", push), string(push), "")
-	if r.status != 200 || r.body["id"] != "d-1" || r.body["duplicate"] != false {
-		t.Fatalf("push: %d %v", r.status, r.body)
+	id, _ := r.body["id"].(string)
+	if r.status != 200 || !isUUIDv7(id) || r.body["duplicate"] != false {
+		t.Fatalf("push: %d %v, want 200 with a UUIDv7 id", r.status, r.body)
 	}
-	rec, err := st.Get(context.Background(), "d-1")
+	rec, err := st.Get(context.Background(), id)
 	if err != nil {
 		t.Fatalf("accepted event not in the log: %v", err)
 	}
@@ -98,15 +99,20 @@ func TestIngestStatusesAndStorage(t *testing.T) {
 		t.Errorf("subject %q: a tag push is stored as kind tag", rec.Subject)
 	}
 	var ev struct {
-		Type    string `json:"type"`
-		Subject string `json:"subject"`
-		Data    struct {
+		ID       string `json:"id"`
+		Delivery string `json:"forgedelivery"`
+		Type     string `json:"type"`
+		Subject  string `json:"subject"`
+		Data     struct {
 			Header map[string][]string `json:"header"`
 			Body   json.RawMessage     `json:"body"`
 		} `json:"data"`
 	}
 	if err := json.Unmarshal(rec.Data, &ev); err != nil {
 		t.Fatal(err)
+	}
+	if ev.ID != id || ev.Delivery != "d-1" {
+		t.Errorf("record: id %q forgedelivery %q, want %q and the delivery id", ev.ID, ev.Delivery, id)
 	}
 	if ev.Type != "dev.forgehook.tag" || ev.Subject != "refs/tags/v1.0.0" || string(ev.Data.Body) != string(push) {
 		t.Errorf("record: type %q subject %q body %s", ev.Type, ev.Subject, ev.Data.Body)
@@ -119,10 +125,11 @@ func TestIngestStatusesAndStorage(t *testing.T) {
 	form := "payload=" + url.QueryEscape(string(push))
 	fh := ghHeaders("push", "d-form", []byte(form))
 	fh.Set("Content-Type", "application/x-www-form-urlencoded")
-	if r := do(h, "POST", "/hooks/gh", fh, form, ""); r.status != 200 {
+	r = do(h, "POST", "/hooks/gh", fh, form, "")
+	if r.status != 200 {
 		t.Fatalf("form push: %d %v", r.status, r.body)
 	}
-	rec, _ = st.Get(context.Background(), "d-form")
+	rec, _ = st.Get(context.Background(), r.body["id"].(string))
 	if !strings.Contains(string(rec.Data), `"body":`+string(push)) {
 		t.Errorf("form delivery stored without its JSON payload: %s", rec.Data)
 	}
@@ -133,8 +140,8 @@ func TestIngestStatusesAndStorage(t *testing.T) {
 	if r.status != 200 || r.body["ping"] != true {
 		t.Fatalf("ping: %d %v", r.status, r.body)
 	}
-	if _, err := st.Get(context.Background(), "p-1"); err == nil {
-		t.Errorf("ping stored as an event")
+	if recs, _, _ := st.List(context.Background(), store.Filter{}); len(recs) != 2 {
+		t.Errorf("%d events stored after two pushes and a ping, want 2: the ping is not an event", len(recs))
 	}
 	if es, _ := st.Endpoint(context.Background(), "gh"); es.VerifiedBy != "ping" || es.VerifiedAt.IsZero() {
 		t.Errorf("ping not recorded as verification: %+v", es)
@@ -287,4 +294,13 @@ func TestIngestDedupKeyWithoutDeliveryID(t *testing.T) {
 	if want := "sha256:" + hex.EncodeToString(sum[:]); len(log.keys) != 1 || log.keys[0] != want {
 		t.Errorf("dedup keys %q, want [%q]: a delivery without an id is keyed on its payload's hash", log.keys, want)
 	}
+}
+
+// isUUIDv7 reports whether s is an RFC 9562 version 7 UUID in its text form.
+func isUUIDv7(s string) bool {
+	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' || s[14] != '7' || !strings.ContainsRune("89ab", rune(s[19])) {
+		return false
+	}
+	_, err := hex.DecodeString(strings.ReplaceAll(s, "-", ""))
+	return err == nil
 }

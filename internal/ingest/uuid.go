@@ -7,8 +7,9 @@ import (
 	"time"
 )
 
-// newUUIDv7 returns a time-ordered RFC 9562 version 7 UUID for events whose
-// forge sends no delivery id.
+// newUUIDv7 returns a time-ordered RFC 9562 version 7 UUID: every event's
+// id, forgehook's own and unique in the store (the forge's delivery id is
+// the record's forgedelivery).
 func newUUIDv7(now time.Time) string {
 	var b [16]byte
 	_, _ = rand.Read(b[6:])

@@ -23,6 +23,7 @@ package jsonx
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
 	"strconv"
 )
@@ -114,4 +115,36 @@ func AppendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	b = append(b, s...)
 	return append(b, '"')
+}
+
+// MaxDepth is forgehook's one nesting rule for payloads: the deepest
+// nesting of objects and arrays a forge's payload may have. It is shared by
+// every reader of a payload: ingest refuses (400) a payload nested deeper
+// before it answers, so that nothing acknowledged is later undecodable; the
+// store's readers, the admin views and delivery decode stored records,
+// which wrap the payload two levels deeper (the record, its data member),
+// well inside encoding/json's own limit of 10000. Real payloads nest fewer
+// than 20 levels.
+const MaxDepth = 512
+
+// ErrTooDeep is wrapped by the error CheckPayload returns for a
+// well-formed value nested deeper than MaxDepth.
+var ErrTooDeep = errors.New("jsonx: nesting deeper than MaxDepth")
+
+// CheckPayload reports whether data is a payload forgehook accepts: one
+// well-formed JSON value (as Valid) whose objects and arrays nest at most
+// MaxDepth levels deep. It returns nil, an error wrapping ErrSyntax, or one
+// wrapping ErrTooDeep. It allocates nothing for the first 128 levels and
+// keeps no reference to data.
+func CheckPayload(data []byte) error {
+	// skipValue counts its limit from maxDepth (encoding/json's): starting
+	// it maxDepth-MaxDepth levels down leaves MaxDepth levels.
+	i := skipValue(data, skipSpace(data, 0), maxDepth-MaxDepth)
+	if i >= 0 && skipSpace(data, i) == len(data) {
+		return nil
+	}
+	if Valid(data) {
+		return fmt.Errorf("%w (%d levels)", ErrTooDeep, MaxDepth)
+	}
+	return &syntaxError{off: -1, msg: "not one JSON value"}
 }

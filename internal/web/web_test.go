@@ -83,7 +83,10 @@ func newFixture(t *testing.T, o fixtureOpts) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.ingest = ingest.New(ingest.Options{Log: st, AckTimeout: 5 * time.Second})
+	// Events take their delivery id as their id here, for readable URLs in
+	// the tests (forgehook's own ids are UUIDv7s).
+	f.ingest = ingest.New(ingest.Options{Log: st, AckTimeout: 5 * time.Second,
+		NewID: func(_ time.Time, delivery string) string { return delivery }})
 	f.ingest.SetEndpoints([]*ingest.Endpoint{ie})
 	infos := []api.EndpointInfo{
 		{Name: "gh", Provider: "github", Path: ingest.Prefix + "gh", Secrets: []string{config.Secret(hookSecret).Fingerprint()}},
