@@ -330,6 +330,15 @@ loop:
 			break loop
 		case <-hup:
 			a.reload()
+		case <-a.store.Restarted():
+			// The embedded JetStream restarted after a write error (a
+			// full disk): start the triggers' consumers again at once.
+			a.mu.Lock()
+			cfg := a.cfg
+			a.mu.Unlock()
+			if err := a.startTriggers(cfg); err != nil {
+				a.log.Error("triggers not restarted after the store's recovery", "err", err)
+			}
 		}
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)

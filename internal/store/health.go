@@ -28,7 +28,14 @@ type writeHealth struct {
 	recovered time.Time // when writes last recovered
 	failures  uint64    // times writes started to fail, since the start
 	kick      chan struct{}
+	restarted chan struct{} // signalled after a restart of the embedded JetStream
 }
+
+// Restarted is signalled (and then holds one signal until read) after the
+// store restarted the embedded JetStream to recover from a write error:
+// the consumers of the old one are gone, and whoever consumes must start
+// its consumers again.
+func (s *Store) Restarted() <-chan struct{} { return s.health.restarted }
 
 // WriteStatus is the store's write health, for readiness and metrics.
 type WriteStatus struct {
@@ -198,10 +205,12 @@ func (s *Store) tryRecover() string {
 	sticky := h.sticky
 	since := h.since
 	h.mu.Unlock()
+	restarted := false
 	if sticky || !s.ns.JetStreamEnabled() {
 		if err := s.restartJetStream(); err != nil {
 			return "a restart of the embedded JetStream: " + err.Error()
 		}
+		restarted = true
 	}
 	if jsz, err := s.ns.Jsz(nil); err == nil && jsz.Config.MaxStore > 0 && int64(jsz.Store)+int64(s.headroom()) > jsz.Config.MaxStore {
 		return fmt.Sprintf("room under the store's size limit (%d of %d bytes used)", jsz.Store, jsz.Config.MaxStore)
@@ -210,6 +219,12 @@ func (s *Store) tryRecover() string {
 	h.reason, h.sticky, h.recovered = "", false, time.Now()
 	h.mu.Unlock()
 	s.log.Info("store: writes recovered", "failing_for", time.Since(since).Round(time.Millisecond).String())
+	if restarted {
+		select {
+		case h.restarted <- struct{}{}:
+		default:
+		}
+	}
 	return ""
 }
 

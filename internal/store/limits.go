@@ -183,7 +183,7 @@ func (s *Store) checkLoss(ctx context.Context) {
 	}
 	s.loss = l
 	s.drops.mu.Lock()
-	s.drops.first = l.FirstSeq
+	s.drops.first = max(l.FirstSeq, 1) // a new stream's first is 1
 	s.drops.mu.Unlock()
 	s.saveFirst(l.FirstSeq)
 	if l.Events > 0 {

@@ -131,6 +131,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	}
 	s := &Store{opts: opts, log: opts.Logger, done: make(chan struct{})}
 	s.health.kick = make(chan struct{}, 1)
+	s.health.restarted = make(chan struct{}, 1)
 	s.ctx, s.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	if opts.URL == "" {
 		l, err := lockDir(opts.DataDir)
