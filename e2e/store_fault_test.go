@@ -408,6 +408,9 @@ func TestStoreCorruptBlocksAreLoud(t *testing.T) {
 			srv := start(t, cfg, ingest, admin)
 			sendMany(t, ingest, "ev", 2500, 3000)
 			srv.stop()
+			if out, err := runCLI("store", "check", "--data-dir", dataDir); err != nil || !strings.Contains(out, "ok: every indexed event is in EVENTS") {
+				t.Fatalf("store check of an intact directory: %v\n%s", err, out)
+			}
 			blks := blocks(t, dataDir)
 			if len(blks) < 2 {
 				t.Fatalf("want several block files, have %v", blks)
@@ -415,6 +418,12 @@ func TestStoreCorruptBlocksAreLoud(t *testing.T) {
 			// The first block: its events are not the newest, so only
 			// the comparison with the index can see them gone.
 			tc.damage(t, blks[0])
+			out, err := runCLI("store", "check", "--data-dir", dataDir)
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() != 1 || !strings.Contains(out, "LOSS: ") {
+				t.Fatalf("store check of a damaged directory: %v, want exit 1 and LOSS:\n%s", err, out)
+			}
+			t.Logf("store check, %s block:\n%s", tc.name, out)
 
 			srv = start(t, cfg, ingest, admin)
 			lines := logLines(srv, "acknowledged events are missing from the log")
@@ -516,6 +525,10 @@ func TestStoreLockOneProcess(t *testing.T) {
 		t.Errorf("second forgehook took %s to exit", took)
 	}
 	t.Logf("second process exited %d after %s: %s", ee.ExitCode(), took.Round(time.Millisecond), strings.TrimSpace(string(out)))
+	cout, err := runCLI("store", "check", "--data-dir", dataDir)
+	if !errors.As(err, &ee) || ee.ExitCode() == 0 || !strings.Contains(cout, "in use") || !strings.Contains(cout, "pid "+pid) {
+		t.Errorf("store check on a directory in use: %v, want a non-zero exit naming pid %s:\n%s", err, pid, cout)
+	}
 	first.kill()
 	second := start(t, cfg2, ingest2, admin2)
 	if status, ans, err := faultPush(context.Background(), ingest2, "after-kill", 10); err != nil || status != 200 {

@@ -277,6 +277,12 @@ func (l natsLogger) Noticef(format string, v ...any) {
 
 func (l natsLogger) Warnf(format string, v ...any) {
 	msg := fmt.Sprintf(format, v...)
+	if strings.HasPrefix(msg, "Maximum payloads over") {
+		// forgehook chose its payload limit (large bodies go to the
+		// object store): not news at every start.
+		l.log.Debug(msg)
+		return
+	}
 	l.log.Warn(msg)
 	l.watch(msg)
 }
