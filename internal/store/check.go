@@ -79,6 +79,10 @@ func Check(ctx context.Context, opts Options) (CheckReport, error) {
 	if err := s.startEmbedded(ctx); err != nil {
 		return rep, err
 	}
+	s.legitFirst = s.loadFirst()
+	if err := s.readAll(ctx); err != nil {
+		return rep, fmt.Errorf("store: read EVENTS through: %w", err)
+	}
 	loss, err := s.compare(ctx)
 	if err != nil {
 		return rep, fmt.Errorf("store: compare the index with the stream: %w", err)

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -29,6 +30,9 @@ type writeHealth struct {
 	failures  uint64    // times writes started to fail, since the start
 	kick      chan struct{}
 	restarted chan struct{} // signalled after a restart of the embedded JetStream
+	// minFree, when not 0, replaces the free space the recovery waits
+	// for (tests).
+	minFree atomic.Uint64
 }
 
 // Restarted is signalled (and then holds one signal until read) after the
@@ -143,6 +147,9 @@ func (s *Store) noteWriteOK(t0 time.Time) {
 // headroom is the free space the embedded store wants on its disk before
 // it takes writes again: a few of the largest events.
 func (s *Store) headroom() uint64 {
+	if n := s.health.minFree.Load(); n != 0 {
+		return n
+	}
 	return uint64(min(int64(s.opts.MaxPayload)*2, 16<<20))
 }
 
@@ -193,6 +200,9 @@ func (s *Store) healthLoop() {
 // tryRecover ends a write failure when it can, and otherwise says what it
 // waits for.
 func (s *Store) tryRecover() string {
+	if s.ns == nil {
+		return s.tryRecoverExternal()
+	}
 	free, _, err := diskFree(s.jsDir())
 	if err != nil {
 		return err.Error()
@@ -225,6 +235,28 @@ func (s *Store) tryRecover() string {
 		default:
 		}
 	}
+	return ""
+}
+
+// tryRecoverExternal ends a write failure of an external store once its
+// JetStream answers and reports room under the account's limit; a write
+// that succeeds ends it too (noteWriteOK).
+func (s *Store) tryRecoverExternal() string {
+	ctx, cancel := context.WithTimeout(s.ctx, 2*time.Second)
+	defer cancel()
+	info, err := s.js.AccountInfo(ctx)
+	if err != nil {
+		return "the external JetStream to answer: " + err.Error()
+	}
+	if limit := info.Limits.MaxStore; limit > 0 && int64(info.Store)+int64(s.headroom()) > limit {
+		return fmt.Sprintf("room under the account's storage limit (%d of %d bytes used)", info.Store, limit)
+	}
+	h := &s.health
+	h.mu.Lock()
+	since := h.since
+	h.reason, h.sticky, h.recovered = "", false, time.Now()
+	h.mu.Unlock()
+	s.log.Info("store: writes recovered", "failing_for", time.Since(since).Round(time.Millisecond).String())
 	return ""
 }
 

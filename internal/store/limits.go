@@ -168,31 +168,44 @@ type Loss struct {
 	Checked bool
 }
 
-// Loss returns what the start's check found missing.
-func (s *Store) Loss() Loss { return s.loss }
+// Loss returns what the start's checks found missing: the comparison at
+// Open, then the one after reading EVENTS through.
+func (s *Store) Loss() Loss {
+	s.lossMu.Lock()
+	defer s.lossMu.Unlock()
+	return s.loss
+}
 
 // checkLoss compares the id index, which records every acknowledged
 // event, with what EVENTS holds, and reports every acknowledged event the
 // stream lost (a damaged or removed block file) loudly: an error log line
 // with the counts, and Loss for the metric and /readyz.
 func (s *Store) checkLoss(ctx context.Context) {
+	s.legitFirst = s.loadFirst()
 	l, err := s.compare(ctx)
 	if err != nil {
 		s.log.Warn("store: could not compare the index with the stream", "err", err)
 		return
 	}
+	s.lossMu.Lock()
 	s.loss = l
+	s.lossMu.Unlock()
 	s.drops.mu.Lock()
 	s.drops.first = max(l.FirstSeq, 1) // a new stream's first is 1
 	s.drops.mu.Unlock()
 	s.saveFirst(l.FirstSeq)
 	if l.Events > 0 {
-		s.log.Error("store: acknowledged events are missing from the log (a damaged, truncated or removed file in the data directory): they are lost",
-			"lost", l.Events, "past_last", l.Tail, "gaps", l.Gaps, "before_first", l.Head,
-			"first_seq", l.FirstSeq, "last_seq", l.LastSeq, "indexed", l.Indexed, "data_dir", s.opts.DataDir)
+		s.logLoss(l)
 		return
 	}
 	s.log.Info("store: log checked against the index: nothing missing", "indexed", l.Indexed, "first_seq", l.FirstSeq, "last_seq", l.LastSeq)
+}
+
+// logLoss reports a loss at error level, with its counts.
+func (s *Store) logLoss(l Loss) {
+	s.log.Error("store: acknowledged events are missing from the log (a damaged, truncated or removed file in the data directory): they are lost",
+		"lost", l.Events, "past_last", l.Tail, "gaps", l.Gaps, "before_first", l.Head,
+		"first_seq", l.FirstSeq, "last_seq", l.LastSeq, "indexed", l.Indexed, "data_dir", s.opts.DataDir)
 }
 
 // compare counts the live entries of the id index whose sequence EVENTS
@@ -215,7 +228,7 @@ func (s *Store) compare(ctx context.Context) (Loss, error) {
 	}
 	deleted := state.Deleted
 	slices.Sort(deleted)
-	legitFirst := s.loadFirst()
+	legitFirst := s.legitFirst
 	l := Loss{FirstSeq: state.FirstSeq, LastSeq: state.LastSeq, Checked: true}
 	now := time.Now()
 	// An entry about to expire may name an event the age limit has
@@ -244,4 +257,86 @@ func (s *Store) compare(ctx context.Context) (Loss, error) {
 	}
 	l.Events = l.Tail + l.Gaps + l.Head
 	return l, nil
+}
+
+// readAll reads every message of EVENTS once, headers only. The embedded
+// server checks a block file only when it loads it (at start it trusts its
+// state file, and the checksum of the last block), so reading is what
+// finds a damaged block: the server then logs it and drops the messages
+// it cannot read, which compare sees as gaps. It returns when the read
+// reached the stream's end, or found nothing more to read for a while.
+func (s *Store) readAll(ctx context.Context) error {
+	st, err := s.js.Stream(ctx, EventsStream)
+	if err != nil {
+		return fmt.Errorf("stream %s: %w", EventsStream, err)
+	}
+	info, err := st.Info(ctx)
+	if err != nil || info.State.Msgs == 0 {
+		return err
+	}
+	cons, err := st.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{HeadersOnly: true, DeliverPolicy: jetstream.DeliverAllPolicy})
+	if err != nil {
+		return fmt.Errorf("read %s: %w", EventsStream, err)
+	}
+	done := make(chan struct{})
+	seen := make(chan struct{}, 1)
+	var once sync.Once
+	cc, err := cons.Consume(func(m jetstream.Msg) {
+		select {
+		case seen <- struct{}{}:
+		default:
+		}
+		if md, err := m.Metadata(); err == nil && (md.NumPending == 0 || md.Sequence.Stream >= info.State.LastSeq) {
+			once.Do(func() { close(done) })
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("read %s: %w", EventsStream, err)
+	}
+	defer cc.Stop()
+	idle := time.NewTimer(5 * time.Second)
+	defer idle.Stop()
+	for {
+		select {
+		case <-done:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-seen:
+			idle.Reset(5 * time.Second)
+		case <-idle.C:
+			return nil
+		}
+	}
+}
+
+// verifyLoop reads EVENTS once after the start (in the background: it
+// reads every block) and reports what the reading found lost beyond the
+// start's check.
+func (s *Store) verifyLoop() {
+	defer s.wg.Done()
+	t0 := time.Now()
+	if err := s.readAll(s.ctx); err != nil {
+		if s.ctx.Err() == nil {
+			s.log.Warn("store: could not read EVENTS through to check its files", "err", err)
+		}
+		return
+	}
+	l, err := s.compare(s.ctx)
+	if err != nil {
+		if s.ctx.Err() == nil {
+			s.log.Warn("store: could not compare the index with the stream", "err", err)
+		}
+		return
+	}
+	s.lossMu.Lock()
+	prev := s.loss
+	if l.Events > prev.Events {
+		s.loss = l
+	}
+	s.lossMu.Unlock()
+	if l.Events > prev.Events {
+		s.logLoss(l)
+	}
+	s.log.Info("store: EVENTS read through", "lost", l.Events, "took", time.Since(t0).Round(time.Millisecond).String(), "last_seq", l.LastSeq)
 }

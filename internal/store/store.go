@@ -94,10 +94,14 @@ type Store struct {
 	jsConfig server.JetStreamConfig // the embedded JetStream's, to restart it
 	health   writeHealth            // whether writes fail now
 	drops    dropCounter            // events dropped by MaxBytes
-	loss     Loss                   // what the start found missing
-	dedup    *index                 // delivery key -> sequence, for the dedup window
-	ids      *index                 // event id -> sequence, for the retention
-	attempts *index                 // trigger + event id -> ATTEMPTS sequences
+	// legitFirst is EVENTS's first sequence as the limits left it, read
+	// at the start: the events before it are not lost.
+	legitFirst uint64
+	lossMu     sync.Mutex // guards loss
+	loss       Loss       // what the start found missing
+	dedup      *index     // delivery key -> sequence, for the dedup window
+	ids        *index     // event id -> sequence, for the retention
+	attempts   *index     // trigger + event id -> ATTEMPTS sequences
 
 	ctx    context.Context // the store's own lifetime, cancelled by Close
 	cancel context.CancelFunc
@@ -170,9 +174,11 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		s.wg.Add(1)
 		go s.ensureLoop()
 	}
-	if s.ns != nil {
+	s.wg.Add(1)
+	go s.healthLoop()
+	if s.ns != nil && err == nil {
 		s.wg.Add(1)
-		go s.healthLoop()
+		go s.verifyLoop()
 	}
 	s.wg.Add(1)
 	go s.dropLoop()
