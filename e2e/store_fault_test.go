@@ -313,6 +313,10 @@ func TestStoreDiskFull(t *testing.T) {
 			t.Errorf("event %s was answered 200 but is not stored", id)
 		}
 	}
+	if lines := logLines(srv, "acknowledged events are missing"); len(lines) != 0 {
+		t.Errorf("the restart after a full disk reports a loss: %v", lines)
+	}
+	t.Logf("%d events answered 200 across the full disk and the restart, all stored", len(stored))
 }
 
 // TestStoreMaxBytesDropsOldest fills EVENTS past store.max_bytes: the
@@ -511,6 +515,16 @@ func TestStoreCorruptConsumerState(t *testing.T) {
 	}
 	if v := value(scrape(t, admin, ""), "forgehook_trigger_pending", map[string]string{"trigger": "beta"}); v < 0 {
 		t.Errorf("beta's pending metric is missing")
+	}
+	// The UI's triggers page marks it (no admin token: loopback, no login).
+	resp, err := http.Get(admin + "/triggers")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(page), "data-broken>not started: trigger alpha") {
+		t.Errorf("the triggers page does not mark alpha as not started: %d\n%s", resp.StatusCode, page)
 	}
 	t.Logf("/readyz with a damaged consumer: %d %v", code, ans)
 }
