@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -281,7 +282,11 @@ func (s *Store) readAll(ctx context.Context) error {
 	done := make(chan struct{})
 	seen := make(chan struct{}, 1)
 	var once sync.Once
+	var highest atomic.Uint64
 	cc, err := cons.Consume(func(m jetstream.Msg) {
+		if md, err := m.Metadata(); err == nil {
+			highest.Store(md.Sequence.Stream)
+		}
 		select {
 		case seen <- struct{}{}:
 		default:
@@ -305,6 +310,11 @@ func (s *Store) readAll(ctx context.Context) error {
 		case <-seen:
 			idle.Reset(5 * time.Second)
 		case <-idle.C:
+			// Nothing more came: the messages after the highest read are
+			// gone (the comparison counts them), or the read stalled.
+			if h := highest.Load(); h < info.State.LastSeq {
+				s.log.Debug("store: reading EVENTS through ended early", "read_to", h, "last_seq", info.State.LastSeq)
+			}
 			return nil
 		}
 	}
