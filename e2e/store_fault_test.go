@@ -138,6 +138,34 @@ func logLines(p *proc, substr string) []map[string]any {
 	return out
 }
 
+// startUnready runs forgehook serve with cfgPath and waits until its
+// ingest listener answers /readyz, ready or not.
+func startUnready(t *testing.T, cfgPath, ingest, admin string) *proc {
+	t.Helper()
+	s := &proc{t: t, ingest: ingest, admin: admin, cfgPath: cfgPath, exited: make(chan struct{})}
+	s.cmd = exec.Command(binary, "serve", "--config", cfgPath, "--log-format", "json")
+	s.cmd.Stdout, s.cmd.Stderr = lockedWriter{s}, lockedWriter{s}
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = s.cmd.Wait(); close(s.exited) }()
+	t.Cleanup(func() { s.kill() })
+	waitFor(t, 30*time.Second, "the ingest listener", func() bool {
+		select {
+		case <-s.exited:
+			t.Fatalf("forgehook exited:\n%s", s.Output())
+		default:
+		}
+		resp, err := http.Get(ingest + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return true
+	})
+	return s
+}
+
 // mountTmpfs mounts a tmpfs of size at dir, or skips the test when the
 // machine cannot (not root, no mount).
 func mountTmpfs(t *testing.T, dir, size string) {
@@ -315,6 +343,31 @@ func TestStoreDiskFull(t *testing.T) {
 	}
 	if lines := logLines(srv, "acknowledged events are missing"); len(lines) != 0 {
 		t.Errorf("the restart after a full disk reports a loss: %v", lines)
+	}
+
+	// A start on a full disk: the process serves, not ready, and
+	// recovers once space is back.
+	srv.stop()
+	fill(t, filepath.Join(mnt, "filler"))
+	srv = startUnready(t, cfg, ingest, admin)
+	if code, ans := readyz(t, ingest); code != 503 {
+		t.Errorf("/readyz after a start on a full disk: %d %v, want 503", code, ans)
+	}
+	if status, ans, _ := faultPush(ctx, ingest, "full-at-start", 100); status != 503 {
+		t.Errorf("delivery after a start on a full disk: %d %+v, want 503", status, ans)
+	}
+	if err := os.Remove(filepath.Join(mnt, "filler")); err != nil {
+		t.Fatal(err)
+	}
+	freed = time.Now()
+	srv.waitReady(20 * time.Second)
+	t.Logf("start on a full disk: ready %s after space was freed", time.Since(freed))
+	last := sendMany(t, ingest, "full-start-recovered", 10, 100)
+	waitFor(t, 20*time.Second, "the triggers deliver after a start on a full disk", func() bool {
+		return len(rc.hitsFor(last[len(last)-1])) > 0
+	})
+	for _, id := range last {
+		stored[id] = true
 	}
 	t.Logf("%d events answered 200 across the full disk and the restart, all stored", len(stored))
 }

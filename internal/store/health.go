@@ -36,9 +36,10 @@ type writeHealth struct {
 }
 
 // Restarted is signalled (and then holds one signal until read) after the
-// store restarted the embedded JetStream to recover from a write error:
-// the consumers of the old one are gone, and whoever consumes must start
-// its consumers again.
+// store restarted the embedded JetStream to recover from a write error, or
+// when its streams became ready after Open returned without them: the
+// consumers of the old JetStream are gone (or were never created), and
+// whoever consumes must start its consumers now.
 func (s *Store) Restarted() <-chan struct{} { return s.health.restarted }
 
 // WriteStatus is the store's write health, for readiness and metrics.

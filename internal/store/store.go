@@ -166,9 +166,14 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	err = s.ensure(ectx)
 	ecancel()
 	if err != nil {
-		if s.ns != nil {
+		if s.ns != nil && !isStorageError(err.Error()) {
 			s.Close()
 			return nil, err
+		}
+		if s.ns != nil {
+			// A full disk at start: serve, not ready, and recover once
+			// space is back (the health loop and the retries below).
+			s.noteWriteError(time.Now(), err.Error(), true)
 		}
 		s.log.Warn("store: streams not ready, retrying in the background", "err", err)
 		s.wg.Add(1)
@@ -310,6 +315,12 @@ func (s *Store) ensureLoop() {
 		cancel()
 		if err == nil {
 			s.log.Info("store: streams ready")
+			if !s.WriteStatus().Failing { // else the recovery signals
+				select {
+				case s.health.restarted <- struct{}{}: // the triggers can start now
+				default:
+				}
+			}
 			return
 		}
 	}
