@@ -166,6 +166,15 @@ func startUnready(t *testing.T, cfgPath, ingest, admin string) *proc {
 	return s
 }
 
+// noRace fails the test when p, a binary built with GOFLAGS=-race, reported
+// a data race.
+func noRace(t *testing.T, p *proc) {
+	t.Helper()
+	if strings.Contains(p.Output(), "DATA RACE") {
+		t.Errorf("data race in forgehook:\n%s", p.Output())
+	}
+}
+
 // mountTmpfs mounts a tmpfs of size at dir, or skips the test when the
 // machine cannot (not root, no mount).
 func mountTmpfs(t *testing.T, dir, size string) {
@@ -330,6 +339,7 @@ func TestStoreDiskFull(t *testing.T) {
 		t.Errorf("want the log lines of the failure and the recovery:\n%s", srv.Output())
 	}
 
+	noRace(t, srv)
 	srv.stop()
 	srv = start(t, cfg, ingest, admin)
 	for _, id := range sendMany(t, ingest, "restarted", 20, 2000) {
@@ -370,6 +380,7 @@ func TestStoreDiskFull(t *testing.T) {
 		stored[id] = true
 	}
 	t.Logf("%d events answered 200 across the full disk and the restart, all stored", len(stored))
+	noRace(t, srv)
 }
 
 // TestStoreMaxBytesDropsOldest fills EVENTS past store.max_bytes: the

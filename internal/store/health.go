@@ -261,22 +261,31 @@ func (s *Store) tryRecoverExternal() string {
 	return ""
 }
 
-// restartJetStream reloads the embedded JetStream from its files, which
-// drops the write errors its file stores keep, and waits for the streams.
+// restartJetStream reloads the embedded JetStream's streams from their
+// files, which drops the write errors their file stores keep, and waits
+// for the streams. It reloads the account's JetStream, not the server's:
+// the server's restart replaces its API queues under requests in flight
+// (a data race in nats-server). Only when the server turned JetStream off
+// (it does on some disk errors) does it start the server's again.
 func (s *Store) restartJetStream() error {
-	cfg := s.ns.JetStreamConfig()
-	if cfg == nil {
-		c := s.jsConfig
-		cfg = &c
-	}
-	c := *cfg
-	c.StoreDir = s.jsConfig.StoreDir // EnableJetStream adds "jetstream" again
-	s.log.Warn("store: restarting the embedded JetStream to clear its write error")
-	if err := s.ns.ShutdownJetStream(); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	if err := s.ns.EnableJetStream(&c); err != nil {
-		return fmt.Errorf("enable: %w", err)
+	if !s.ns.JetStreamEnabled() {
+		c := s.jsConfig // EnableJetStream adds "jetstream" to StoreDir itself
+		s.log.Warn("store: starting the embedded JetStream again, which turned itself off")
+		if err := s.ns.EnableJetStream(&c); err != nil {
+			return fmt.Errorf("enable: %w", err)
+		}
+	} else {
+		s.log.Warn("store: reloading the embedded JetStream's streams to clear their write error")
+		if err := s.unreserve(); err != nil {
+			return fmt.Errorf("reload: %w", err)
+		}
+		acc := s.ns.GlobalAccount()
+		if err := acc.DisableJetStream(); err != nil {
+			return fmt.Errorf("reload: %w", err)
+		}
+		if err := acc.EnableJetStream(nil, nil); err != nil {
+			return fmt.Errorf("reload: %w", err)
+		}
 	}
 	ctx, cancel := context.WithTimeout(s.ctx, 10*time.Second)
 	defer cancel()
@@ -291,6 +300,30 @@ func (s *Store) restartJetStream() error {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// unreserve drops the size limits of the streams that have one before the
+// account's JetStream reloads: a reload keeps the old streams' reservations
+// and makes the reloaded streams reserve again, which the reservation
+// (JetStreamMaxStore) has no room for. ensure sets the limits again.
+func (s *Store) unreserve() error {
+	ctx, cancel := context.WithTimeout(s.ctx, 5*time.Second)
+	defer cancel()
+	for _, name := range []string{EventsStream, AttemptsStream} {
+		st, err := s.js.Stream(ctx, name)
+		if err != nil {
+			return fmt.Errorf("stream %s: %w", name, err)
+		}
+		cfg := st.CachedInfo().Config
+		if cfg.MaxBytes <= 0 {
+			continue
+		}
+		cfg.MaxBytes = -1
+		if _, err := s.js.UpdateStream(ctx, cfg); err != nil {
+			return fmt.Errorf("stream %s: %w", name, err)
+		}
+	}
+	return nil
 }
 
 // natsLogger sends the embedded server's log lines to slog: errors and
