@@ -205,8 +205,7 @@ func (s *Store) startEmbedded(ctx context.Context) error {
 		// An explicit reservation, not JetStream's default of 75% of
 		// the disk's free space at start, which a restart on a fuller
 		// disk makes smaller than what the streams already hold.
-		JetStreamMaxStore:  s.maxStore(),
-		JetStreamMaxMemory: 256 << 20,
+		JetStreamMaxStore: s.maxStore(),
 	}
 	if s.opts.Listen == "" {
 		o.DontListen = true
@@ -228,7 +227,7 @@ func (s *Store) startEmbedded(ctx context.Context) error {
 	// The server's warnings and errors (a damaged block file, a write
 	// error) go to forgehook's log.
 	ns.SetLoggerV2(natsLogger{log: s.log.With("component", "nats"), s: s}, false, false, false)
-	s.jsConfig = server.JetStreamConfig{StoreDir: dir, MaxStore: o.JetStreamMaxStore, MaxMemory: o.JetStreamMaxMemory, SyncAlways: o.SyncAlways}
+	s.jsConfig = server.JetStreamConfig{StoreDir: dir, MaxStore: o.JetStreamMaxStore, SyncAlways: o.SyncAlways}
 	go ns.Start()
 	deadline := 30 * time.Second
 	if d, ok := ctx.Deadline(); ok {
