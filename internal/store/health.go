@@ -164,11 +164,13 @@ func diskFree(dir string) (free, size uint64, err error) {
 	return st.Bavail * uint64(st.Bsize), st.Blocks * uint64(st.Bsize), nil
 }
 
-// healthLoop watches a write failure of the embedded store and ends it
-// once the disk has room again: it restarts the embedded JetStream when
-// its file store kept the error (JetStream never retries a failed write
-// by itself: every later write of that stream fails until it reloads),
-// and clears the failure so that ingest and /readyz come back.
+// healthLoop watches a write failure and ends it once the store can write
+// again. For the embedded store that is once its disk has room: it
+// reloads the embedded JetStream when a file store kept the error
+// (JetStream never retries a failed write by itself: every later write of
+// that stream fails until it reloads), and clears the failure so that
+// ingest and /readyz come back. For an external one, see
+// tryRecoverExternal.
 func (s *Store) healthLoop() {
 	defer s.wg.Done()
 	t := time.NewTicker(250 * time.Millisecond)
@@ -191,9 +193,10 @@ func (s *Store) healthLoop() {
 			lastWhy = ""
 			continue
 		}
-		if why != lastWhy {
+		// Logged when what it waits for changes, not its figures.
+		if kind, _, _ := strings.Cut(why, " ("); kind != lastWhy {
 			s.log.Warn("store: writes still failing", "reason", st.Reason, "waiting_for", why)
-			lastWhy = why
+			lastWhy = kind
 		}
 	}
 }
