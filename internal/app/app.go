@@ -5,6 +5,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -87,6 +88,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		Retention:   cfg.Store.Retention.D(),
 		DedupWindow: cfg.Store.DedupWindow.D(),
 		SyncAlways:  cfg.Store.Sync == "always",
+		MaxBytes:    int64(cfg.Store.MaxBytes),
 		Logger:      opts.Logger,
 	})
 	if err != nil {
@@ -153,7 +155,8 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		},
 		TriggerCounts: func(name string) (web.TriggerCounts, bool) {
 			c, ok := a.metrics.Trigger(name)
-			return web.TriggerCounts{Delivered: c.Delivered, Failed: c.Failed, Dead: c.Dead}, ok
+			broken := a.brokenTriggers()[name]
+			return web.TriggerCounts{Delivered: c.Delivered, Failed: c.Failed, Dead: c.Dead, Broken: broken}, ok || broken != ""
 		},
 	}))
 	a.adminSrv = &http.Server{
@@ -227,16 +230,42 @@ func (a *App) healthz(w http.ResponseWriter, r *http.Request) {
 	_, _ = io.WriteString(w, `{"status":"ok"}`+"\n")
 }
 
+// readyz answers 503 with the reason while the store cannot take events
+// (not connected, or its writes fail: a full disk), else 200. Its details
+// name what works only in part: triggers that did not start, and
+// acknowledged events the start found missing from the log.
 func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	w.Header().Set("Content-Type", "application/json")
-	if err := a.store.Ready(ctx); err != nil {
-		w.WriteHeader(http.StatusServiceUnavailable)
-		_, _ = fmt.Fprintf(w, `{"status":"not ready","reason":%q}`+"\n", err.Error())
-		return
+	var ans struct {
+		Status  string `json:"status"`
+		Reason  string `json:"reason,omitempty"`
+		Details struct {
+			BrokenTriggers map[string]string `json:"broken_triggers,omitempty"`
+			EventsLost     uint64            `json:"events_lost,omitempty"`
+		} `json:"details,omitzero"`
 	}
-	_, _ = io.WriteString(w, `{"status":"ready"}`+"\n")
+	ans.Status = "ready"
+	ans.Details.BrokenTriggers = a.brokenTriggers()
+	ans.Details.EventsLost = a.store.Loss().Events
+	if len(ans.Details.BrokenTriggers) == 0 {
+		ans.Details.BrokenTriggers = nil
+	}
+	if err := a.store.Ready(ctx); err != nil {
+		ans.Status, ans.Reason = "not ready", err.Error()
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}
+	b, _ := json.Marshal(ans)
+	_, _ = w.Write(append(b, '\n'))
+}
+
+// brokenTriggers names the triggers that did not start, with the reason.
+func (a *App) brokenTriggers() map[string]string {
+	if r := a.currentRunner(); r != nil {
+		return r.Broken()
+	}
+	return map[string]string{}
 }
 
 // startTriggers builds cfg's triggers and starts delivering to them,
@@ -316,6 +345,15 @@ loop:
 			break loop
 		case <-hup:
 			a.reload()
+		case <-a.store.Restarted():
+			// The embedded JetStream restarted after a write error (a
+			// full disk): start the triggers' consumers again at once.
+			a.mu.Lock()
+			cfg := a.cfg
+			a.mu.Unlock()
+			if err := a.startTriggers(cfg); err != nil {
+				a.log.Error("triggers not restarted after the store's recovery", "err", err)
+			}
 		}
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)

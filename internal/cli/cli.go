@@ -34,6 +34,7 @@ func commands() []command {
 		{"dead", "dead list|replay: dead letters on a running server", runDead},
 		{"send", "send [flags] URL: sign and send an example delivery as a forge would (the \"Test hook\" button)", runSend},
 		{"route", "route test: which triggers of a configuration match an event, and why", runRoute},
+		{"store", "store check: examine a stopped forgehook's data directory for lost events", runStore},
 		{"version", "print the version", runVersion},
 	}
 }

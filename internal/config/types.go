@@ -69,6 +69,12 @@ type Store struct {
 	// AckTimeout bounds the wait for the store's acknowledgement (default 5s);
 	// past it ingest answers 503.
 	AckTimeout Duration `yaml:"ack_timeout"`
+	// MaxBytes caps the EVENTS stream's size: past it the oldest events
+	// are dropped to make room (logged, and counted in
+	// forgehook_store_events_dropped_total). 0 (the default) means the
+	// smaller of 10 GiB and half of the data directory's file system
+	// (10 GiB for an external server).
+	MaxBytes ByteSize `yaml:"max_bytes"`
 	// Embedded configures the embedded server.
 	Embedded Embedded `yaml:"embedded"`
 }

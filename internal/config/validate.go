@@ -15,6 +15,9 @@ import (
 
 // Limits enforced by validation.
 const (
+	// MinStoreMaxBytes is the smallest store.max_bytes: room for a few
+	// events at the largest size the log holds inline.
+	MinStoreMaxBytes = 4 * MiB
 	// MaxReplicas is the largest store.replicas that JetStream supports.
 	MaxReplicas = 5
 	// MaxMaxBody is the largest endpoint max_body.
@@ -230,6 +233,9 @@ func (v *validator) store() {
 	}
 	if s.AckTimeout <= 0 {
 		v.errorf("store.ack_timeout", "must be greater than 0")
+	}
+	if s.MaxBytes < 0 || (s.MaxBytes > 0 && s.MaxBytes < MinStoreMaxBytes) {
+		v.errorf("store.max_bytes", "%s is below the smallest size, %s (0 chooses one from the disk's size)", s.MaxBytes, MinStoreMaxBytes)
 	}
 	if s.Embedded.Listen != "" {
 		v.hostPort("store.embedded.listen", s.Embedded.Listen)

@@ -77,6 +77,8 @@ type runner struct {
 	sem  chan struct{}
 	ccs  []jetstream.ConsumeContext
 	cons jetstream.Consumer
+	// broken is why the trigger did not start (nil: it runs).
+	broken error
 
 	coalesce bool // waiting events of a key are superseded by a newer one
 
@@ -112,9 +114,12 @@ func Start(ctx context.Context, st *store.Store, triggers []*trigger.Trigger, op
 		r.order = append(r.order, t.Name)
 	}
 	for _, name := range r.order {
+		// A trigger whose consumer cannot start (its state file is
+		// damaged, say) is reported and left out; ingest and the other
+		// triggers go on.
 		if err := r.triggers[name].start(ctx); err != nil {
-			r.Stop()
-			return nil, err
+			r.triggers[name].broken = err
+			log.Error("deliver: trigger not started: its events wait in the log until it is repaired (see docs/operations.md)", "trigger", name, "err", err)
 		}
 	}
 	return r, nil
@@ -127,6 +132,17 @@ func newRunner(r *Runner, t *trigger.Trigger, log *slog.Logger) *runner {
 		tr.coalesce = c.Coalesce()
 	}
 	return tr
+}
+
+// Broken returns the triggers that could not start, with the reason.
+func (r *Runner) Broken() map[string]string {
+	out := map[string]string{}
+	for name, tr := range r.triggers {
+		if tr.broken != nil {
+			out[name] = tr.broken.Error()
+		}
+	}
+	return out
 }
 
 // Stop stops consuming, cancels running actions and waits for every
@@ -751,6 +767,9 @@ func (r *Runner) Pending(ctx context.Context, name string) (uint64, error) {
 	if !ok {
 		return 0, fmt.Errorf("no trigger %q", name)
 	}
+	if tr.cons == nil {
+		return 0, fmt.Errorf("trigger %q not started: %w", name, tr.broken)
+	}
 	info, err := tr.cons.Info(ctx)
 	if err != nil {
 		return 0, err
@@ -762,6 +781,9 @@ func (r *Runner) Pending(ctx context.Context, name string) (uint64, error) {
 // up to and including seq.
 func (r *Runner) processed(ctx context.Context, name string, seq uint64) (bool, error) {
 	tr := r.triggers[name]
+	if tr.cons == nil {
+		return false, fmt.Errorf("trigger %q not started: %w", name, tr.broken)
+	}
 	info, err := tr.cons.Info(ctx)
 	if err != nil {
 		return false, err

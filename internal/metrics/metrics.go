@@ -221,8 +221,25 @@ var (
 	pendingDesc = prometheus.NewDesc("forgehook_trigger_pending",
 		"Events a trigger has yet to process: consumer lag plus events awaiting a retry.", []string{"trigger"}, nil)
 	storeUpDesc = prometheus.NewDesc("forgehook_store_up",
-		"1 when the store is connected and its streams exist, else 0.", nil, nil)
+		"1 when the store is connected, its streams exist and it takes writes, else 0.", nil, nil)
+	writeFailingDesc = prometheus.NewDesc("forgehook_store_write_failing",
+		"1 while the store refuses writes (disk full, a write error, its size limit), else 0.", nil, nil)
+	droppedDesc = prometheus.NewDesc("forgehook_store_events_dropped_total",
+		"Events dropped, oldest first, to keep the EVENTS stream under store.max_bytes.", nil, nil)
+	lostDesc = prometheus.NewDesc("forgehook_store_events_lost",
+		"Acknowledged events that the start found missing from the log (damaged or removed files).", nil, nil)
+	maxBytesDesc = prometheus.NewDesc("forgehook_store_max_bytes",
+		"The EVENTS stream's size limit in force (store.max_bytes, or the one chosen from the disk's size).", nil, nil)
 )
+
+// StoreHealth is what the store tells about its writes and its data, at
+// each scrape.
+type StoreHealth interface {
+	WriteStatus() store.WriteStatus
+	DroppedEvents() uint64
+	Loss() store.Loss
+	MaxBytes() int64
+}
 
 type liveCollector struct {
 	p Pending
@@ -232,6 +249,12 @@ type liveCollector struct {
 func (c *liveCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- pendingDesc
 	ch <- storeUpDesc
+	if _, ok := c.r.(StoreHealth); ok {
+		ch <- writeFailingDesc
+		ch <- droppedDesc
+		ch <- lostDesc
+		ch <- maxBytesDesc
+	}
 }
 
 func (c *liveCollector) Collect(ch chan<- prometheus.Metric) {
@@ -242,6 +265,16 @@ func (c *liveCollector) Collect(ch chan<- prometheus.Metric) {
 		up = 0
 	}
 	ch <- prometheus.MustNewConstMetric(storeUpDesc, prometheus.GaugeValue, up)
+	if h, ok := c.r.(StoreHealth); ok {
+		failing := 0.0
+		if h.WriteStatus().Failing {
+			failing = 1
+		}
+		ch <- prometheus.MustNewConstMetric(writeFailingDesc, prometheus.GaugeValue, failing)
+		ch <- prometheus.MustNewConstMetric(droppedDesc, prometheus.CounterValue, float64(h.DroppedEvents()))
+		ch <- prometheus.MustNewConstMetric(lostDesc, prometheus.GaugeValue, float64(h.Loss().Events))
+		ch <- prometheus.MustNewConstMetric(maxBytesDesc, prometheus.GaugeValue, float64(h.MaxBytes()))
+	}
 	for _, t := range c.p.Triggers() {
 		n, err := c.p.Pending(ctx, t)
 		if err != nil {

@@ -40,7 +40,10 @@ func (s *Store) ensureDelivery(ctx context.Context) (jetstream.Stream, error) {
 	for _, cfg := range []jetstream.StreamConfig{
 		{Name: DeadStream, Description: "forgehook dead letters", Subjects: []string{DeadSubject + ".>"}, MaxAge: DeadRetention},
 		{Name: ReplayStream, Description: "forgehook replay requests", Subjects: []string{ReplaySubject + ".>"}, Retention: jetstream.WorkQueuePolicy, MaxAge: s.opts.Retention},
-		{Name: AttemptsStream, Description: "forgehook delivery attempts", Subjects: []string{AttemptsSubject + ".>"}, MaxAge: s.opts.Retention},
+		// Attempts are history: past half the room kept beside EVENTS,
+		// the oldest go, so that they never fill the store's reservation
+		// and stop ingest.
+		{Name: AttemptsStream, Description: "forgehook delivery attempts", Subjects: []string{AttemptsSubject + ".>"}, MaxAge: s.opts.Retention, MaxBytes: otherRoom(s.opts.MaxBytes) / 2},
 	} {
 		cfg.Storage = jetstream.FileStorage
 		cfg.Replicas = s.opts.Replicas

@@ -55,6 +55,10 @@ func (s *Store) Append(ctx context.Context, endpoint, subject, id, key string, d
 	if err != nil {
 		return Result{}, err
 	}
+	if err := s.failFast(); err != nil {
+		return Result{}, err
+	}
+	t0 := time.Now()
 	msgID := id
 	if key != "" {
 		msgID = dedupKey(endpoint, key)
@@ -84,8 +88,10 @@ func (s *Store) Append(ctx context.Context, endpoint, subject, id, key string, d
 		}
 	})
 	if err != nil {
+		s.appendFailed(t0, err)
 		return Result{}, fmt.Errorf("store: publish %s: %w", subject, err)
 	}
+	s.noteWriteOK(t0)
 	if ack.Duplicate {
 		// A concurrent or retried copy was stored within JetStream's own
 		// short window: report the original.

@@ -251,6 +251,7 @@ func (ix *index) loop() {
 	defer close(ix.stopped)
 	t := time.NewTicker(mergeEvery)
 	defer t.Stop()
+	lastErr := "" // a failing merge is logged when its error changes
 	for {
 		select {
 		case <-ix.done:
@@ -264,8 +265,14 @@ func (ix *index) loop() {
 				continue
 			}
 		}
-		if err := ix.merge(); err != nil {
+		err := ix.merge()
+		switch {
+		case err != nil && err.Error() != lastErr:
 			ix.log.Warn("store: index merge failed, retrying", "index", ix.path, "err", err)
+			lastErr = err.Error()
+		case err == nil && lastErr != "":
+			ix.log.Info("store: index merge works again", "index", ix.path)
+			lastErr = ""
 		}
 	}
 }

@@ -68,6 +68,10 @@ type Options struct {
 	SyncAlways bool
 	// MaxPayload is the largest event the embedded server accepts.
 	MaxPayload int32
+	// MaxBytes caps the EVENTS stream's size; past it the oldest events
+	// are dropped. 0: the smaller of 10 GiB and half of the data
+	// directory's file system (10 GiB for an external server).
+	MaxBytes int64
 	// Logger receives the store's log lines.
 	Logger *slog.Logger
 }
@@ -86,9 +90,18 @@ type Store struct {
 	endpoints jetstream.KeyValue
 	obj       jetstream.ObjectStore // created on first use
 
-	dedup    *index // delivery key -> sequence, for the dedup window
-	ids      *index // event id -> sequence, for the retention
-	attempts *index // trigger + event id -> ATTEMPTS sequences
+	lock     *dirLock               // the data directory's, embedded server only
+	jsConfig server.JetStreamConfig // the embedded JetStream's, to restart it
+	health   writeHealth            // whether writes fail now
+	drops    dropCounter            // events dropped by MaxBytes
+	// legitFirst is EVENTS's first sequence as the limits left it, read
+	// at the start: the events before it are not lost.
+	legitFirst uint64
+	lossMu     sync.Mutex // guards loss
+	loss       Loss       // what the start found missing
+	dedup      *index     // delivery key -> sequence, for the dedup window
+	ids        *index     // event id -> sequence, for the retention
+	attempts   *index     // trigger + event id -> ATTEMPTS sequences
 
 	ctx    context.Context // the store's own lifetime, cancelled by Close
 	cancel context.CancelFunc
@@ -121,10 +134,21 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		opts.MaxPayload = 32 << 20
 	}
 	s := &Store{opts: opts, log: opts.Logger, done: make(chan struct{})}
+	s.health.kick = make(chan struct{}, 1)
+	s.health.restarted = make(chan struct{}, 1)
 	s.ctx, s.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	if opts.URL == "" {
+		l, err := lockDir(opts.DataDir)
+		if err != nil {
+			return nil, err
+		}
+		s.lock = l
+	}
 	if err := s.openIndexes(); err != nil {
+		s.lock.release()
 		return nil, err
 	}
+	s.opts.MaxBytes = s.eventsMaxBytes()
 	var err error
 	if opts.URL == "" {
 		err = s.startEmbedded(ctx)
@@ -135,18 +159,34 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
+	if s.nc.IsConnected() {
+		s.checkLoss(ctx)
+	}
 	ectx, ecancel := context.WithTimeout(ctx, 5*time.Second)
 	err = s.ensure(ectx)
 	ecancel()
 	if err != nil {
-		if s.ns != nil {
+		if s.ns != nil && !isStorageError(err.Error()) {
 			s.Close()
 			return nil, err
+		}
+		if s.ns != nil {
+			// A full disk at start: serve, not ready, and recover once
+			// space is back (the health loop and the retries below).
+			s.noteWriteError(time.Now(), err.Error(), true)
 		}
 		s.log.Warn("store: streams not ready, retrying in the background", "err", err)
 		s.wg.Add(1)
 		go s.ensureLoop()
 	}
+	s.wg.Add(1)
+	go s.healthLoop()
+	if s.ns != nil && err == nil {
+		s.wg.Add(1)
+		go s.verifyLoop()
+	}
+	s.wg.Add(1)
+	go s.dropLoop()
 	return s, nil
 }
 
@@ -160,9 +200,12 @@ func (s *Store) startEmbedded(ctx context.Context) error {
 		JetStream:  true,
 		StoreDir:   dir,
 		NoSigs:     true,
-		NoLog:      true,
 		MaxPayload: s.opts.MaxPayload,
 		SyncAlways: s.opts.SyncAlways,
+		// An explicit reservation, not JetStream's default of 75% of
+		// the disk's free space at start, which a restart on a fuller
+		// disk makes smaller than what the streams already hold.
+		JetStreamMaxStore: s.maxStore(),
 	}
 	if s.opts.Listen == "" {
 		o.DontListen = true
@@ -181,6 +224,10 @@ func (s *Store) startEmbedded(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("store: embedded server: %w", err)
 	}
+	// The server's warnings and errors (a damaged block file, a write
+	// error) go to forgehook's log.
+	ns.SetLoggerV2(natsLogger{log: s.log.With("component", "nats"), s: s}, false, false, false)
+	s.jsConfig = server.JetStreamConfig{StoreDir: dir, MaxStore: o.JetStreamMaxStore, SyncAlways: o.SyncAlways}
 	go ns.Start()
 	deadline := 30 * time.Second
 	if d, ok := ctx.Deadline(); ok {
@@ -267,6 +314,12 @@ func (s *Store) ensureLoop() {
 		cancel()
 		if err == nil {
 			s.log.Info("store: streams ready")
+			if !s.WriteStatus().Failing { // else the recovery signals
+				select {
+				case s.health.restarted <- struct{}{}: // the triggers can start now
+				default:
+				}
+			}
 			return
 		}
 	}
@@ -285,6 +338,7 @@ func (s *Store) ensure(ctx context.Context) error {
 		Subjects:    []string{EventsSubject + ".>"},
 		Retention:   jetstream.LimitsPolicy,
 		MaxAge:      s.opts.Retention,
+		MaxBytes:    s.opts.MaxBytes,
 		Storage:     jetstream.FileStorage,
 		Replicas:    s.opts.Replicas,
 		Duplicates:  min(dupWindow, s.opts.DedupWindow),
@@ -339,6 +393,9 @@ func (s *Store) Ready(ctx context.Context) error {
 	if !s.nc.IsConnected() {
 		return fmt.Errorf("%w: not connected", ErrNotReady)
 	}
+	if ws := s.WriteStatus(); ws.Failing {
+		return fmt.Errorf("%w since %s: %s", ErrWriteFailing, ws.Since.UTC().Format(time.RFC3339), ws.Reason)
+	}
 	if _, err := h.events.Info(ctx); err != nil {
 		return fmt.Errorf("%w: %v", ErrNotReady, err)
 	}
@@ -380,5 +437,6 @@ func (s *Store) Close() error {
 	if s.attempts != nil {
 		_ = s.attempts.Close()
 	}
+	s.lock.release()
 	return nil
 }

@@ -55,6 +55,8 @@ type TriggerCounts struct {
 	Delivered uint64
 	Failed    uint64
 	Dead      uint64
+	// Broken, when not empty, is why the trigger did not start.
+	Broken string
 }
 
 // Options is what the UI reads and how it behaves. Events and Dead are
