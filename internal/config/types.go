@@ -216,7 +216,7 @@ type Retry struct {
 	MaxAge Duration `yaml:"max_age"`
 }
 
-// HTTPAction is the http action's block (package action/http).
+// HTTPAction is the http action's block (package action/httpaction).
 type HTTPAction struct {
 	// URL is the target, http or https (required). Userinfo in it is sent
 	// as HTTP Basic credentials and never shown.
@@ -241,7 +241,7 @@ type HTTPAction struct {
 	Method string `yaml:"method"`
 }
 
-// ExecAction is the exec action's block (package action/exec).
+// ExecAction is the exec action's block (package action/execaction).
 type ExecAction struct {
 	// Command is the program and its arguments (required); no shell.
 	Command []string `yaml:"command"`
@@ -264,7 +264,7 @@ type ExecAction struct {
 	Coalesce bool `yaml:"coalesce"`
 }
 
-// NATSAction is the nats action's block (package action/nats).
+// NATSAction is the nats action's block (package action/natsaction).
 type NATSAction struct {
 	// Subject is the subject to publish to (required). It may contain the
 	// placeholders {endpoint}, {forge} and {kind}.
@@ -276,7 +276,7 @@ type NATSAction struct {
 	Headers map[string]Secret `yaml:"headers"`
 }
 
-// LogAction is the log action's block (package action/log).
+// LogAction is the log action's block (package action/logaction).
 type LogAction struct {
 	// Format is text (default) or json.
 	Format string `yaml:"format"`

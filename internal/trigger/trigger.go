@@ -10,10 +10,10 @@ import (
 	"time"
 
 	"github.com/forgehook/forgehook/internal/action"
-	execaction "github.com/forgehook/forgehook/internal/action/exec"
-	httpaction "github.com/forgehook/forgehook/internal/action/http"
-	logaction "github.com/forgehook/forgehook/internal/action/log"
-	natsaction "github.com/forgehook/forgehook/internal/action/nats"
+	"github.com/forgehook/forgehook/internal/action/execaction"
+	"github.com/forgehook/forgehook/internal/action/httpaction"
+	"github.com/forgehook/forgehook/internal/action/logaction"
+	"github.com/forgehook/forgehook/internal/action/natsaction"
 	"github.com/forgehook/forgehook/internal/config"
 	"github.com/forgehook/forgehook/internal/route"
 )
