@@ -45,15 +45,15 @@ const faultEndpoint = `endpoints:
     secrets: ["` + faultSecret + `"]
 `
 
-// pushBody is a GitHub push delivery of about pad bytes.
-func pushBody(id string, pad int) []byte {
+// paddedPushBody is a GitHub push delivery of about pad bytes.
+func paddedPushBody(id string, pad int) []byte {
 	return []byte(fmt.Sprintf(`{"ref":"refs/heads/main","after":"%040d","repository":{"full_name":"acme/app"},"id":%q,"pad":%q}`, 1, id, strings.Repeat("x", pad)))
 }
 
 // faultPush delivers one signed push to ingest and returns the status and
 // the answer (status 0 and err on a transport error).
 func faultPush(ctx context.Context, ingest, id string, pad int) (int, ingestAnswer, error) {
-	body := pushBody(id, pad)
+	body := paddedPushBody(id, pad)
 	h := hdr("Content-Type", "application/json", "X-GitHub-Event", "push", "X-GitHub-Delivery", id,
 		"X-Hub-Signature-256", verify.Sign(verify.SHA256, verify.Hex, "sha256=", []byte(faultSecret), body))
 	return post(ctx, ingest+"/hooks/gh", h, body)
