@@ -14,6 +14,8 @@ package api
 import (
 	"errors"
 	"unicode/utf8"
+
+	"github.com/forgehook/forgehook/internal/jsonx"
 )
 
 // MaxBodyDepth is the deepest nesting of a forge body that the admin plane
@@ -102,7 +104,7 @@ func appendJSON(dst, src []byte, r Render) ([]byte, error) {
 		if r.MaxOut > 0 && len(dst)-start > r.MaxOut {
 			return nil, ErrTooLarge
 		}
-		i = skipSpace(src, i)
+		i = jsonx.SkipSpace(src, i)
 		if st == wantNext && len(stack) == 0 {
 			if i != len(src) {
 				return nil, ErrNotJSON
@@ -207,18 +209,6 @@ func appendJSON(dst, src []byte, r Render) ([]byte, error) {
 		}
 		st = wantNext
 	}
-}
-
-func skipSpace(src []byte, i int) int {
-	for i < len(src) {
-		switch src[i] {
-		case ' ', '\t', '\n', '\r':
-			i++
-		default:
-			return i
-		}
-	}
-	return i
 }
 
 // literal returns the length of the true, false or null at the start of
@@ -336,100 +326,39 @@ func appendString(dst, src []byte, i int) ([]byte, int, bool) {
 // stored: nothing is re-encoded. It is lenient: it checks only what it
 // needs to find the member, at any depth and in constant memory.
 func Member(src []byte, key string) ([]byte, bool) {
-	i := skipSpace(src, 0)
+	i := jsonx.SkipSpace(src, 0)
 	if i >= len(src) || src[i] != '{' {
 		return nil, false
 	}
 	i++
 	for {
-		i = skipSpace(src, i)
+		i = jsonx.SkipSpace(src, i)
 		if i >= len(src) || src[i] != '"' {
 			return nil, false
 		}
-		kEnd, ok := skipValue(src, i)
+		kEnd, ok := jsonx.SkipValue(src, i)
 		if !ok {
 			return nil, false
 		}
 		k := src[i+1 : kEnd-1]
-		i = skipSpace(src, kEnd)
+		i = jsonx.SkipSpace(src, kEnd)
 		if i >= len(src) || src[i] != ':' {
 			return nil, false
 		}
-		i = skipSpace(src, i+1)
-		vEnd, ok := skipValue(src, i)
+		i = jsonx.SkipSpace(src, i+1)
+		vEnd, ok := jsonx.SkipValue(src, i)
 		if !ok {
 			return nil, false
 		}
 		if string(k) == key {
 			return src[i:vEnd], true
 		}
-		i = skipSpace(src, vEnd)
+		i = jsonx.SkipSpace(src, vEnd)
 		if i >= len(src) || src[i] != ',' {
 			return nil, false
 		}
 		i++
 	}
-}
-
-// skipValue returns the index after the value at src[i], matching
-// brackets outside strings with a counter.
-func skipValue(src []byte, i int) (int, bool) {
-	if i >= len(src) {
-		return 0, false
-	}
-	switch src[i] {
-	case '"':
-		return skipString(src, i)
-	case '{', '[':
-		depth := 0
-		for i < len(src) {
-			switch src[i] {
-			case '"':
-				j, ok := skipString(src, i)
-				if !ok {
-					return 0, false
-				}
-				i = j
-				continue
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return i + 1, true
-				}
-			}
-			i++
-		}
-		return 0, false
-	default:
-		j := i
-		for j < len(src) && !isDelim(src[j]) {
-			j++
-		}
-		return j, j > i
-	}
-}
-
-func isDelim(c byte) bool {
-	switch c {
-	case ',', ':', ']', '}', ' ', '\t', '\n', '\r':
-		return true
-	}
-	return false
-}
-
-// skipString returns the index after the string at src[i] (a '"').
-func skipString(src []byte, i int) (int, bool) {
-	for i++; i < len(src); i++ {
-		switch src[i] {
-		case '\\':
-			i++
-		case '"':
-			return i + 1, true
-		}
-	}
-	return 0, false
 }
 
 // StripBody returns a copy of a stored record with data.body replaced by

@@ -2,6 +2,8 @@ package gitee
 
 import (
 	"encoding/json"
+
+	"github.com/forgehook/forgehook/internal/jsonx"
 )
 
 // secretFields are the top-level payload members through which Gitee copies
@@ -45,7 +47,7 @@ func (p *Provider) Redact(payload []byte) []byte {
 // its name to the start of the next name (so the spacing after "{" stays),
 // or to the end of its value when it is the only member.
 func findMember(b []byte, names []string) (start, end int, ok bool) {
-	i := skipSpace(b, 0)
+	i := jsonx.SkipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
 		return 0, 0, false
 	}
@@ -53,7 +55,7 @@ func findMember(b []byte, names []string) (start, end int, ok bool) {
 	prevEnd := i // end of the previous value, or just after '{'
 	first := true
 	for {
-		i = skipSpace(b, i)
+		i = jsonx.SkipSpace(b, i)
 		if i >= len(b) {
 			return 0, 0, false
 		}
@@ -64,18 +66,18 @@ func findMember(b []byte, names []string) (start, end int, ok bool) {
 			if b[i] != ',' {
 				return 0, 0, false
 			}
-			i = skipSpace(b, i+1)
+			i = jsonx.SkipSpace(b, i+1)
 		}
 		keyStart := i
-		keyEnd, ok := skipString(b, i)
+		keyEnd, ok := jsonx.SkipString(b, i)
 		if !ok {
 			return 0, 0, false
 		}
-		i = skipSpace(b, keyEnd)
+		i = jsonx.SkipSpace(b, keyEnd)
 		if i >= len(b) || b[i] != ':' {
 			return 0, 0, false
 		}
-		valEnd, ok := skipValue(b, skipSpace(b, i+1))
+		valEnd, ok := jsonx.SkipValue(b, jsonx.SkipSpace(b, i+1))
 		if !ok {
 			return 0, 0, false
 		}
@@ -83,9 +85,9 @@ func findMember(b []byte, names []string) (start, end int, ok bool) {
 			if !first {
 				return prevEnd, valEnd, true
 			}
-			j := skipSpace(b, valEnd)
+			j := jsonx.SkipSpace(b, valEnd)
 			if j < len(b) && b[j] == ',' {
-				return keyStart, skipSpace(b, j+1), true
+				return keyStart, jsonx.SkipSpace(b, j+1), true
 			}
 			return keyStart, valEnd, true
 		}
@@ -118,69 +120,4 @@ func hasEscape(raw []byte) bool {
 		}
 	}
 	return false
-}
-
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// skipString returns the index just after the string literal at b[i].
-func skipString(b []byte, i int) (int, bool) {
-	if i >= len(b) || b[i] != '"' {
-		return 0, false
-	}
-	for i++; i < len(b); i++ {
-		switch b[i] {
-		case '\\':
-			i++
-		case '"':
-			return i + 1, true
-		}
-	}
-	return 0, false
-}
-
-// skipValue returns the index just after the JSON value that starts at b[i].
-// It tracks nesting and strings only; the payload was validated as JSON
-// before it reaches Redact.
-func skipValue(b []byte, i int) (int, bool) {
-	if i >= len(b) {
-		return 0, false
-	}
-	switch b[i] {
-	case '"':
-		return skipString(b, i)
-	case '{', '[':
-		depth := 0
-		for ; i < len(b); i++ {
-			switch b[i] {
-			case '"':
-				end, ok := skipString(b, i)
-				if !ok {
-					return 0, false
-				}
-				i = end - 1
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return i + 1, true
-				}
-			}
-		}
-		return 0, false
-	}
-	// A number, true, false or null: up to the next delimiter.
-	j := i
-	for j < len(b) && b[j] != ',' && b[j] != '}' && b[j] != ']' && b[j] != ' ' && b[j] != '\t' && b[j] != '\n' && b[j] != '\r' {
-		j++
-	}
-	if j == i {
-		return 0, false
-	}
-	return j, true
 }
