@@ -2,13 +2,10 @@ package github
 
 import (
 	"bytes"
-	"crypto/hmac"
 	"crypto/sha1" //nolint:gosec // GitHub's legacy X-Hub-Signature is HMAC-SHA1.
 	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"hash"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -509,14 +506,6 @@ func TestGitHubLowerSnake(t *testing.T) {
 	}
 }
 
-// macHex returns the lowercase hex HMAC of body under key, computed
-// independently of the verify package.
-func macHex(h func() hash.Hash, key string, body []byte) string {
-	m := hmac.New(h, []byte(key))
-	m.Write(body)
-	return hex.EncodeToString(m.Sum(nil))
-}
-
 // FuzzVerifyGitHub checks that Verify accepts a delivery only when the
 // header it read is the HMAC of the body, and that it fails only with the
 // verify sentinels.
@@ -531,8 +520,8 @@ func FuzzVerifyGitHub(f *testing.F) {
 			secret = forgetest.TestSecret
 		}
 		body := fx.Body[:min(len(fx.Body), maxSeed)]
-		f.Add("sha256="+macHex(sha256.New, secret, body), "", body, secret, false)
-		f.Add("", "sha1="+macHex(sha1.New, secret, body), body, secret, true)
+		f.Add("sha256="+forgetest.MACHex(sha256.New, secret, body), "", body, secret, false)
+		f.Add("", "sha1="+forgetest.MACHex(sha1.New, secret, body), body, secret, true)
 	}
 	f.Add(docsSHA256, docsSHA1, []byte(docsBody), docsSecret, false)
 	f.Add("sha256=", "sha1=", []byte{}, "", true)
@@ -552,12 +541,12 @@ func FuzzVerifyGitHub(f *testing.F) {
 			}
 			return
 		}
-		header, prefix, want := sig256, "sha256=", macHex(sha256.New, secret, body)
+		header, prefix, want := sig256, "sha256=", forgetest.MACHex(sha256.New, secret, body)
 		if sig256 == "" {
 			if !legacy {
 				t.Fatalf("accepted without %s and with legacy SHA-1 off", HeaderSignature256)
 			}
-			header, prefix, want = sig1, "sha1=", macHex(sha1.New, secret, body)
+			header, prefix, want = sig1, "sha1=", forgetest.MACHex(sha1.New, secret, body)
 		}
 		header = strings.TrimSpace(header)
 		if len(header) < len(prefix) || !strings.EqualFold(header[:len(prefix)], prefix) {
