@@ -34,12 +34,7 @@ const (
 var sentinels = []error{verify.ErrMissingSignature, verify.ErrBadSignature, verify.ErrStale, verify.ErrNoSecret}
 
 func newProvider(t testing.TB) forge.Provider {
-	t.Helper()
-	p, err := atomgit.New(nil)
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	return p
+	return forgetest.New[forge.Provider](t, atomgit.New, nil)
 }
 
 func TestAtomGitConformance(t *testing.T) {

@@ -19,12 +19,7 @@ import (
 )
 
 func newProvider(t testing.TB) *azuredevops.Provider {
-	t.Helper()
-	p, err := azuredevops.New(&config.Endpoint{Name: "ado", Provider: "azure-devops"})
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	return p.(*azuredevops.Provider)
+	return forgetest.New[*azuredevops.Provider](t, azuredevops.New, &config.Endpoint{Name: "ado", Provider: "azure-devops"})
 }
 
 func TestAzureDevOpsConformance(t *testing.T) {

@@ -29,12 +29,7 @@ var knownAnswers = []struct {
 }
 
 func newProvider(t testing.TB) *Provider {
-	t.Helper()
-	p, err := New(&config.Endpoint{Name: "bbs", Provider: Name})
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	return p.(*Provider)
+	return forgetest.New[*Provider](t, New, &config.Endpoint{Name: "bbs", Provider: Name})
 }
 
 func TestBitbucketServerConformance(t *testing.T) {

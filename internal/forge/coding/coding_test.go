@@ -44,12 +44,7 @@ const (
 const formSecret = "form-hook-s3cret"
 
 func newProvider(t testing.TB) *Provider {
-	t.Helper()
-	p, err := New(&config.Endpoint{Name: "coding", Provider: "coding"})
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	return p.(*Provider)
+	return forgetest.New[*Provider](t, New, &config.Endpoint{Name: "coding", Provider: "coding"})
 }
 
 func TestCodingConformance(t *testing.T) {

@@ -19,12 +19,7 @@ import (
 )
 
 func newProvider(t testing.TB) *dockerhub.Provider {
-	t.Helper()
-	p, err := dockerhub.New(&config.Endpoint{Name: "hub", Provider: "dockerhub"})
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	return p.(*dockerhub.Provider)
+	return forgetest.New[*dockerhub.Provider](t, dockerhub.New, &config.Endpoint{Name: "hub", Provider: "dockerhub"})
 }
 
 func TestDockerHubConformance(t *testing.T) {

@@ -16,12 +16,7 @@ import (
 )
 
 func newProvider(t testing.TB) *forgejo.Provider {
-	t.Helper()
-	p, err := forgejo.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p.(*forgejo.Provider)
+	return forgetest.New[*forgejo.Provider](t, forgejo.New, nil)
 }
 
 func TestForgejoConformance(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/forgehook/forgehook/internal/config"
 	"github.com/forgehook/forgehook/internal/event"
 	"github.com/forgehook/forgehook/internal/forge"
 )
@@ -122,4 +123,20 @@ func JSONString(raw json.RawMessage) string {
 		return ""
 	}
 	return s
+}
+
+// New builds a provider with newFn, a provider package's New, for the
+// endpoint ep (nil for the defaults), failing t if it cannot, and returns
+// it as P (the package's *Provider, or forge.Provider).
+func New[P forge.Provider](t testing.TB, newFn func(*config.Endpoint) (forge.Provider, error), ep *config.Endpoint) P {
+	t.Helper()
+	p, err := newFn(ep)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	out, ok := p.(P)
+	if !ok {
+		t.Fatalf("New returned %T, want %T", p, out)
+	}
+	return out
 }

@@ -18,12 +18,7 @@ import (
 )
 
 func newProvider(t testing.TB) *gerrit.Provider {
-	t.Helper()
-	p, err := gerrit.New(&config.Endpoint{Name: "review", Provider: "gerrit"})
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	return p.(*gerrit.Provider)
+	return forgetest.New[*gerrit.Provider](t, gerrit.New, &config.Endpoint{Name: "review", Provider: "gerrit"})
 }
 
 func TestGerritConformance(t *testing.T) {

@@ -24,12 +24,7 @@ import (
 const captureSecret = "s3cr3t-hook"
 
 func newProvider(t testing.TB) *gitea.Provider {
-	t.Helper()
-	p, err := gitea.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p.(*gitea.Provider)
+	return forgetest.New[*gitea.Provider](t, gitea.New, nil)
 }
 
 func TestGiteaConformance(t *testing.T) {

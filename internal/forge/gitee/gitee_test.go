@@ -44,12 +44,7 @@ const (
 var sentinels = []error{verify.ErrMissingSignature, verify.ErrBadSignature, verify.ErrStale, verify.ErrNoSecret}
 
 func newProvider(t testing.TB, ep *config.Endpoint) *gitee.Provider {
-	t.Helper()
-	p, err := gitee.New(ep)
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	return p.(*gitee.Provider)
+	return forgetest.New[*gitee.Provider](t, gitee.New, ep)
 }
 
 func ms(s string) time.Time {

@@ -31,12 +31,7 @@ const (
 )
 
 func newProvider(t testing.TB, legacySHA1 bool) *Provider {
-	t.Helper()
-	p, err := New(&config.Endpoint{Name: "gh", Provider: "github", LegacySHA1: legacySHA1})
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	return p.(*Provider)
+	return forgetest.New[*Provider](t, New, &config.Endpoint{Name: "gh", Provider: "github", LegacySHA1: legacySHA1})
 }
 
 func TestGitHubConformance(t *testing.T) {

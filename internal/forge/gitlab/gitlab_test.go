@@ -32,12 +32,7 @@ const (
 var sentinels = []error{verify.ErrMissingSignature, verify.ErrBadSignature, verify.ErrStale, verify.ErrNoSecret}
 
 func newProvider(t testing.TB, ep *config.Endpoint) forge.Provider {
-	t.Helper()
-	p, err := gitlab.New(ep)
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	return p
+	return forgetest.New[forge.Provider](t, gitlab.New, ep)
 }
 
 func TestGitLabConformance(t *testing.T) {

@@ -17,12 +17,7 @@ import (
 )
 
 func newProvider(t testing.TB) *gogs.Provider {
-	t.Helper()
-	p, err := gogs.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p.(*gogs.Provider)
+	return forgetest.New[*gogs.Provider](t, gogs.New, nil)
 }
 
 func TestGogsConformance(t *testing.T) {

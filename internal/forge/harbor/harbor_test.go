@@ -20,12 +20,7 @@ import (
 )
 
 func newProvider(t testing.TB) *harbor.Provider {
-	t.Helper()
-	p, err := harbor.New(&config.Endpoint{Name: "registry", Provider: "harbor"})
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	return p.(*harbor.Provider)
+	return forgetest.New[*harbor.Provider](t, harbor.New, &config.Endpoint{Name: "registry", Provider: "harbor"})
 }
 
 func TestHarborConformance(t *testing.T) {
