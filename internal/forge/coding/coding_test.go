@@ -5,9 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"flag"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -312,7 +310,7 @@ func TestCodingLegacyV1(t *testing.T) {
 				t.Fatalf("Normalize: %v", err)
 			}
 			got := forgetest.Golden{Event: m.Event, Delivery: m.Delivery, DedupKey: m.DedupKey, Ping: m.Ping, ForgeAction: fields.ForgeAction, Normalized: fields}
-			compareGolden(t, filepath.Join("testdata", "legacy", "golden", f.Name+".json"), got)
+			forgetest.CompareGolden(t, filepath.Join("testdata", "legacy", "golden", f.Name+".json"), got)
 		})
 	}
 }
@@ -324,30 +322,6 @@ func mustMarshal(t *testing.T, v any) []byte {
 		t.Fatal(err)
 	}
 	return b
-}
-
-// compareGolden compares got with the golden file at path, or rewrites it
-// under -update (the flag forgetest defines for the suite's goldens).
-func compareGolden(t *testing.T, path string, got forgetest.Golden) {
-	t.Helper()
-	b, err := json.MarshalIndent(got, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b = append(b, '\n')
-	if f := flag.Lookup("update"); f != nil && f.Value.String() == "true" {
-		if err := forgetest.WriteFile(path, b); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("golden: %v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(want, b) {
-		t.Errorf("normalized output differs from %s (go test -update rewrites it):\ngot:\n%s", path, b)
-	}
 }
 
 func TestCodingRedact(t *testing.T) {
