@@ -316,14 +316,5 @@ func BenchmarkVerifyAtomGitSignature(b *testing.B) {
 }
 
 func BenchmarkNormalizeAtomGitMergeRequest(b *testing.B) {
-	p := newProvider(b)
-	body := forgetest.LoadFixture(b, "gitlab-docs-merge-request-signed").Body
-	m := forge.Meta{Event: "Merge Request Hook"}
-	b.ReportAllocs()
-	b.SetBytes(int64(len(body)))
-	for b.Loop() {
-		if _, err := p.Normalize(m, body); err != nil {
-			b.Fatal(err)
-		}
-	}
+	forgetest.BenchNormalize(b, newProvider(b), "gitlab-docs-merge-request-signed")
 }

@@ -480,29 +480,9 @@ func TestAzureDevOpsNormalizeBadPayload(t *testing.T) {
 }
 
 func BenchmarkNormalizeAzureDevOps(b *testing.B) {
-	fx := forgetest.LoadFixture(b, "tingle-git.push-3")
-	p := newProvider(b)
-	m, err := p.InspectBody(fx.Header, fx.Body)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	b.SetBytes(int64(len(fx.Body)))
-	for b.Loop() {
-		if _, err := p.Normalize(m, fx.Body); err != nil {
-			b.Fatal(err)
-		}
-	}
+	forgetest.BenchNormalize(b, newProvider(b), "tingle-git.push-3")
 }
 
 func BenchmarkInspectBodyAzureDevOps(b *testing.B) {
-	fx := forgetest.LoadFixture(b, "tingle-git.push-3")
-	p := newProvider(b)
-	b.ReportAllocs()
-	b.SetBytes(int64(len(fx.Body)))
-	for b.Loop() {
-		if _, err := p.InspectBody(fx.Header, fx.Body); err != nil {
-			b.Fatal(err)
-		}
-	}
+	forgetest.BenchInspectBody(b, newProvider(b), "tingle-git.push-3")
 }

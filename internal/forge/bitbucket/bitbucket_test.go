@@ -502,17 +502,5 @@ func BenchmarkVerifyBitbucket(b *testing.B) {
 }
 
 func BenchmarkNormalizeBitbucketPush(b *testing.B) {
-	fx := forgetest.LoadFixture(b, "goscm-push")
-	p := newProvider(b)
-	m, err := p.Inspect(fx.Header)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	b.SetBytes(int64(len(fx.Body)))
-	for b.Loop() {
-		if _, err := p.Normalize(m, fx.Body); err != nil {
-			b.Fatal(err)
-		}
-	}
+	forgetest.BenchNormalize(b, newProvider(b), "goscm-push")
 }

@@ -513,17 +513,5 @@ func BenchmarkVerifyBitbucketServer(b *testing.B) {
 }
 
 func BenchmarkNormalizeBitbucketServerPullRequest(b *testing.B) {
-	fx := forgetest.LoadFixture(b, "gp-pr-opened")
-	p := newProvider(b)
-	m, err := p.Inspect(fx.Header)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	b.SetBytes(int64(len(fx.Body)))
-	for b.Loop() {
-		if _, err := p.Normalize(m, fx.Body); err != nil {
-			b.Fatal(err)
-		}
-	}
+	forgetest.BenchNormalize(b, newProvider(b), "gp-pr-opened")
 }

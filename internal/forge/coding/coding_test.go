@@ -801,19 +801,7 @@ func BenchmarkVerifyCodingFormPayload(b *testing.B) {
 }
 
 func BenchmarkNormalizeCodingPush(b *testing.B) {
-	fx, payload := forgetest.LoadWithPayload(b, "deliveries", "derived-servicehook-GIT_PUSHED-branch")
-	p := newProvider(b)
-	m, err := p.Inspect(fx.Header)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	b.SetBytes(int64(len(payload)))
-	for b.Loop() {
-		if _, err := p.Normalize(m, payload); err != nil {
-			b.Fatal(err)
-		}
-	}
+	forgetest.BenchNormalize(b, newProvider(b), "derived-servicehook-GIT_PUSHED-branch")
 }
 
 func BenchmarkRedactCoding(b *testing.B) {

@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/forgehook/forgehook/internal/ingest"
 
@@ -254,29 +253,9 @@ func TestDockerHubNormalizeBadPayload(t *testing.T) {
 }
 
 func BenchmarkNormalizeDockerHub(b *testing.B) {
-	fx := forgetest.LoadFixture(b, "docs-push")
-	p := newProvider(b)
-	m, err := p.InspectBody(fx.Header, fx.Body)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	b.SetBytes(int64(len(fx.Body)))
-	for b.Loop() {
-		if _, err := p.Normalize(m, fx.Body); err != nil {
-			b.Fatal(err)
-		}
-	}
+	forgetest.BenchNormalize(b, newProvider(b), "docs-push")
 }
 
 func BenchmarkInspectBodyDockerHub(b *testing.B) {
-	fx := forgetest.LoadFixture(b, "docs-push")
-	p := newProvider(b)
-	req := forgetest.Request(b, fx, time.Now())
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := p.InspectBody(req.Header, req.Payload); err != nil {
-			b.Fatal(err)
-		}
-	}
+	forgetest.BenchInspectBody(b, newProvider(b), "docs-push")
 }

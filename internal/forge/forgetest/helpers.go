@@ -140,3 +140,39 @@ func New[P forge.Provider](t testing.TB, newFn func(*config.Endpoint) (forge.Pro
 	}
 	return out
 }
+
+// BenchNormalize times p.Normalize of the payload of the fixture name
+// (LoadFixture) with the Meta that forge.InspectRequest gives it, reporting
+// allocations and bytes of payload per operation.
+func BenchNormalize(b *testing.B, p forge.Provider, name string) {
+	b.Helper()
+	fx := LoadFixture(b, name)
+	payload := fx.MustPayload(b)
+	m, err := forge.InspectRequest(p, fx.Header, payload)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(payload)))
+	for b.Loop() {
+		if _, err := p.Normalize(m, payload); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchInspectBody times p.InspectBody of the headers and payload of the
+// fixture name (LoadFixture), reporting allocations and bytes of payload
+// per operation.
+func BenchInspectBody(b *testing.B, p forge.BodyInspector, name string) {
+	b.Helper()
+	fx := LoadFixture(b, name)
+	payload := fx.MustPayload(b)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(payload)))
+	for b.Loop() {
+		if _, err := p.InspectBody(fx.Header, payload); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

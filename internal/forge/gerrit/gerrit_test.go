@@ -438,29 +438,9 @@ func TestGerritNormalizeBadPayload(t *testing.T) {
 }
 
 func BenchmarkNormalizeGerrit(b *testing.B) {
-	fx := forgetest.LoadFixture(b, "cdevents-comment-added.code-review-2")
-	p := newProvider(b)
-	m, err := p.InspectBody(fx.Header, fx.Body)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	b.SetBytes(int64(len(fx.Body)))
-	for b.Loop() {
-		if _, err := p.Normalize(m, fx.Body); err != nil {
-			b.Fatal(err)
-		}
-	}
+	forgetest.BenchNormalize(b, newProvider(b), "cdevents-comment-added.code-review-2")
 }
 
 func BenchmarkInspectBodyGerrit(b *testing.B) {
-	fx := forgetest.LoadFixture(b, "cdevents-comment-added.code-review-2")
-	p := newProvider(b)
-	b.ReportAllocs()
-	b.SetBytes(int64(len(fx.Body)))
-	for b.Loop() {
-		if _, err := p.InspectBody(fx.Header, fx.Body); err != nil {
-			b.Fatal(err)
-		}
-	}
+	forgetest.BenchInspectBody(b, newProvider(b), "cdevents-comment-added.code-review-2")
 }

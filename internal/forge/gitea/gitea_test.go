@@ -437,17 +437,5 @@ func BenchmarkVerifyGitea(b *testing.B) {
 }
 
 func BenchmarkNormalizeGiteaPush(b *testing.B) {
-	p := newProvider(b)
-	f := forgetest.LoadFixture(b, "capture-04-push-new-branch")
-	m, err := p.Inspect(f.Header)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	b.SetBytes(int64(len(f.Body)))
-	for b.Loop() {
-		if _, err := p.Normalize(m, f.Body); err != nil {
-			b.Fatal(err)
-		}
-	}
+	forgetest.BenchNormalize(b, newProvider(b), "capture-04-push-new-branch")
 }

@@ -523,16 +523,7 @@ func BenchmarkVerifyGiteeSignature(b *testing.B) {
 }
 
 func BenchmarkNormalizeGiteePush(b *testing.B) {
-	p := newProvider(b, nil)
-	body := forgetest.LoadFixture(b, "goscm-push").Body
-	m := forge.Meta{Event: "Push Hook"}
-	b.ReportAllocs()
-	b.SetBytes(int64(len(body)))
-	for b.Loop() {
-		if _, err := p.Normalize(m, body); err != nil {
-			b.Fatal(err)
-		}
-	}
+	forgetest.BenchNormalize(b, newProvider(b, nil), "goscm-push")
 }
 
 func BenchmarkRedactGitee(b *testing.B) {

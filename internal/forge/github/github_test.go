@@ -604,17 +604,5 @@ func BenchmarkVerifyGitHub(b *testing.B) {
 }
 
 func BenchmarkNormalizeGitHubPush(b *testing.B) {
-	fx, payload := forgetest.LoadWithPayload(b, "deliveries", "push.with-new-branch")
-	p := newProvider(b, false)
-	m, err := p.Inspect(fx.Header)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	b.SetBytes(int64(len(payload)))
-	for b.Loop() {
-		if _, err := p.Normalize(m, payload); err != nil {
-			b.Fatal(err)
-		}
-	}
+	forgetest.BenchNormalize(b, newProvider(b, false), "push.with-new-branch")
 }

@@ -534,14 +534,5 @@ func BenchmarkVerifyGitLabSignature(b *testing.B) {
 }
 
 func BenchmarkNormalizeGitLabPush(b *testing.B) {
-	p := newProvider(b, nil)
-	body := forgetest.LoadFixture(b, "push").Body
-	m := forge.Meta{Event: "Push Hook"}
-	b.ReportAllocs()
-	b.SetBytes(int64(len(body)))
-	for b.Loop() {
-		if _, err := p.Normalize(m, body); err != nil {
-			b.Fatal(err)
-		}
-	}
+	forgetest.BenchNormalize(b, newProvider(b, nil), "push")
 }

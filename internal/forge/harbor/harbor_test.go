@@ -401,29 +401,9 @@ func TestHarborNormalizeBadPayload(t *testing.T) {
 }
 
 func BenchmarkNormalizeHarbor(b *testing.B) {
-	fx := forgetest.LoadFixture(b, "docs-scanning-completed")
-	p := newProvider(b)
-	m, err := p.InspectBody(fx.Header, fx.Body)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	b.SetBytes(int64(len(fx.Body)))
-	for b.Loop() {
-		if _, err := p.Normalize(m, fx.Body); err != nil {
-			b.Fatal(err)
-		}
-	}
+	forgetest.BenchNormalize(b, newProvider(b), "docs-scanning-completed")
 }
 
 func BenchmarkInspectBodyHarbor(b *testing.B) {
-	fx := forgetest.LoadFixture(b, "docs-ce-artifact-pushed")
-	p := newProvider(b)
-	b.ReportAllocs()
-	b.SetBytes(int64(len(fx.Body)))
-	for b.Loop() {
-		if _, err := p.InspectBody(fx.Header, fx.Body); err != nil {
-			b.Fatal(err)
-		}
-	}
+	forgetest.BenchInspectBody(b, newProvider(b), "docs-ce-artifact-pushed")
 }
