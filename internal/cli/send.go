@@ -22,6 +22,7 @@ import (
 	"github.com/forgehook/forgehook/internal/forge"
 	"github.com/forgehook/forgehook/internal/forge/all"
 	"github.com/forgehook/forgehook/internal/forge/auto"
+	"github.com/forgehook/forgehook/internal/redact"
 	"github.com/forgehook/forgehook/internal/sample"
 )
 
@@ -126,7 +127,7 @@ func runSend(ctx context.Context, env *Env, args []string) error {
 	}
 	target, err := url.Parse(rest[0])
 	if err != nil || (target.Scheme != "http" && target.Scheme != "https") || target.Host == "" {
-		return fmt.Errorf("%w: %q is not an http(s) URL", errUsage, redactURL(rest[0]))
+		return fmt.Errorf("%w: %q is not an http(s) URL", errUsage, redact.URL(rest[0]))
 	}
 	if o.secret, err = readSecret(env, *secret, *secretFile); err != nil {
 		return err
@@ -142,7 +143,7 @@ func runSend(ctx context.Context, env *Env, args []string) error {
 		}
 		target.RawQuery = q.Encode()
 	}
-	shown := redactURL(target.String())
+	shown := redact.URL(target.String())
 
 	fmt.Fprintf(env.Stderr, "POST %s\n", shown)
 	fmt.Fprintf(env.Stderr, "  %s %s (event %q), delivery %s\n", d.Provider, orDash(d.Kind), d.Event, orDash(d.Delivery))
@@ -500,28 +501,6 @@ func newDeliveryID() string {
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
-}
-
-// redactURL returns raw for printing: without a password in its userinfo
-// and with the values of credential-like query parameters (token, secret,
-// ...) replaced.
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "<unparsable URL>"
-	}
-	q := u.Query()
-	changed := false
-	for k := range q {
-		if event.IsCredentialHeader(k) || strings.EqualFold(k, "key") {
-			q[k] = []string{"REDACTED"}
-			changed = true
-		}
-	}
-	if changed {
-		u.RawQuery = q.Encode()
-	}
-	return u.Redacted()
 }
 
 func orDash(s string) string {

@@ -421,7 +421,7 @@ func TestSendConnectionErrorHidesSecrets(t *testing.T) {
 			t.Errorf("%q printed:\n%s%s", s, out, errOut)
 		}
 	}
-	if !strings.Contains(errOut, "POST http://user:xxxxx@") {
+	if !strings.Contains(errOut, "POST http://xxxxx@") || !strings.Contains(errOut, "token=xxxxx") {
 		t.Errorf("stderr %q", errOut)
 	}
 }
@@ -536,18 +536,6 @@ func TestSendNewDeliveryID(t *testing.T) {
 			t.Fatalf("id %q (repeat %v)", id, seen[id])
 		}
 		seen[id] = true
-	}
-}
-
-func TestSendRedactURL(t *testing.T) {
-	for in, want := range map[string]string{
-		"http://h/hooks/x":                         "http://h/hooks/x",
-		"http://h/hooks/x?token=abc":               "http://h/hooks/x?token=REDACTED",
-		"https://u:p@h/hooks/x?a=1&secret=s&key=k": "https://u:xxxxx@h/hooks/x?a=1&key=REDACTED&secret=REDACTED",
-	} {
-		if got := redactURL(in); got != want {
-			t.Errorf("redactURL(%q) = %q, want %q", in, got, want)
-		}
 	}
 }
 

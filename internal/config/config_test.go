@@ -192,9 +192,9 @@ endpoints:
 		},
 		{
 			name: "store url",
-			yaml: "store:\n  url: \"nats://a:4222,http://user:pw@b:80,tls://\"\n  replicas: 6\n",
+			yaml: "store:\n  url: \"nats://a:4222,http://user:pw@b:80?token=t,tls://\"\n  replicas: 6\n",
 			want: []string{
-				`f.yaml:2: store.url: entry 2: "http://b:80" is not a nats://, tls://, ws:// or wss:// URL`,
+				`f.yaml:2: store.url: entry 2: "http://xxxxx@b:80?token=xxxxx" is not a nats://, tls://, ws:// or wss:// URL`,
 				`f.yaml:2: store.url: entry 3: "tls:" has no host`,
 				`f.yaml:3: store.replicas: 6 is not from 1 to 5`,
 			},
@@ -773,7 +773,8 @@ triggers:
 			t.Errorf("%s leaks the secret:\n%s", name, s)
 		}
 	}
-	if !strings.Contains(string(out), "token: <secret>") || !strings.Contains(string(out), "nats://xxxxx@nats:4222,nats://xxxxx@x:4222") {
+	if !strings.Contains(string(out), "token: <secret>") || !strings.Contains(string(out), "nats://xxxxx@nats:4222,nats://xxxxx@x:4222") ||
+		!strings.Contains(string(out), "url: https://xxxxx@x/?token=xxxxx&q=xxxxx") {
 		t.Errorf("Redacted:\n%s", out)
 	}
 }

@@ -3,12 +3,12 @@ package config
 import (
 	"bytes"
 	"fmt"
-	"net/url"
 	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/forgehook/forgehook/internal/redact"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -18,7 +18,8 @@ const redactedValue = "<secret>"
 // Redacted returns the configuration as YAML, for `forgehook config check
 // --print`: every Secret is shown as "<secret>", as are the values of keys
 // that look like credentials (secret, token, password, authorization, ...)
-// in the free-form trigger blocks, and the passwords of URLs. Unset and zero
+// in the free-form trigger blocks, and the credentials of URLs (user
+// information, query values and fragment: redact.URL). Unset and zero
 // fields are left out; call it after ApplyDefaults to show the effective
 // configuration.
 func (c *Config) Redacted() ([]byte, error) {
@@ -58,9 +59,9 @@ func structNode(v reflect.Value) (*yaml.Node, bool) {
 		}
 		switch {
 		case (t == reflect.TypeFor[Store]() || t == reflect.TypeFor[NATSAction]()) && key == "url":
-			val = str(redactNATSURLs(val.Value))
+			val = str(redact.URLs(val.Value))
 		case t == reflect.TypeFor[HTTPAction]() && key == "url":
-			val = str(redactURL(val.Value))
+			val = str(redact.URL(val.Value))
 		}
 		m.Content = append(m.Content, str(key), val)
 	}
@@ -149,54 +150,4 @@ func SensitiveKey(k string) bool {
 		}
 	}
 	return false
-}
-
-// redactURL masks the password and credential-like query values of s if
-// it is a URL with a host, and returns other strings unchanged.
-func redactURL(s string) string {
-	if !strings.Contains(s, "://") {
-		return s
-	}
-	u, err := url.Parse(s)
-	if err != nil || u.Host == "" {
-		return s
-	}
-	changed := false
-	if _, ok := u.User.Password(); ok {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
-		changed = true
-	}
-	if q := u.Query(); len(q) > 0 {
-		for k := range q {
-			if SensitiveKey(k) {
-				q.Set(k, "xxxxx")
-				changed = true
-			}
-		}
-		if changed {
-			u.RawQuery = q.Encode()
-		}
-	}
-	if !changed {
-		return s
-	}
-	return u.String()
-}
-
-// redactNATSURLs masks the user information of each comma-separated NATS
-// URL: its user name may be a token.
-func redactNATSURLs(s string) string {
-	parts := strings.Split(s, ",")
-	for i, p := range parts {
-		u, err := url.Parse(strings.TrimSpace(p))
-		if err != nil {
-			parts[i] = "xxxxx"
-			continue
-		}
-		if u.User != nil {
-			u.User = url.User("xxxxx")
-		}
-		parts[i] = u.String()
-	}
-	return strings.Join(parts, ",")
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"github.com/forgehook/forgehook/internal/redact"
 	"github.com/forgehook/forgehook/internal/verify"
 
 	"fmt"
@@ -252,14 +253,13 @@ func checkNATSURL(s string) string {
 	if err != nil {
 		return "not a valid URL"
 	}
-	u.User = nil // a user name may be a token
 	switch u.Scheme {
 	case "nats", "tls", "ws", "wss":
 	default:
-		return fmt.Sprintf("%q is not a nats://, tls://, ws:// or wss:// URL", u.String())
+		return fmt.Sprintf("%q is not a nats://, tls://, ws:// or wss:// URL", redact.URL(s))
 	}
 	if u.Host == "" {
-		return fmt.Sprintf("%q has no host", u.String())
+		return fmt.Sprintf("%q has no host", redact.URL(s))
 	}
 	return ""
 }

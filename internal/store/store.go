@@ -20,10 +20,10 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
+	"github.com/forgehook/forgehook/internal/redact"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -276,7 +276,7 @@ func (s *Store) connectExternal() error {
 	}
 	nc, err := nats.Connect(s.opts.URL, opts...)
 	if err != nil {
-		return fmt.Errorf("store: connect %s: %w", redactURL(s.opts.URL), err)
+		return fmt.Errorf("store: connect %s: %w", redact.URLs(s.opts.URL), err)
 	}
 	s.nc = nc
 	js, err := jetstream.New(nc)
@@ -285,18 +285,6 @@ func (s *Store) connectExternal() error {
 	}
 	s.js = js
 	return nil
-}
-
-func redactURL(u string) string {
-	parts := strings.Split(u, ",")
-	for i, p := range parts {
-		if at := strings.LastIndex(p, "@"); at >= 0 {
-			if sch := strings.Index(p, "://"); sch >= 0 && sch < at {
-				parts[i] = p[:sch+3] + "<redacted>" + p[at:]
-			}
-		}
-	}
-	return strings.Join(parts, ",")
 }
 
 func (s *Store) ensureLoop() {

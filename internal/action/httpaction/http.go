@@ -31,6 +31,7 @@ import (
 	"github.com/forgehook/forgehook/internal/action"
 	"github.com/forgehook/forgehook/internal/config"
 	"github.com/forgehook/forgehook/internal/forge"
+	"github.com/forgehook/forgehook/internal/redact"
 	"github.com/forgehook/forgehook/internal/verify"
 )
 
@@ -61,7 +62,7 @@ const HeaderEventID = "X-Forgehook-Event-Id"
 type Action struct {
 	url     *url.URL
 	rawURL  string // url as text, for each request
-	target  string // the URL, redacted, for messages
+	target  string // the URL through redact.URL, for messages
 	format  string
 	secret  config.Secret
 	swKey   []byte // the Standard Webhooks key of secret
@@ -106,7 +107,7 @@ func New(c *config.HTTPAction, env action.Env) (action.Action, error) {
 		return nil, err
 	}
 	a.rawURL = a.url.String()
-	a.target = RedactURL(a.url)
+	a.target = redact.URL(a.url.String())
 	if a.secret != "" {
 		a.swKey = verify.StandardWebhooksKey(a.secret.Reveal())
 	}
@@ -245,7 +246,7 @@ func (a *Action) Do(ctx context.Context, in action.Input) (action.Result, error)
 	case code >= 300 && code <= 399:
 		loc := "no Location"
 		if l, err := resp.Location(); err == nil {
-			loc = "to " + RedactURL(l)
+			loc = "to " + redact.URL(l.String())
 		}
 		return res, fmt.Errorf("%s %s: %w: %s %s (redirects are not followed: set url to the final address)",
 			a.method, a.target, ErrRedirect, resp.Status, loc)
@@ -275,29 +276,4 @@ func Retryable(code int, extra []int) bool {
 		return true
 	}
 	return slices.Contains(extra, code)
-}
-
-// RedactURL returns u as text without its userinfo, its fragment and its
-// query values, which may hold credentials: the query keeps its keys, each
-// value shown as "redacted".
-func RedactURL(u *url.URL) string {
-	var b strings.Builder
-	if u.Scheme != "" {
-		b.WriteString(u.Scheme)
-		b.WriteString("://")
-	}
-	b.WriteString(u.Host)
-	b.WriteString(u.EscapedPath())
-	if u.RawQuery != "" {
-		b.WriteByte('?')
-		for i, kv := range strings.Split(u.RawQuery, "&") {
-			if i > 0 {
-				b.WriteByte('&')
-			}
-			k, _, _ := strings.Cut(kv, "=")
-			b.WriteString(k)
-			b.WriteString("=redacted")
-		}
-	}
-	return b.String()
 }

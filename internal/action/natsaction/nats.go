@@ -45,6 +45,7 @@ import (
 	"github.com/forgehook/forgehook/internal/config"
 	"github.com/forgehook/forgehook/internal/event"
 	"github.com/forgehook/forgehook/internal/jsonx"
+	"github.com/forgehook/forgehook/internal/redact"
 )
 
 // Header names the action sets.
@@ -77,7 +78,7 @@ var reservedPrefixes = []string{"forgehook.event.", "forgehook.dead."}
 type Action struct {
 	subject  []part
 	url      string // "" for the store's connection
-	target   string // url with credentials removed, for messages
+	target   string // url through redact.URLs, for messages
 	headers  nats.Header
 	sharedNC *nats.Conn
 	sharedJS jetstream.JetStream
@@ -112,9 +113,10 @@ func New(c *config.NATSAction, env action.Env) (action.Action, error) {
 		return nil, err
 	}
 	if a.url != "" {
-		if a.target, err = redactURLs(a.url); err != nil {
+		if err = checkURLs(a.url); err != nil {
 			return nil, err
 		}
+		a.target = redact.URLs(a.url)
 	} else if a.sharedNC != nil {
 		if a.sharedJS, err = jetstream.New(a.sharedNC); err != nil {
 			return nil, fmt.Errorf("jetstream: %w", err)
@@ -244,27 +246,25 @@ func (a *Action) subjectFor(ev *event.Event) string {
 	})
 }
 
-// redactURLs returns the comma-separated NATS URLs s without their
-// credentials, or an error naming the url key.
-func redactURLs(s string) (string, error) {
-	var out []string
+// checkURLs reports, as an error naming the url key, what is wrong with
+// the comma-separated NATS URLs s, without showing their credentials.
+func checkURLs(s string) error {
 	for i, raw := range strings.Split(s, ",") {
 		raw = strings.TrimSpace(raw)
 		if raw == "" {
-			return "", action.KeyErrorf("url", "entry %d is empty", i+1)
+			return action.KeyErrorf("url", "entry %d is empty", i+1)
 		}
 		u, err := url.Parse(raw)
 		if err != nil || u.Host == "" {
-			return "", action.KeyErrorf("url", "entry %d is not a URL (nats://host:port)", i+1)
+			return action.KeyErrorf("url", "entry %d is not a URL (nats://host:port)", i+1)
 		}
 		switch u.Scheme {
 		case "nats", "tls", "ws", "wss":
 		default:
-			return "", action.KeyErrorf("url", "entry %d: scheme %q is not nats, tls, ws or wss", i+1, u.Scheme)
+			return action.KeyErrorf("url", "entry %d: scheme %q is not nats, tls, ws or wss", i+1, u.Scheme)
 		}
-		out = append(out, u.Scheme+"://"+u.Host)
 	}
-	return strings.Join(out, ","), nil
+	return nil
 }
 
 // checkHeaders validates the headers key.

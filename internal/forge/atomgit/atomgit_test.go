@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -35,26 +34,8 @@ const (
 var sentinels = []error{verify.ErrMissingSignature, verify.ErrBadSignature, verify.ErrStale, verify.ErrNoSecret}
 
 func newProvider(t testing.TB) forge.Provider {
-	t.Helper()
-	p, err := atomgit.New(nil)
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	return p
+	return forgetest.New[forge.Provider](t, atomgit.New, nil)
 }
-
-func fixture(t testing.TB, name string) *forgetest.Fixture {
-	t.Helper()
-	f, err := forgetest.Load(filepath.Join("testdata", "deliveries", name+".txtar"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f
-}
-
-// statusOf is the HTTP status ingest answers for a Verify error (design
-// section 1, step 4): every verify sentinel is 401.
-func statusOf(err error) int { return ingest.StatusOf(err) }
 
 func TestAtomGitConformance(t *testing.T) {
 	forgetest.Run(t, newProvider(t), forgetest.Options{BodySigned: false, MinFixtures: 8})
@@ -86,7 +67,7 @@ func TestAtomGitSignatureKnownAnswer(t *testing.T) {
 		}
 	}
 	// The signed fixture's signature was computed outside Go, over its body.
-	f := fixture(t, "gitlab-docs-merge-request-signed")
+	f := forgetest.LoadFixture(t, "gitlab-docs-merge-request-signed")
 	if err := p.Verify(forgetest.Request(t, f, time.Now()), []config.Secret{config.Secret(f.Secret)}); err != nil {
 		t.Errorf("Verify(signed fixture) = %v", err)
 	}
@@ -160,7 +141,7 @@ func TestAtomGitVerifyNegative(t *testing.T) {
 					t.Errorf("Verify = %v: also matches %v", err, s)
 				}
 			}
-			if got := statusOf(err); got != http.StatusUnauthorized {
+			if got := ingest.StatusOf(err); got != http.StatusUnauthorized {
 				t.Errorf("status = %d, want 401", got)
 			}
 			if !strings.HasPrefix(err.Error(), "atomgit: verify") {
@@ -215,10 +196,10 @@ func normalize(t *testing.T, ev, body string) event.Fields {
 }
 
 func TestAtomGitNormalize(t *testing.T) {
-	body := func(name string) string { return string(fixture(t, name).Body) }
+	body := func(name string) string { return string(forgetest.LoadFixture(t, name).Body) }
 	t.Run("same as GitLab's mapping but for the forge", func(t *testing.T) {
 		for _, name := range []string{"gitlab-docs-merge-request-signed", "gitlab-docs-note-merge-request", "gitlab-docs-issue-basic-auth", "gitlab-docs-push-gitcode-token"} {
-			f := fixture(t, name)
+			f := forgetest.LoadFixture(t, name)
 			m, err := newProvider(t).Inspect(f.Header)
 			if err != nil {
 				t.Fatal(err)
@@ -309,7 +290,7 @@ func equalFields(a, b event.Fields) bool { return reflect.DeepEqual(a, b) }
 
 func BenchmarkVerifyAtomGitToken(b *testing.B) {
 	p := newProvider(b)
-	f := fixture(b, "gitlab-docs-push-gitcode-token")
+	f := forgetest.LoadFixture(b, "gitlab-docs-push-gitcode-token")
 	req := forgetest.Request(b, f, time.Now())
 	secrets := []config.Secret{"an-old-password", config.Secret(f.Secret)}
 	b.ReportAllocs()
@@ -322,7 +303,7 @@ func BenchmarkVerifyAtomGitToken(b *testing.B) {
 
 func BenchmarkVerifyAtomGitSignature(b *testing.B) {
 	p := newProvider(b)
-	f := fixture(b, "gitlab-docs-merge-request-signed")
+	f := forgetest.LoadFixture(b, "gitlab-docs-merge-request-signed")
 	req := forgetest.Request(b, f, time.Now())
 	secrets := []config.Secret{config.Secret(f.Secret)}
 	b.ReportAllocs()
@@ -335,14 +316,5 @@ func BenchmarkVerifyAtomGitSignature(b *testing.B) {
 }
 
 func BenchmarkNormalizeAtomGitMergeRequest(b *testing.B) {
-	p := newProvider(b)
-	body := fixture(b, "gitlab-docs-merge-request-signed").Body
-	m := forge.Meta{Event: "Merge Request Hook"}
-	b.ReportAllocs()
-	b.SetBytes(int64(len(body)))
-	for b.Loop() {
-		if _, err := p.Normalize(m, body); err != nil {
-			b.Fatal(err)
-		}
-	}
+	forgetest.BenchNormalize(b, newProvider(b), "gitlab-docs-merge-request-signed")
 }

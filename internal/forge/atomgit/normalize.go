@@ -1,6 +1,7 @@
 package atomgit
 
 import (
+	"cmp"
 	"net/url"
 	"strings"
 
@@ -128,14 +129,14 @@ func (x *extras) complete(f *event.Fields) {
 			continue
 		}
 		if r.FullName == "" {
-			r.FullName = firstNonEmpty(src.PathWithNamespace, src.FullName)
+			r.FullName = cmp.Or(src.PathWithNamespace, src.FullName)
 			if r.FullName != "" {
 				r.Owner, r.Name = splitPath(r.FullName)
 			}
 		}
-		r.URL = firstNonEmpty(r.URL, src.HTMLURL, src.WebURL, src.Homepage)
-		r.CloneURL = firstNonEmpty(r.CloneURL, src.HTTPURLToRepo, src.GitHTTPURL)
-		r.DefaultBranch = firstNonEmpty(r.DefaultBranch, src.DefaultBranch)
+		r.URL = cmp.Or(r.URL, src.HTMLURL, src.WebURL, src.Homepage)
+		r.CloneURL = cmp.Or(r.CloneURL, src.HTTPURLToRepo, src.GitHTTPURL)
+		r.DefaultBranch = cmp.Or(r.DefaultBranch, src.DefaultBranch)
 	}
 	if r.FullName == "" && r.URL != "" {
 		if u, err := url.Parse(r.URL); err == nil && (u.Scheme == "https" || u.Scheme == "http") {
@@ -188,13 +189,4 @@ func splitPath(full string) (owner, name string) {
 		return "", full
 	}
 	return full[:i], full[i+1:]
-}
-
-func firstNonEmpty(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }

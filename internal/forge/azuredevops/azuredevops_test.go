@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -20,36 +19,7 @@ import (
 )
 
 func newProvider(t testing.TB) *azuredevops.Provider {
-	t.Helper()
-	p, err := azuredevops.New(&config.Endpoint{Name: "ado", Provider: "azure-devops"})
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	return p.(*azuredevops.Provider)
-}
-
-func loadFixture(t testing.TB, name string) *forgetest.Fixture {
-	t.Helper()
-	f, err := forgetest.Load(filepath.Join("testdata", "deliveries", name+".txtar"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f
-}
-
-// statusOf is the HTTP status ingest answers for an error of Verify or
-// InspectBody (design section 1, steps 4 and 5).
-func statusOf(err error) int { return ingest.StatusOf(err) }
-
-func want[T comparable](t *testing.T, what string, got, want T) {
-	t.Helper()
-	if got != want {
-		t.Errorf("%s = %v, want %v", what, got, want)
-	}
-}
-
-func basic(userpass string) string {
-	return "Basic " + base64.StdEncoding.EncodeToString([]byte(userpass))
+	return forgetest.New[*azuredevops.Provider](t, azuredevops.New, &config.Endpoint{Name: "ado", Provider: "azure-devops"})
 }
 
 func TestAzureDevOpsConformance(t *testing.T) {
@@ -61,11 +31,11 @@ func TestAzureDevOpsNew(t *testing.T) {
 	if err != nil {
 		t.Fatalf("New(nil) = %v", err)
 	}
-	want(t, "Name()", p.Name(), "azure-devops")
+	forgetest.Want(t, "Name()", p.Name(), "azure-devops")
 }
 
 func TestAzureDevOpsInspect(t *testing.T) {
-	fx := loadFixture(t, "tingle-git.push-3")
+	fx := forgetest.LoadFixture(t, "tingle-git.push-3")
 	if _, err := newProvider(t).Inspect(fx.Header); !errors.Is(err, forge.ErrNotRecognized) {
 		t.Fatalf("Inspect(headers) = %v, want ErrNotRecognized: Azure DevOps sends no event header", err)
 	}
@@ -107,9 +77,9 @@ func TestAzureDevOpsInspectBody(t *testing.T) {
 				t.Fatalf("InspectBody = %v, want %v", err, tt.wantErr)
 			}
 			if err != nil {
-				want(t, "status", statusOf(err), http.StatusBadRequest)
+				forgetest.Want(t, "status", ingest.StatusOf(err), http.StatusBadRequest)
 			}
-			want(t, "Meta", got, tt.want)
+			forgetest.Want(t, "Meta", got, tt.want)
 		})
 	}
 }
@@ -143,7 +113,7 @@ func TestAzureDevOpsTestDeliveries(t *testing.T) {
 		"docs-ms.vss-pipelines.stage-state-changed-event": true,
 	}
 	for name, ping := range pings {
-		fx := loadFixture(t, name)
+		fx := forgetest.LoadFixture(t, name)
 		m, err := p.InspectBody(fx.Header, fx.Body)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
@@ -170,23 +140,23 @@ func TestAzureDevOpsVerify(t *testing.T) {
 		secrets []config.Secret
 		want    error
 	}{
-		{"basic", req(basic(userpass)), []config.Secret{userpass}, nil},
+		{"basic", req(forgetest.Basic(userpass)), []config.Secret{userpass}, nil},
 		{"basic, scheme in lower case", req("basic " + base64.StdEncoding.EncodeToString([]byte(userpass))), []config.Secret{userpass}, nil},
-		{"basic, empty user name", req(basic(":only-a-password")), []config.Secret{":only-a-password"}, nil},
-		{"basic, rotation", req(basic(userpass)), []config.Secret{"ado-hook:new", userpass}, nil},
+		{"basic, empty user name", req(forgetest.Basic(":only-a-password")), []config.Secret{":only-a-password"}, nil},
+		{"basic, rotation", req(forgetest.Basic(userpass)), []config.Secret{"ado-hook:new", userpass}, nil},
 		{"custom header value, whole", req("Bearer gw-7d1"), []config.Secret{"Bearer gw-7d1"}, nil},
 		{"custom header value, bearer token", req("Bearer gw-7d1"), []config.Secret{"gw-7d1"}, nil},
 		{"custom header value, bare", req("gw-7d1"), []config.Secret{"gw-7d1"}, nil},
 		{"missing", req(), []config.Secret{userpass}, verify.ErrMissingSignature},
 		{"empty", req(""), []config.Secret{userpass}, verify.ErrMissingSignature},
-		{"basic, wrong password", req(basic("ado-hook:guess")), []config.Secret{userpass}, verify.ErrBadSignature},
-		{"basic, wrong user", req(basic("root:Zq8-r2v!x")), []config.Secret{userpass}, verify.ErrBadSignature},
-		{"basic, password only", req(basic("Zq8-r2v!x")), []config.Secret{userpass}, verify.ErrBadSignature},
+		{"basic, wrong password", req(forgetest.Basic("ado-hook:guess")), []config.Secret{userpass}, verify.ErrBadSignature},
+		{"basic, wrong user", req(forgetest.Basic("root:Zq8-r2v!x")), []config.Secret{userpass}, verify.ErrBadSignature},
+		{"basic, password only", req(forgetest.Basic("Zq8-r2v!x")), []config.Secret{userpass}, verify.ErrBadSignature},
 		{"basic, bad base64", req("Basic %%%"), []config.Secret{userpass}, verify.ErrBadSignature},
 		{"credentials in clear", req("Basic " + userpass), []config.Secret{userpass}, verify.ErrBadSignature},
 		{"scheme only", req("Basic"), []config.Secret{userpass}, verify.ErrBadSignature},
 		{"wrong bearer token", req("Bearer nope"), []config.Secret{"gw-7d1"}, verify.ErrBadSignature},
-		{"no secrets", req(basic(userpass)), nil, verify.ErrNoSecret},
+		{"no secrets", req(forgetest.Basic(userpass)), nil, verify.ErrNoSecret},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -200,7 +170,7 @@ func TestAzureDevOpsVerify(t *testing.T) {
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("Verify = %v, want errors.Is %v", err, tt.want)
 			}
-			want(t, "status", statusOf(err), http.StatusUnauthorized)
+			forgetest.Want(t, "status", ingest.StatusOf(err), http.StatusUnauthorized)
 			if !strings.HasPrefix(err.Error(), "azure-devops: verify Authorization") {
 				t.Errorf("Verify error %q lacks the azure-devops: verify context", err)
 			}
@@ -220,7 +190,7 @@ func TestAzureDevOpsSign(t *testing.T) {
 	} {
 		h := http.Header{}
 		p.Sign(h, []byte(`{}`), secret, time.Time{})
-		want(t, "Authorization for "+secret, h.Get("Authorization"), header)
+		forgetest.Want(t, "Authorization for "+secret, h.Get("Authorization"), header)
 		if err := p.Verify(&forge.Request{Header: h}, []config.Secret{config.Secret(secret)}); err != nil {
 			t.Errorf("Verify(Sign(%q)) = %v", secret, err)
 		}
@@ -236,145 +206,145 @@ func TestAzureDevOpsNormalizeCases(t *testing.T) {
 		check   func(t *testing.T, m forge.Meta, f event.Fields)
 	}{
 		{"tingle-git.push-3", func(t *testing.T, m forge.Meta, f event.Fields) {
-			want(t, "event", m.Event, "git.push")
-			want(t, "delivery", m.Delivery, "56e81d32-b0e8-44e2-a92a-55eb7b6ccdce")
-			want(t, "dedup key", m.DedupKey, "56e81d32-b0e8-44e2-a92a-55eb7b6ccdce")
-			want(t, "kind", f.Kind, event.KindPush)
-			want(t, "action", f.Action, "")
-			want(t, "ref", f.Ref, "refs/heads/main")
-			want(t, "branch", f.Branch, "main")
-			want(t, "before", f.Before, "dd6ba920a4b4243162033737c0a1abbd937f4c40")
-			want(t, "after", f.After, "b8a410b1b75ecb203fb5dda54adce2f9d2c87a27")
-			want(t, "deleted", f.Deleted, false)
-			want(t, "repository.full_name", f.Repository.FullName, "Core/dependabot-sample")
-			want(t, "repository.name", f.Repository.Name, "dependabot-sample")
-			want(t, "repository.owner", f.Repository.Owner, "Core")
-			want(t, "repository.url", f.Repository.URL, "https://dev.azure.com/dependabot/Core/_git/dependabot-sample")
-			want(t, "repository.clone_url", f.Repository.CloneURL, "https://dev.azure.com/dependabot/Core/_git/dependabot-sample")
-			want(t, "repository.default_branch", f.Repository.DefaultBranch, "main")
-			want(t, "len(commits)", len(f.Commits), 2)
-			want(t, "commits[0].id", f.Commits[0].ID, "b8a410b1b75ecb203fb5dda54adce2f9d2c87a27")
-			want(t, "commits[0].message", f.Commits[0].Message, "Added models for events from AzureDevOps on git.push")
-			want(t, "commits[0].author.email", f.Commits[0].Author.Email, "mburumaxwell@gmail.com")
-			want(t, "commits[0].timestamp", f.Commits[0].Timestamp, "2020-12-23T05:46:01Z")
-			want(t, "actor.login", f.Actor.Login, "example@contoso.com")
-			want(t, "actor.name", f.Actor.Name, "Maxwell Weru")
-			want(t, "actor.email", f.Actor.Email, "example@contoso.com")
+			forgetest.Want(t, "event", m.Event, "git.push")
+			forgetest.Want(t, "delivery", m.Delivery, "56e81d32-b0e8-44e2-a92a-55eb7b6ccdce")
+			forgetest.Want(t, "dedup key", m.DedupKey, "56e81d32-b0e8-44e2-a92a-55eb7b6ccdce")
+			forgetest.Want(t, "kind", f.Kind, event.KindPush)
+			forgetest.Want(t, "action", f.Action, "")
+			forgetest.Want(t, "ref", f.Ref, "refs/heads/main")
+			forgetest.Want(t, "branch", f.Branch, "main")
+			forgetest.Want(t, "before", f.Before, "dd6ba920a4b4243162033737c0a1abbd937f4c40")
+			forgetest.Want(t, "after", f.After, "b8a410b1b75ecb203fb5dda54adce2f9d2c87a27")
+			forgetest.Want(t, "deleted", f.Deleted, false)
+			forgetest.Want(t, "repository.full_name", f.Repository.FullName, "Core/dependabot-sample")
+			forgetest.Want(t, "repository.name", f.Repository.Name, "dependabot-sample")
+			forgetest.Want(t, "repository.owner", f.Repository.Owner, "Core")
+			forgetest.Want(t, "repository.url", f.Repository.URL, "https://dev.azure.com/dependabot/Core/_git/dependabot-sample")
+			forgetest.Want(t, "repository.clone_url", f.Repository.CloneURL, "https://dev.azure.com/dependabot/Core/_git/dependabot-sample")
+			forgetest.Want(t, "repository.default_branch", f.Repository.DefaultBranch, "main")
+			forgetest.Want(t, "len(commits)", len(f.Commits), 2)
+			forgetest.Want(t, "commits[0].id", f.Commits[0].ID, "b8a410b1b75ecb203fb5dda54adce2f9d2c87a27")
+			forgetest.Want(t, "commits[0].message", f.Commits[0].Message, "Added models for events from AzureDevOps on git.push")
+			forgetest.Want(t, "commits[0].author.email", f.Commits[0].Author.Email, "mburumaxwell@gmail.com")
+			forgetest.Want(t, "commits[0].timestamp", f.Commits[0].Timestamp, "2020-12-23T05:46:01Z")
+			forgetest.Want(t, "actor.login", f.Actor.Login, "example@contoso.com")
+			forgetest.Want(t, "actor.name", f.Actor.Name, "Maxwell Weru")
+			forgetest.Want(t, "actor.email", f.Actor.Email, "example@contoso.com")
 		}},
 		{"zulip-git.push.branch-deleted", func(t *testing.T, m forge.Meta, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindPush)
-			want(t, "branch", f.Branch, "dev")
-			want(t, "deleted", f.Deleted, true)
-			want(t, "action", f.Action, "deleted")
-			want(t, "after", f.After, event.ZeroSHA1)
-			want(t, "commits is [] not null", f.Commits != nil && len(f.Commits) == 0, true)
+			forgetest.Want(t, "kind", f.Kind, event.KindPush)
+			forgetest.Want(t, "branch", f.Branch, "dev")
+			forgetest.Want(t, "deleted", f.Deleted, true)
+			forgetest.Want(t, "action", f.Action, "deleted")
+			forgetest.Want(t, "after", f.After, event.ZeroSHA1)
+			forgetest.Want(t, "commits is [] not null", f.Commits != nil && len(f.Commits) == 0, true)
 		}},
 		{"tingle-git.push-3.tag-created.derived", func(t *testing.T, m forge.Meta, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindTag)
-			want(t, "tag", f.Tag, "v1.2.0")
-			want(t, "branch", f.Branch, "")
-			want(t, "action", f.Action, "created")
+			forgetest.Want(t, "kind", f.Kind, event.KindTag)
+			forgetest.Want(t, "tag", f.Tag, "v1.2.0")
+			forgetest.Want(t, "branch", f.Branch, "")
+			forgetest.Want(t, "action", f.Action, "created")
 		}},
 		{"aspnet-git.push", func(t *testing.T, m forge.Meta, f event.Fields) {
-			want(t, "actor.login (TFS account name)", f.Actor.Login, "jsmith")
-			want(t, "actor.email", f.Actor.Email, "")
-			want(t, "repository.url (remoteUrl)", f.Repository.URL, "https://good-company.some.ssl.host/tfs/GoodCompany/_git/Project")
+			forgetest.Want(t, "actor.login (TFS account name)", f.Actor.Login, "jsmith")
+			forgetest.Want(t, "actor.email", f.Actor.Email, "")
+			forgetest.Want(t, "repository.url (remoteUrl)", f.Repository.URL, "https://good-company.some.ssl.host/tfs/GoodCompany/_git/Project")
 		}},
 		{"aspnet-git.pullrequest.created", func(t *testing.T, m forge.Meta, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindPullRequest)
-			want(t, "action", f.Action, "opened")
-			want(t, "pull_request.number", f.PullRequest.Number, int64(1))
-			want(t, "pull_request.title", f.PullRequest.Title, "my first pull request")
-			want(t, "pull_request.state", f.PullRequest.State, "active")
-			want(t, "pull_request.source_branch", f.PullRequest.SourceBranch, "mytopic")
-			want(t, "pull_request.target_branch", f.PullRequest.TargetBranch, "master")
-			want(t, "pull_request.merged", f.PullRequest.Merged, false)
-			want(t, "actor.name", f.Actor.Name, "Jamal Hartnett")
+			forgetest.Want(t, "kind", f.Kind, event.KindPullRequest)
+			forgetest.Want(t, "action", f.Action, "opened")
+			forgetest.Want(t, "pull_request.number", f.PullRequest.Number, int64(1))
+			forgetest.Want(t, "pull_request.title", f.PullRequest.Title, "my first pull request")
+			forgetest.Want(t, "pull_request.state", f.PullRequest.State, "active")
+			forgetest.Want(t, "pull_request.source_branch", f.PullRequest.SourceBranch, "mytopic")
+			forgetest.Want(t, "pull_request.target_branch", f.PullRequest.TargetBranch, "master")
+			forgetest.Want(t, "pull_request.merged", f.PullRequest.Merged, false)
+			forgetest.Want(t, "actor.name", f.Actor.Name, "Jamal Hartnett")
 		}},
 		{"gp-git.pullrequest.created", func(t *testing.T, m forge.Meta, f event.Fields) {
-			want(t, "pull_request.url (built from the repository)", f.PullRequest.URL, "https://dev.azure.com/fabrikam/DefaultCollection/_git/Fabrikam/pullrequest/1")
-			want(t, "repository.full_name", f.Repository.FullName, "Fabrikam/Fabrikam")
+			forgetest.Want(t, "pull_request.url (built from the repository)", f.PullRequest.URL, "https://dev.azure.com/fabrikam/DefaultCollection/_git/Fabrikam/pullrequest/1")
+			forgetest.Want(t, "repository.full_name", f.Repository.FullName, "Fabrikam/Fabrikam")
 		}},
 		{"zulip-git.pullrequest.updated.source-branch", func(t *testing.T, m forge.Meta, f event.Fields) {
-			want(t, "action", f.Action, "updated")
-			want(t, "pull_request.url", f.PullRequest.URL, "https://dev.azure.com/ttchong/test-zulip/_git/test-zulip/pullrequest/2")
-			want(t, "repository.url (webUrl)", f.Repository.URL, "https://dev.azure.com/ttchong/test-zulip/_git/test-zulip")
-			want(t, "repository.clone_url", f.Repository.CloneURL, "https://ttchong@dev.azure.com/ttchong/test-zulip/_git/test-zulip")
+			forgetest.Want(t, "action", f.Action, "updated")
+			forgetest.Want(t, "pull_request.url", f.PullRequest.URL, "https://dev.azure.com/ttchong/test-zulip/_git/test-zulip/pullrequest/2")
+			forgetest.Want(t, "repository.url (webUrl)", f.Repository.URL, "https://dev.azure.com/ttchong/test-zulip/_git/test-zulip")
+			forgetest.Want(t, "repository.clone_url", f.Repository.CloneURL, "https://ttchong@dev.azure.com/ttchong/test-zulip/_git/test-zulip")
 		}},
 		{"aspnet-git.pullrequest.updated", func(t *testing.T, m forge.Meta, f event.Fields) {
-			want(t, "action (status completed)", f.Action, "merged")
-			want(t, "pull_request.merged", f.PullRequest.Merged, true)
+			forgetest.Want(t, "action (status completed)", f.Action, "merged")
+			forgetest.Want(t, "pull_request.merged", f.PullRequest.Merged, true)
 		}},
 		{"tingle-git.pullrequest.merged-2", func(t *testing.T, m forge.Meta, f event.Fields) {
-			want(t, "action", f.Action, "merged")
-			want(t, "pull_request.merged", f.PullRequest.Merged, true)
-			want(t, "pull_request.state", f.PullRequest.State, "completed")
+			forgetest.Want(t, "action", f.Action, "merged")
+			forgetest.Want(t, "pull_request.merged", f.PullRequest.Merged, true)
+			forgetest.Want(t, "pull_request.state", f.PullRequest.State, "completed")
 		}},
 		{"tingle-git-pullrequest-comment-event-2", func(t *testing.T, m forge.Meta, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindComment)
-			want(t, "action", f.Action, "created")
-			want(t, "pull_request.number", f.PullRequest.Number, int64(22568))
-			want(t, "pull_request.url", f.PullRequest.URL, "https://dev.azure.com/dependabot/Core/_git/dependabot-sample/pullrequest/22568")
-			want(t, "repository.full_name", f.Repository.FullName, "Core/dependabot-sample")
-			want(t, "actor.login", f.Actor.Login, "dependabot@tingle.software")
+			forgetest.Want(t, "kind", f.Kind, event.KindComment)
+			forgetest.Want(t, "action", f.Action, "created")
+			forgetest.Want(t, "pull_request.number", f.PullRequest.Number, int64(22568))
+			forgetest.Want(t, "pull_request.url", f.PullRequest.URL, "https://dev.azure.com/dependabot/Core/_git/dependabot-sample/pullrequest/22568")
+			forgetest.Want(t, "repository.full_name", f.Repository.FullName, "Core/dependabot-sample")
+			forgetest.Want(t, "actor.login", f.Actor.Login, "dependabot@tingle.software")
 		}},
 		{"tingle-git-pullrequest-comment-event-1", func(t *testing.T, m forge.Meta, f event.Fields) {
-			want(t, "action (message says edited)", f.Action, "edited")
-			want(t, "ping (sample payload)", m.Ping, true)
+			forgetest.Want(t, "action (message says edited)", f.Action, "edited")
+			forgetest.Want(t, "ping (sample payload)", m.Ping, true)
 		}},
 		{"aspnet-workitem.created", func(t *testing.T, m forge.Meta, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindIssue)
-			want(t, "action", f.Action, "created")
-			want(t, "actor.name", f.Actor.Name, "Jamal Hartnett")
+			forgetest.Want(t, "kind", f.Kind, event.KindIssue)
+			forgetest.Want(t, "action", f.Action, "created")
+			forgetest.Want(t, "actor.name", f.Actor.Name, "Jamal Hartnett")
 			if f.Repository.Owner == "" {
 				t.Errorf("repository.owner is empty, want the team project")
 			}
 		}},
 		{"aspnet-workitem.updated", func(t *testing.T, m forge.Meta, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindIssue)
-			want(t, "action", f.Action, "updated")
-			want(t, "repository.owner (revision fields)", f.Repository.Owner, "GoodCompanyCloud")
+			forgetest.Want(t, "kind", f.Kind, event.KindIssue)
+			forgetest.Want(t, "action", f.Action, "updated")
+			forgetest.Want(t, "repository.owner (revision fields)", f.Repository.Owner, "GoodCompanyCloud")
 		}},
 		{"aspnet-workitem.commented", func(t *testing.T, m forge.Meta, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindComment)
-			want(t, "action", f.Action, "created")
+			forgetest.Want(t, "kind", f.Kind, event.KindComment)
+			forgetest.Want(t, "action", f.Action, "created")
 		}},
 		{"aspnet-build.complete", func(t *testing.T, m forge.Meta, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindPipeline)
-			want(t, "action", f.Action, "completed")
-			want(t, "forgeaction", f.ForgeAction, "succeeded")
+			forgetest.Want(t, "kind", f.Kind, event.KindPipeline)
+			forgetest.Want(t, "action", f.Action, "completed")
+			forgetest.Want(t, "forgeaction", f.ForgeAction, "succeeded")
 		}},
 		{"docs-ms.vss-pipelines.run-state-changed-event", func(t *testing.T, m forge.Meta, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindPipeline)
-			want(t, "action", f.Action, "completed")
-			want(t, "forgeaction", f.ForgeAction, "succeeded")
+			forgetest.Want(t, "kind", f.Kind, event.KindPipeline)
+			forgetest.Want(t, "action", f.Action, "completed")
+			forgetest.Want(t, "forgeaction", f.ForgeAction, "succeeded")
 		}},
 		{"docs-ms.vss-release.deployment-completed-event", func(t *testing.T, m forge.Meta, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindPipeline)
-			want(t, "action", f.Action, "completed")
-			want(t, "forgeaction", f.ForgeAction, "succeeded")
-			want(t, "repository.owner", f.Repository.Owner, "Fabrikam")
+			forgetest.Want(t, "kind", f.Kind, event.KindPipeline)
+			forgetest.Want(t, "action", f.Action, "completed")
+			forgetest.Want(t, "forgeaction", f.ForgeAction, "succeeded")
+			forgetest.Want(t, "repository.owner", f.Repository.Owner, "Fabrikam")
 		}},
 		{"docs-ms.vss-release.release-created-event", func(t *testing.T, m forge.Meta, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindRelease)
-			want(t, "action", f.Action, "created")
-			want(t, "actor.name", f.Actor.Name, "Chuck Reinhart")
+			forgetest.Want(t, "kind", f.Kind, event.KindRelease)
+			forgetest.Want(t, "action", f.Action, "created")
+			forgetest.Want(t, "actor.name", f.Actor.Name, "Chuck Reinhart")
 		}},
 		{"aspnet-tfvc.checkin", func(t *testing.T, m forge.Meta, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindOther)
-			want(t, "ref", f.Ref, "")
-			want(t, "len(commits)", len(f.Commits), 1)
+			forgetest.Want(t, "kind", f.Kind, event.KindOther)
+			forgetest.Want(t, "ref", f.Ref, "")
+			forgetest.Want(t, "len(commits)", len(f.Commits), 1)
 			if len(f.Commits) == 1 {
-				want(t, "commits[0].id", f.Commits[0].ID, "18")
+				forgetest.Want(t, "commits[0].id", f.Commits[0].ID, "18")
 			}
 		}},
 		{"aspnet-message.posted", func(t *testing.T, m forge.Meta, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindOther)
+			forgetest.Want(t, "kind", f.Kind, event.KindOther)
 		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.fixture, func(t *testing.T) {
-			fx := loadFixture(t, tt.fixture)
+			fx := forgetest.LoadFixture(t, tt.fixture)
 			m, err := p.InspectBody(fx.Header, fx.Body)
 			if err != nil {
 				t.Fatal(err)
@@ -383,7 +353,7 @@ func TestAzureDevOpsNormalizeCases(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Normalize: %v", err)
 			}
-			want(t, "forge", f.Forge, "azure-devops")
+			forgetest.Want(t, "forge", f.Forge, "azure-devops")
 			tt.check(t, m, f)
 		})
 	}
@@ -505,34 +475,14 @@ func TestAzureDevOpsNormalizeBadPayload(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Normalize(mistyped members) = %v", err)
 	}
-	want(t, "ref", f.Ref, "refs/heads/main")
-	want(t, "before", f.Before, "")
+	forgetest.Want(t, "ref", f.Ref, "refs/heads/main")
+	forgetest.Want(t, "before", f.Before, "")
 }
 
 func BenchmarkNormalizeAzureDevOps(b *testing.B) {
-	fx := loadFixture(b, "tingle-git.push-3")
-	p := newProvider(b)
-	m, err := p.InspectBody(fx.Header, fx.Body)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	b.SetBytes(int64(len(fx.Body)))
-	for b.Loop() {
-		if _, err := p.Normalize(m, fx.Body); err != nil {
-			b.Fatal(err)
-		}
-	}
+	forgetest.BenchNormalize(b, newProvider(b), "tingle-git.push-3")
 }
 
 func BenchmarkInspectBodyAzureDevOps(b *testing.B) {
-	fx := loadFixture(b, "tingle-git.push-3")
-	p := newProvider(b)
-	b.ReportAllocs()
-	b.SetBytes(int64(len(fx.Body)))
-	for b.Loop() {
-		if _, err := p.InspectBody(fx.Header, fx.Body); err != nil {
-			b.Fatal(err)
-		}
-	}
+	forgetest.BenchInspectBody(b, newProvider(b), "tingle-git.push-3")
 }

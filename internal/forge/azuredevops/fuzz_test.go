@@ -18,37 +18,10 @@ import (
 	"github.com/forgehook/forgehook/internal/verify"
 )
 
-// member returns the value of the member of obj that encoding/json would
-// decode into a struct field named name: keys match without regard to case.
-// ambiguous reports two distinct keys that both match, whose winner depends
-// on their order; the property checks skip those inputs.
-func member(obj map[string]json.RawMessage, name string) (v json.RawMessage, ambiguous bool) {
-	found := false
-	for k, raw := range obj {
-		if strings.EqualFold(k, name) {
-			if found {
-				return nil, true
-			}
-			v, found = raw, true
-		}
-	}
-	return v, false
-}
-
-// str returns raw as a string when it is a JSON string, else "".
-func str(raw json.RawMessage) string {
-	var s string
-	if json.Unmarshal(raw, &s) != nil {
-		return ""
-	}
-	return s
-}
-
 // isJSONObject reports whether payload, after an optional UTF-8 byte order
 // mark, is exactly one JSON object.
 func isJSONObject(payload []byte) bool {
-	payload = bytes.TrimPrefix(payload, []byte("\xef\xbb\xbf"))
-	return json.Valid(payload) && bytes.HasPrefix(bytes.TrimLeft(payload, " \t\r\n"), []byte("{"))
+	return forgetest.IsJSONObject(bytes.TrimPrefix(payload, []byte("\xef\xbb\xbf")))
 }
 
 // FuzzInspectBodyAzureDevOps checks that InspectBody never panics, fails
@@ -73,14 +46,14 @@ func FuzzInspectBodyAzureDevOps(f *testing.F) {
 		recognizable := false
 		var ev, id string
 		if isJSONObject(payload) && json.Unmarshal(bytes.TrimPrefix(payload, []byte("\xef\xbb\xbf")), &doc) == nil {
-			e, a1 := member(doc, "eventType")
-			pub, a2 := member(doc, "publisherId")
-			i, a3 := member(doc, "id")
+			e, _, a1 := forgetest.Member(doc, "eventType")
+			pub, _, a2 := forgetest.Member(doc, "publisherId")
+			i, _, a3 := forgetest.Member(doc, "id")
 			if a1 || a2 || a3 {
 				return
 			}
-			ev, id = str(e), str(i)
-			recognizable = ev != "" && str(pub) != ""
+			ev, id = forgetest.JSONString(e), forgetest.JSONString(i)
+			recognizable = ev != "" && forgetest.JSONString(pub) != ""
 		}
 		if err != nil {
 			if recognizable {

@@ -13,6 +13,7 @@ import (
 	"github.com/forgehook/forgehook/internal/event"
 	"github.com/forgehook/forgehook/internal/forge"
 	"github.com/forgehook/forgehook/internal/forge/forgetest"
+	"github.com/forgehook/forgehook/internal/ingest"
 	"github.com/forgehook/forgehook/internal/verify"
 )
 
@@ -30,44 +31,7 @@ var knownAnswers = []struct {
 }
 
 func newProvider(t testing.TB) *Provider {
-	t.Helper()
-	p, err := New(&config.Endpoint{Name: "bb", Provider: Name})
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	return p.(*Provider)
-}
-
-// fixture loads testdata/deliveries/<name>.txtar.
-func fixture(t testing.TB, name string) *forgetest.Fixture {
-	t.Helper()
-	f, err := forgetest.Load(filepath.Join("testdata", "deliveries", name+".txtar"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f
-}
-
-// normalizeFixture inspects and normalizes a fixture.
-func normalizeFixture(t *testing.T, p *Provider, name string) (forge.Meta, event.Fields) {
-	t.Helper()
-	fx := fixture(t, name)
-	m, err := p.Inspect(fx.Header)
-	if err != nil {
-		t.Fatalf("%s: Inspect: %v", name, err)
-	}
-	f, err := p.Normalize(m, fx.Body)
-	if err != nil {
-		t.Fatalf("%s: Normalize: %v", name, err)
-	}
-	return m, f
-}
-
-func want[T comparable](t *testing.T, what string, got, want T) {
-	t.Helper()
-	if got != want {
-		t.Errorf("%s = %v, want %v", what, got, want)
-	}
+	return forgetest.New[*Provider](t, New, &config.Endpoint{Name: "bb", Provider: Name})
 }
 
 func TestBitbucketConformance(t *testing.T) {
@@ -79,7 +43,7 @@ func TestBitbucketNew(t *testing.T) {
 	if err != nil {
 		t.Fatalf("New(nil) = %v", err)
 	}
-	want(t, "Name()", p.Name(), "bitbucket")
+	forgetest.Want(t, "Name()", p.Name(), "bitbucket")
 }
 
 func TestBitbucketKnownAnswer(t *testing.T) {
@@ -87,7 +51,7 @@ func TestBitbucketKnownAnswer(t *testing.T) {
 	for _, ka := range knownAnswers {
 		h := http.Header{}
 		p.Sign(h, []byte(ka.body), ka.secret, time.Time{})
-		want(t, "Sign: X-Hub-Signature", h.Get("X-Hub-Signature"), ka.header)
+		forgetest.Want(t, "Sign: X-Hub-Signature", h.Get("X-Hub-Signature"), ka.header)
 		req := &forge.Request{Header: http.Header{"X-Hub-Signature": {ka.header}}, Body: []byte(ka.body)}
 		if err := p.Verify(req, []config.Secret{config.Secret(ka.secret)}); err != nil {
 			t.Errorf("Verify(%q) = %v, want nil", ka.body, err)
@@ -95,7 +59,7 @@ func TestBitbucketKnownAnswer(t *testing.T) {
 	}
 	// goscm-push carries a signature computed with Python when the fixture
 	// was written.
-	fx := fixture(t, "goscm-push")
+	fx := forgetest.LoadFixture(t, "goscm-push")
 	req := forgetest.Request(t, fx, time.Now())
 	if err := p.Verify(req, []config.Secret{config.Secret(fx.Secret)}); err != nil {
 		t.Errorf("Verify(goscm-push) = %v, want nil", err)
@@ -190,7 +154,7 @@ func TestBitbucketVerifyErrors(t *testing.T) {
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("Verify() = %v, want errors.Is %v", err, tt.want)
 			}
-			if got := status(err); got != tt.status {
+			if got := ingest.StatusOf(err); got != tt.status {
 				t.Errorf("status(%v) = %d, want %d", err, got, tt.status)
 			}
 			if !strings.HasPrefix(err.Error(), "bitbucket: verify X-Hub-Signature: ") {
@@ -203,33 +167,21 @@ func TestBitbucketVerifyErrors(t *testing.T) {
 	}
 }
 
-// status is the HTTP status ingest answers for a verification error: every
-// verify sentinel is 401 Unauthorized (verify package documentation), 0 for
-// anything else.
-func status(err error) int {
-	for _, s := range []error{verify.ErrMissingSignature, verify.ErrBadSignature, verify.ErrStale, verify.ErrNoSecret} {
-		if errors.Is(err, s) {
-			return http.StatusUnauthorized
-		}
-	}
-	return 0
-}
-
 // TestBitbucketMultiChangePush pins the decision for a push of several
 // refs: the event is the first change's, the commits are every change's.
 func TestBitbucketMultiChangePush(t *testing.T) {
 	p := newProvider(t)
-	_, f := normalizeFixture(t, p, "derived-push-multi-change")
-	want(t, "kind (first change: branch)", f.Kind, event.KindPush)
-	want(t, "ref", f.Ref, "refs/heads/master")
-	want(t, "branch", f.Branch, "master")
-	want(t, "tag", f.Tag, "")
-	want(t, "before", f.Before, "40e7580cf11311d84a6e5e97e2cbba6df1675750")
-	want(t, "after", f.After, "141977fedf5cf35aa290ac87d4b5177ac4cd9de1")
-	want(t, "deleted", f.Deleted, false)
-	want(t, "action", f.Action, "")
+	_, f := forgetest.NormalizeFixture(t, p, "derived-push-multi-change")
+	forgetest.Want(t, "kind (first change: branch)", f.Kind, event.KindPush)
+	forgetest.Want(t, "ref", f.Ref, "refs/heads/master")
+	forgetest.Want(t, "branch", f.Branch, "master")
+	forgetest.Want(t, "tag", f.Tag, "")
+	forgetest.Want(t, "before", f.Before, "40e7580cf11311d84a6e5e97e2cbba6df1675750")
+	forgetest.Want(t, "after", f.After, "141977fedf5cf35aa290ac87d4b5177ac4cd9de1")
+	forgetest.Want(t, "deleted", f.Deleted, false)
+	forgetest.Want(t, "action", f.Action, "")
 	// push.json's change has one commit and push_tag_create.json's none.
-	want(t, "len(commits)", len(f.Commits), 1)
+	forgetest.Want(t, "len(commits)", len(f.Commits), 1)
 
 	// Commits of every change, in order; the first change decides the rest,
 	// also when it is a deletion followed by a creation.
@@ -242,18 +194,18 @@ func TestBitbucketMultiChangePush(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want(t, "kind (first change: tag)", f.Kind, event.KindTag)
-	want(t, "ref", f.Ref, "refs/tags/v1")
-	want(t, "tag", f.Tag, "v1")
-	want(t, "deleted", f.Deleted, true)
-	want(t, "action", f.Action, "deleted")
-	want(t, "before", f.Before, "aaa")
-	want(t, "after", f.After, event.ZeroSHA1)
+	forgetest.Want(t, "kind (first change: tag)", f.Kind, event.KindTag)
+	forgetest.Want(t, "ref", f.Ref, "refs/tags/v1")
+	forgetest.Want(t, "tag", f.Tag, "v1")
+	forgetest.Want(t, "deleted", f.Deleted, true)
+	forgetest.Want(t, "action", f.Action, "deleted")
+	forgetest.Want(t, "before", f.Before, "aaa")
+	forgetest.Want(t, "after", f.After, event.ZeroSHA1)
 	var ids []string
 	for _, c := range f.Commits {
 		ids = append(ids, c.ID)
 	}
-	want(t, "commit ids", strings.Join(ids, ","), "c1,c2,c3,c4")
+	forgetest.Want(t, "commit ids", strings.Join(ids, ","), "c1,c2,c3,c4")
 }
 
 // TestBitbucketNormalizeCases pins the mappings that matter most, on the
@@ -265,137 +217,137 @@ func TestBitbucketNormalizeCases(t *testing.T) {
 		check   func(t *testing.T, m forge.Meta, f event.Fields)
 	}{
 		{"goscm-push", func(t *testing.T, m forge.Meta, f event.Fields) {
-			want(t, "delivery", m.Delivery, "6fa3bd8f-5fea-5d2e-aa8c-6e0970632046")
-			want(t, "kind", f.Kind, event.KindPush)
-			want(t, "ref", f.Ref, "refs/heads/master")
-			want(t, "branch", f.Branch, "master")
-			want(t, "before", f.Before, "40e7580cf11311d84a6e5e97e2cbba6df1675750")
-			want(t, "after", f.After, "141977fedf5cf35aa290ac87d4b5177ac4cd9de1")
-			want(t, "action", f.Action, "")
-			want(t, "forgeaction", f.ForgeAction, "push")
-			want(t, "actor.login (pre-2019 username)", f.Actor.Login, "brydzewski")
-			want(t, "actor.name", f.Actor.Name, "Brad Rydzewski")
-			want(t, "repository.full_name", f.Repository.FullName, "brydzewski/foo")
-			want(t, "repository.name", f.Repository.Name, "foo")
-			want(t, "repository.owner", f.Repository.Owner, "brydzewski")
-			want(t, "repository.url", f.Repository.URL, "https://bitbucket.org/brydzewski/foo")
-			want(t, "len(commits)", len(f.Commits), 1)
-			want(t, "commits[0].id", f.Commits[0].ID, "141977fedf5cf35aa290ac87d4b5177ac4cd9de1")
-			want(t, "commits[0].author.name (from raw)", f.Commits[0].Author.Name, "Brad Rydzewski")
-			want(t, "commits[0].author.email (from raw)", f.Commits[0].Author.Email, "brad.rydzewski@gmail.com")
-			want(t, "commits[0].author.login", f.Commits[0].Author.Login, "brydzewski")
-			want(t, "commits[0].url", f.Commits[0].URL, "https://bitbucket.org/brydzewski/foo/commits/141977fedf5cf35aa290ac87d4b5177ac4cd9de1")
+			forgetest.Want(t, "delivery", m.Delivery, "6fa3bd8f-5fea-5d2e-aa8c-6e0970632046")
+			forgetest.Want(t, "kind", f.Kind, event.KindPush)
+			forgetest.Want(t, "ref", f.Ref, "refs/heads/master")
+			forgetest.Want(t, "branch", f.Branch, "master")
+			forgetest.Want(t, "before", f.Before, "40e7580cf11311d84a6e5e97e2cbba6df1675750")
+			forgetest.Want(t, "after", f.After, "141977fedf5cf35aa290ac87d4b5177ac4cd9de1")
+			forgetest.Want(t, "action", f.Action, "")
+			forgetest.Want(t, "forgeaction", f.ForgeAction, "push")
+			forgetest.Want(t, "actor.login (pre-2019 username)", f.Actor.Login, "brydzewski")
+			forgetest.Want(t, "actor.name", f.Actor.Name, "Brad Rydzewski")
+			forgetest.Want(t, "repository.full_name", f.Repository.FullName, "brydzewski/foo")
+			forgetest.Want(t, "repository.name", f.Repository.Name, "foo")
+			forgetest.Want(t, "repository.owner", f.Repository.Owner, "brydzewski")
+			forgetest.Want(t, "repository.url", f.Repository.URL, "https://bitbucket.org/brydzewski/foo")
+			forgetest.Want(t, "len(commits)", len(f.Commits), 1)
+			forgetest.Want(t, "commits[0].id", f.Commits[0].ID, "141977fedf5cf35aa290ac87d4b5177ac4cd9de1")
+			forgetest.Want(t, "commits[0].author.name (from raw)", f.Commits[0].Author.Name, "Brad Rydzewski")
+			forgetest.Want(t, "commits[0].author.email (from raw)", f.Commits[0].Author.Email, "brad.rydzewski@gmail.com")
+			forgetest.Want(t, "commits[0].author.login", f.Commits[0].Author.Login, "brydzewski")
+			forgetest.Want(t, "commits[0].url", f.Commits[0].URL, "https://bitbucket.org/brydzewski/foo/commits/141977fedf5cf35aa290ac87d4b5177ac4cd9de1")
 		}},
 		{"goscm-push-branch-create", func(t *testing.T, _ forge.Meta, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindPush)
-			want(t, "action", f.Action, "created")
-			want(t, "before", f.Before, event.ZeroSHA1)
-			want(t, "deleted", f.Deleted, false)
+			forgetest.Want(t, "kind", f.Kind, event.KindPush)
+			forgetest.Want(t, "action", f.Action, "created")
+			forgetest.Want(t, "before", f.Before, event.ZeroSHA1)
+			forgetest.Want(t, "deleted", f.Deleted, false)
 		}},
 		{"goscm-push-branch-delete", func(t *testing.T, _ forge.Meta, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindPush)
-			want(t, "ref", f.Ref, "refs/heads/develop")
-			want(t, "deleted", f.Deleted, true)
-			want(t, "action", f.Action, "deleted")
-			want(t, "before", f.Before, "141977fedf5cf35aa290ac87d4b5177ac4cd9de1")
-			want(t, "after", f.After, event.ZeroSHA1)
-			want(t, "commits is [] not null", f.Commits != nil && len(f.Commits) == 0, true)
+			forgetest.Want(t, "kind", f.Kind, event.KindPush)
+			forgetest.Want(t, "ref", f.Ref, "refs/heads/develop")
+			forgetest.Want(t, "deleted", f.Deleted, true)
+			forgetest.Want(t, "action", f.Action, "deleted")
+			forgetest.Want(t, "before", f.Before, "141977fedf5cf35aa290ac87d4b5177ac4cd9de1")
+			forgetest.Want(t, "after", f.After, event.ZeroSHA1)
+			forgetest.Want(t, "commits is [] not null", f.Commits != nil && len(f.Commits) == 0, true)
 		}},
 		{"goscm-push-tag-create", func(t *testing.T, _ forge.Meta, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindTag)
-			want(t, "ref", f.Ref, "refs/tags/feature/x")
-			want(t, "tag", f.Tag, "feature/x")
-			want(t, "branch", f.Branch, "")
-			want(t, "action", f.Action, "created")
+			forgetest.Want(t, "kind", f.Kind, event.KindTag)
+			forgetest.Want(t, "ref", f.Ref, "refs/tags/feature/x")
+			forgetest.Want(t, "tag", f.Tag, "feature/x")
+			forgetest.Want(t, "branch", f.Branch, "")
+			forgetest.Want(t, "action", f.Action, "created")
 		}},
 		{"goscm-push-tag-delete", func(t *testing.T, _ forge.Meta, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindTag)
-			want(t, "deleted", f.Deleted, true)
+			forgetest.Want(t, "kind", f.Kind, event.KindTag)
+			forgetest.Want(t, "deleted", f.Deleted, true)
 		}},
 		{"gp-repo-push", func(t *testing.T, _ forge.Meta, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindPush)
-			want(t, "ref", f.Ref, "refs/heads/name-of-branch")
-			want(t, "actor.login (nickname)", f.Actor.Login, "emmap1")
-			want(t, "actor.name", f.Actor.Name, "Emma")
-			want(t, "commits[0].author.login (docs shape)", f.Commits[0].Author.Login, "emmap1")
-			want(t, "commits[0].author.name (docs shape)", f.Commits[0].Author.Name, "Emma")
+			forgetest.Want(t, "kind", f.Kind, event.KindPush)
+			forgetest.Want(t, "ref", f.Ref, "refs/heads/name-of-branch")
+			forgetest.Want(t, "actor.login (nickname)", f.Actor.Login, "emmap1")
+			forgetest.Want(t, "actor.name", f.Actor.Name, "Emma")
+			forgetest.Want(t, "commits[0].author.login (docs shape)", f.Commits[0].Author.Login, "emmap1")
+			forgetest.Want(t, "commits[0].author.name (docs shape)", f.Commits[0].Author.Name, "Emma")
 		}},
 		{"goscm-pr-created", func(t *testing.T, _ forge.Meta, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindPullRequest)
-			want(t, "action", f.Action, "opened")
-			want(t, "forgeaction", f.ForgeAction, "created")
-			want(t, "pull_request.number", f.PullRequest.Number, int64(1))
-			want(t, "pull_request.state", f.PullRequest.State, "open")
-			want(t, "pull_request.merged", f.PullRequest.Merged, false)
+			forgetest.Want(t, "kind", f.Kind, event.KindPullRequest)
+			forgetest.Want(t, "action", f.Action, "opened")
+			forgetest.Want(t, "forgeaction", f.ForgeAction, "created")
+			forgetest.Want(t, "pull_request.number", f.PullRequest.Number, int64(1))
+			forgetest.Want(t, "pull_request.state", f.PullRequest.State, "open")
+			forgetest.Want(t, "pull_request.merged", f.PullRequest.Merged, false)
 			if f.PullRequest.SourceBranch == "" || f.PullRequest.TargetBranch == "" || f.PullRequest.URL == "" || f.PullRequest.Title == "" {
 				t.Errorf("pull_request = %+v, want branches, title and URL", f.PullRequest)
 			}
 		}},
-		{"goscm-pr-updated", func(t *testing.T, _ forge.Meta, f event.Fields) { want(t, "action", f.Action, "updated") }},
+		{"goscm-pr-updated", func(t *testing.T, _ forge.Meta, f event.Fields) { forgetest.Want(t, "action", f.Action, "updated") }},
 		{"goscm-pr-fulfilled", func(t *testing.T, _ forge.Meta, f event.Fields) {
-			want(t, "action", f.Action, "merged")
-			want(t, "forgeaction", f.ForgeAction, "fulfilled")
-			want(t, "pull_request.state", f.PullRequest.State, "merged")
-			want(t, "pull_request.merged", f.PullRequest.Merged, true)
+			forgetest.Want(t, "action", f.Action, "merged")
+			forgetest.Want(t, "forgeaction", f.ForgeAction, "fulfilled")
+			forgetest.Want(t, "pull_request.state", f.PullRequest.State, "merged")
+			forgetest.Want(t, "pull_request.merged", f.PullRequest.Merged, true)
 		}},
 		{"gp-pull-request-merged", func(t *testing.T, _ forge.Meta, f event.Fields) {
 			// The docs' example says "OPEN|MERGED|DECLINED": the key decides.
-			want(t, "pull_request.merged", f.PullRequest.Merged, true)
+			forgetest.Want(t, "pull_request.merged", f.PullRequest.Merged, true)
 		}},
 		{"goscm-pr-declined", func(t *testing.T, _ forge.Meta, f event.Fields) {
-			want(t, "action", f.Action, "closed")
-			want(t, "pull_request.state", f.PullRequest.State, "declined")
-			want(t, "pull_request.merged", f.PullRequest.Merged, false)
+			forgetest.Want(t, "action", f.Action, "closed")
+			forgetest.Want(t, "pull_request.state", f.PullRequest.State, "declined")
+			forgetest.Want(t, "pull_request.merged", f.PullRequest.Merged, false)
 		}},
-		{"gp-pull-request-approved", func(t *testing.T, _ forge.Meta, f event.Fields) { want(t, "action", f.Action, "approved") }},
-		{"gp-pull-request-approval-removed", func(t *testing.T, _ forge.Meta, f event.Fields) { want(t, "action", f.Action, "unapproved") }},
+		{"gp-pull-request-approved", func(t *testing.T, _ forge.Meta, f event.Fields) { forgetest.Want(t, "action", f.Action, "approved") }},
+		{"gp-pull-request-approval-removed", func(t *testing.T, _ forge.Meta, f event.Fields) { forgetest.Want(t, "action", f.Action, "unapproved") }},
 		{"derived-pull-request-changes-request-created", func(t *testing.T, _ forge.Meta, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindPullRequest)
-			want(t, "action", f.Action, "changes_requested")
+			forgetest.Want(t, "kind", f.Kind, event.KindPullRequest)
+			forgetest.Want(t, "action", f.Action, "changes_requested")
 		}},
 		{"goscm-pr-comment-created", func(t *testing.T, _ forge.Meta, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindComment)
-			want(t, "action", f.Action, "created")
+			forgetest.Want(t, "kind", f.Kind, event.KindComment)
+			forgetest.Want(t, "action", f.Action, "created")
 			if f.PullRequest.Number == 0 {
 				t.Errorf("pull_request.number = 0, want the commented pull request")
 			}
 		}},
 		{"gp-pull-request-comment-updated", func(t *testing.T, _ forge.Meta, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindComment)
-			want(t, "action", f.Action, "edited")
+			forgetest.Want(t, "kind", f.Kind, event.KindComment)
+			forgetest.Want(t, "action", f.Action, "edited")
 		}},
-		{"goscm-pr-comment-deleted", func(t *testing.T, _ forge.Meta, f event.Fields) { want(t, "action", f.Action, "deleted") }},
+		{"goscm-pr-comment-deleted", func(t *testing.T, _ forge.Meta, f event.Fields) { forgetest.Want(t, "action", f.Action, "deleted") }},
 		{"gp-commit-comment-created", func(t *testing.T, _ forge.Meta, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindComment)
-			want(t, "action", f.Action, "created")
-			want(t, "pull_request.number", f.PullRequest.Number, int64(0))
+			forgetest.Want(t, "kind", f.Kind, event.KindComment)
+			forgetest.Want(t, "action", f.Action, "created")
+			forgetest.Want(t, "pull_request.number", f.PullRequest.Number, int64(0))
 		}},
-		{"gp-issue-comment-created", func(t *testing.T, _ forge.Meta, f event.Fields) { want(t, "kind", f.Kind, event.KindComment) }},
+		{"gp-issue-comment-created", func(t *testing.T, _ forge.Meta, f event.Fields) { forgetest.Want(t, "kind", f.Kind, event.KindComment) }},
 		{"gp-issue-created", func(t *testing.T, _ forge.Meta, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindIssue)
-			want(t, "action", f.Action, "opened")
+			forgetest.Want(t, "kind", f.Kind, event.KindIssue)
+			forgetest.Want(t, "action", f.Action, "opened")
 		}},
-		{"gp-issue-updated", func(t *testing.T, _ forge.Meta, f event.Fields) { want(t, "action", f.Action, "updated") }},
+		{"gp-issue-updated", func(t *testing.T, _ forge.Meta, f event.Fields) { forgetest.Want(t, "action", f.Action, "updated") }},
 		{"goscm-pipeline-hook-created", func(t *testing.T, _ forge.Meta, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindPipeline)
-			want(t, "action", f.Action, "created")
-			want(t, "repository.name (slug, not the display name)", f.Repository.Name, "testrepo")
-			want(t, "repository.owner", f.Repository.Owner, "automationtestharness")
+			forgetest.Want(t, "kind", f.Kind, event.KindPipeline)
+			forgetest.Want(t, "action", f.Action, "created")
+			forgetest.Want(t, "repository.name (slug, not the display name)", f.Repository.Name, "testrepo")
+			forgetest.Want(t, "repository.owner", f.Repository.Owner, "automationtestharness")
 		}},
-		{"goscm-pipeline-hook-update", func(t *testing.T, _ forge.Meta, f event.Fields) { want(t, "action", f.Action, "updated") }},
+		{"goscm-pipeline-hook-update", func(t *testing.T, _ forge.Meta, f event.Fields) { forgetest.Want(t, "action", f.Action, "updated") }},
 		{"gp-repo-fork", func(t *testing.T, _ forge.Meta, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindOther)
-			want(t, "action", f.Action, "fork")
+			forgetest.Want(t, "kind", f.Kind, event.KindOther)
+			forgetest.Want(t, "action", f.Action, "fork")
 		}},
 		{"gp-repo-updated", func(t *testing.T, _ forge.Meta, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindOther)
-			want(t, "action", f.Action, "updated")
+			forgetest.Want(t, "kind", f.Kind, event.KindOther)
+			forgetest.Want(t, "action", f.Action, "updated")
 		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.fixture, func(t *testing.T) {
-			m, f := normalizeFixture(t, p, tt.fixture)
-			want(t, "forge", f.Forge, "bitbucket")
+			m, f := forgetest.NormalizeFixture(t, p, tt.fixture)
+			forgetest.Want(t, "forge", f.Forge, "bitbucket")
 			tt.check(t, m, f)
 		})
 	}
@@ -492,11 +444,11 @@ func TestBitbucketNormalizeBadPayload(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Normalize(mistyped fields) = %v, want nil", err)
 	}
-	want(t, "ref", f.Ref, "refs/heads/main")
-	want(t, "repository.full_name", f.Repository.FullName, "a/b")
-	want(t, "after", f.After, "")
-	want(t, "before (old mistyped)", f.Before, "")
-	want(t, "deleted", f.Deleted, false)
+	forgetest.Want(t, "ref", f.Ref, "refs/heads/main")
+	forgetest.Want(t, "repository.full_name", f.Repository.FullName, "a/b")
+	forgetest.Want(t, "after", f.After, "")
+	forgetest.Want(t, "before (old mistyped)", f.Before, "")
+	forgetest.Want(t, "deleted", f.Deleted, false)
 }
 
 func TestBitbucketKeyAction(t *testing.T) {
@@ -536,7 +488,7 @@ func TestBitbucketSplitRaw(t *testing.T) {
 }
 
 func BenchmarkVerifyBitbucket(b *testing.B) {
-	fx := fixture(b, "goscm-push")
+	fx := forgetest.LoadFixture(b, "goscm-push")
 	req := forgetest.Request(b, fx, time.Now())
 	secrets := []config.Secret{config.Secret(fx.Secret)}
 	p := newProvider(b)
@@ -550,17 +502,5 @@ func BenchmarkVerifyBitbucket(b *testing.B) {
 }
 
 func BenchmarkNormalizeBitbucketPush(b *testing.B) {
-	fx := fixture(b, "goscm-push")
-	p := newProvider(b)
-	m, err := p.Inspect(fx.Header)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	b.SetBytes(int64(len(fx.Body)))
-	for b.Loop() {
-		if _, err := p.Normalize(m, fx.Body); err != nil {
-			b.Fatal(err)
-		}
-	}
+	forgetest.BenchNormalize(b, newProvider(b), "goscm-push")
 }

@@ -2,9 +2,7 @@ package bitbucket
 
 import (
 	"bytes"
-	"crypto/hmac"
 	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -20,14 +18,6 @@ import (
 	"github.com/forgehook/forgehook/internal/forge/forgetest"
 	"github.com/forgehook/forgehook/internal/verify"
 )
-
-// macHex returns the lowercase hex HMAC-SHA256 of body under key, computed
-// independently of the verify package.
-func macHex(key string, body []byte) string {
-	m := hmac.New(sha256.New, []byte(key))
-	m.Write(body)
-	return hex.EncodeToString(m.Sum(nil))
-}
 
 // FuzzVerifyBitbucket checks Verify on arbitrary signatures, bodies and
 // secrets. Properties: an accepted X-Hub-Signature is "sha256=" (any case)
@@ -45,7 +35,7 @@ func FuzzVerifyBitbucket(f *testing.F) {
 			secret = forgetest.TestSecret
 		}
 		body := fx.Body[:min(len(fx.Body), maxSeed)]
-		f.Add("sha256="+macHex(secret, body), body, secret)
+		f.Add("sha256="+forgetest.MACHex(sha256.New, secret, body), body, secret)
 	}
 	for _, ka := range knownAnswers {
 		f.Add(ka.header, []byte(ka.body), ka.secret)
@@ -66,8 +56,8 @@ func FuzzVerifyBitbucket(f *testing.F) {
 			if len(got) < len(SignaturePrefix) || !strings.EqualFold(got[:len(SignaturePrefix)], SignaturePrefix) {
 				t.Fatalf("accepted %q without the sha256= prefix", got)
 			}
-			if d := strings.ToLower(got[len(SignaturePrefix):]); d != macHex(secret, body) {
-				t.Fatalf("accepted digest %s, but HMAC(body) = %s", d, macHex(secret, body))
+			if d := strings.ToLower(got[len(SignaturePrefix):]); d != forgetest.MACHex(sha256.New, secret, body) {
+				t.Fatalf("accepted digest %s, but HMAC(body) = %s", d, forgetest.MACHex(sha256.New, secret, body))
 			}
 		}
 		signed := http.Header{}

@@ -2,7 +2,6 @@ package bitbucketserver
 
 import (
 	"bytes"
-	"encoding/base64"
 	"errors"
 	"net/http"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 	"github.com/forgehook/forgehook/internal/event"
 	"github.com/forgehook/forgehook/internal/forge"
 	"github.com/forgehook/forgehook/internal/forge/forgetest"
+	"github.com/forgehook/forgehook/internal/ingest"
 	"github.com/forgehook/forgehook/internal/verify"
 )
 
@@ -29,44 +29,7 @@ var knownAnswers = []struct {
 }
 
 func newProvider(t testing.TB) *Provider {
-	t.Helper()
-	p, err := New(&config.Endpoint{Name: "bbs", Provider: Name})
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	return p.(*Provider)
-}
-
-// fixture loads testdata/deliveries/<name>.txtar.
-func fixture(t testing.TB, name string) *forgetest.Fixture {
-	t.Helper()
-	f, err := forgetest.Load(filepath.Join("testdata", "deliveries", name+".txtar"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f
-}
-
-// normalizeFixture inspects and normalizes a fixture.
-func normalizeFixture(t *testing.T, p *Provider, name string) (forge.Meta, event.Fields) {
-	t.Helper()
-	fx := fixture(t, name)
-	m, err := p.Inspect(fx.Header)
-	if err != nil {
-		t.Fatalf("%s: Inspect: %v", name, err)
-	}
-	f, err := p.Normalize(m, fx.Body)
-	if err != nil {
-		t.Fatalf("%s: Normalize: %v", name, err)
-	}
-	return m, f
-}
-
-func want[T comparable](t *testing.T, what string, got, want T) {
-	t.Helper()
-	if got != want {
-		t.Errorf("%s = %v, want %v", what, got, want)
-	}
+	return forgetest.New[*Provider](t, New, &config.Endpoint{Name: "bbs", Provider: Name})
 }
 
 func TestBitbucketServerConformance(t *testing.T) {
@@ -85,7 +48,7 @@ func TestBitbucketServerNew(t *testing.T) {
 	if err != nil {
 		t.Fatalf("New(nil) = %v", err)
 	}
-	want(t, "Name()", p.Name(), "bitbucket-server")
+	forgetest.Want(t, "Name()", p.Name(), "bitbucket-server")
 }
 
 func TestBitbucketServerKnownAnswer(t *testing.T) {
@@ -93,7 +56,7 @@ func TestBitbucketServerKnownAnswer(t *testing.T) {
 	for _, ka := range knownAnswers {
 		h := http.Header{}
 		p.Sign(h, []byte(ka.body), ka.secret, time.Time{})
-		want(t, "Sign: X-Hub-Signature", h.Get("X-Hub-Signature"), ka.header)
+		forgetest.Want(t, "Sign: X-Hub-Signature", h.Get("X-Hub-Signature"), ka.header)
 		req := &forge.Request{Header: http.Header{"X-Hub-Signature": {ka.header}}, Body: []byte(ka.body)}
 		if err := p.Verify(req, []config.Secret{config.Secret(ka.secret)}); err != nil {
 			t.Errorf("Verify(%q) = %v, want nil", ka.body, err)
@@ -101,7 +64,7 @@ func TestBitbucketServerKnownAnswer(t *testing.T) {
 	}
 	// gp-repo-refs-changed carries a signature computed with Python when
 	// the fixture was written.
-	fx := fixture(t, "gp-repo-refs-changed")
+	fx := forgetest.LoadFixture(t, "gp-repo-refs-changed")
 	req := forgetest.Request(t, fx, time.Now())
 	if err := p.Verify(req, []config.Secret{config.Secret(fx.Secret)}); err != nil {
 		t.Errorf("Verify(gp-repo-refs-changed) = %v, want nil", err)
@@ -144,8 +107,6 @@ func TestBitbucketServerInspect(t *testing.T) {
 	}
 }
 
-func basic(cred string) string { return "Basic " + base64.StdEncoding.EncodeToString([]byte(cred)) }
-
 func TestBitbucketServerVerifyErrors(t *testing.T) {
 	body := []byte(`{"test":true}`)
 	good := knownAnswers[1].header
@@ -180,15 +141,15 @@ func TestBitbucketServerVerifyErrors(t *testing.T) {
 		{"tampered body", http.Header{"X-Hub-Signature": {good}}, append(bytes.Clone(body), ' '), []config.Secret{secret}, verify.ErrBadSignature, "bitbucket-server: verify X-Hub-Signature: "},
 		{"no secrets", http.Header{"X-Hub-Signature": {good}}, body, nil, verify.ErrNoSecret, "bitbucket-server: verify X-Hub-Signature: "},
 		// HTTP Basic credentials, for hooks without a secret.
-		{"basic", http.Header{"Authorization": {basic("ci:pass")}}, body, []config.Secret{"ci:pass"}, nil, ""},
-		{"basic, lowercase scheme", http.Header{"Authorization": {"basic " + basic("ci:pass")[len("Basic "):]}}, body, []config.Secret{"ci:pass"}, nil, ""},
-		{"basic rotation", http.Header{"Authorization": {basic("ci:old")}}, body, []config.Secret{"ci:new", "ci:old"}, nil, ""},
-		{"basic, wrong password", http.Header{"Authorization": {basic("ci:nope")}}, body, []config.Secret{"ci:pass"}, verify.ErrBadSignature, "bitbucket-server: verify Authorization (basic): "},
+		{"basic", http.Header{"Authorization": {forgetest.Basic("ci:pass")}}, body, []config.Secret{"ci:pass"}, nil, ""},
+		{"basic, lowercase scheme", http.Header{"Authorization": {"basic " + forgetest.Basic("ci:pass")[len("Basic "):]}}, body, []config.Secret{"ci:pass"}, nil, ""},
+		{"basic rotation", http.Header{"Authorization": {forgetest.Basic("ci:old")}}, body, []config.Secret{"ci:new", "ci:old"}, nil, ""},
+		{"basic, wrong password", http.Header{"Authorization": {forgetest.Basic("ci:nope")}}, body, []config.Secret{"ci:pass"}, verify.ErrBadSignature, "bitbucket-server: verify Authorization (basic): "},
 		{"basic, bad base64", http.Header{"Authorization": {"Basic !!!"}}, body, []config.Secret{"ci:pass"}, verify.ErrBadSignature, "bitbucket-server: verify Authorization (basic): "},
 		{"bearer is not basic", http.Header{"Authorization": {"Bearer ci:pass"}}, body, []config.Secret{"ci:pass"}, verify.ErrMissingSignature, "bitbucket-server: verify Authorization (basic): "},
-		{"basic beside an empty signature header", http.Header{"X-Hub-Signature": {""}, "Authorization": {basic("ci:pass")}}, body, []config.Secret{"ci:pass"}, nil, ""},
-		{"a bad signature is not rescued by good basic credentials", http.Header{"X-Hub-Signature": {sig("other", body)}, "Authorization": {basic("ci:pass")}}, body, []config.Secret{"ci:pass", secret}, verify.ErrBadSignature, "bitbucket-server: verify X-Hub-Signature: "},
-		{"a good signature beside bad basic credentials", http.Header{"X-Hub-Signature": {good}, "Authorization": {basic("ci:nope")}}, body, []config.Secret{secret}, nil, ""},
+		{"basic beside an empty signature header", http.Header{"X-Hub-Signature": {""}, "Authorization": {forgetest.Basic("ci:pass")}}, body, []config.Secret{"ci:pass"}, nil, ""},
+		{"a bad signature is not rescued by good basic credentials", http.Header{"X-Hub-Signature": {sig("other", body)}, "Authorization": {forgetest.Basic("ci:pass")}}, body, []config.Secret{"ci:pass", secret}, verify.ErrBadSignature, "bitbucket-server: verify X-Hub-Signature: "},
+		{"a good signature beside bad basic credentials", http.Header{"X-Hub-Signature": {good}, "Authorization": {forgetest.Basic("ci:nope")}}, body, []config.Secret{secret}, nil, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -203,7 +164,7 @@ func TestBitbucketServerVerifyErrors(t *testing.T) {
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("Verify() = %v, want errors.Is %v", err, tt.want)
 			}
-			if got := status(err); got != http.StatusUnauthorized {
+			if got := ingest.StatusOf(err); got != http.StatusUnauthorized {
 				t.Errorf("status(%v) = %d, want 401", err, got)
 			}
 			if !strings.HasPrefix(err.Error(), tt.context) {
@@ -214,18 +175,6 @@ func TestBitbucketServerVerifyErrors(t *testing.T) {
 			}
 		})
 	}
-}
-
-// status is the HTTP status ingest answers for a verification error: every
-// verify sentinel is 401 Unauthorized (verify package documentation), 0 for
-// anything else.
-func status(err error) int {
-	for _, s := range []error{verify.ErrMissingSignature, verify.ErrBadSignature, verify.ErrStale, verify.ErrNoSecret} {
-		if errors.Is(err, s) {
-			return http.StatusUnauthorized
-		}
-	}
-	return 0
 }
 
 // TestBitbucketServerPing checks that a "Test connection" delivery is a
@@ -251,8 +200,8 @@ func TestBitbucketServerPing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want(t, "actor.login", f.Actor.Login, "admin")
-	want(t, "repository.full_name", f.Repository.FullName, "P/r")
+	forgetest.Want(t, "actor.login", f.Actor.Login, "admin")
+	forgetest.Want(t, "repository.full_name", f.Repository.FullName, "P/r")
 	// A ping signed over an empty body verifies.
 	req := &forge.Request{Header: http.Header{}, Body: nil}
 	p.Sign(req.Header, nil, "s", time.Time{})
@@ -265,15 +214,15 @@ func TestBitbucketServerPing(t *testing.T) {
 // several refs: the event is the first change's.
 func TestBitbucketServerMultiChangePush(t *testing.T) {
 	p := newProvider(t)
-	_, f := normalizeFixture(t, p, "derived-refs-changed-multi-change")
-	want(t, "kind (first change: branch)", f.Kind, event.KindPush)
-	want(t, "ref", f.Ref, "refs/heads/master")
-	want(t, "branch", f.Branch, "master")
-	want(t, "before", f.Before, "5c64a07cd6c0f21b753bf261ef059c7e7633c50a")
-	want(t, "after", f.After, "823b2230a56056231c9425d63758fa87078a66b4")
-	want(t, "deleted (the third change's deletion does not leak)", f.Deleted, false)
-	want(t, "action", f.Action, "")
-	want(t, "commits is [] (Data Center sends none)", f.Commits != nil && len(f.Commits) == 0, true)
+	_, f := forgetest.NormalizeFixture(t, p, "derived-refs-changed-multi-change")
+	forgetest.Want(t, "kind (first change: branch)", f.Kind, event.KindPush)
+	forgetest.Want(t, "ref", f.Ref, "refs/heads/master")
+	forgetest.Want(t, "branch", f.Branch, "master")
+	forgetest.Want(t, "before", f.Before, "5c64a07cd6c0f21b753bf261ef059c7e7633c50a")
+	forgetest.Want(t, "after", f.After, "823b2230a56056231c9425d63758fa87078a66b4")
+	forgetest.Want(t, "deleted (the third change's deletion does not leak)", f.Deleted, false)
+	forgetest.Want(t, "action", f.Action, "")
+	forgetest.Want(t, "commits is [] (Data Center sends none)", f.Commits != nil && len(f.Commits) == 0, true)
 
 	payload := []byte(`{"changes":[
 		{"ref":{"id":"refs/tags/v2","displayId":"v2","type":"TAG"},"fromHash":"aaa","toHash":"0000000000000000000000000000000000000000","type":"DELETE"},
@@ -283,12 +232,12 @@ func TestBitbucketServerMultiChangePush(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want(t, "kind (first change: tag)", f.Kind, event.KindTag)
-	want(t, "ref", f.Ref, "refs/tags/v2")
-	want(t, "tag", f.Tag, "v2")
-	want(t, "deleted", f.Deleted, true)
-	want(t, "action", f.Action, "deleted")
-	want(t, "before", f.Before, "aaa")
+	forgetest.Want(t, "kind (first change: tag)", f.Kind, event.KindTag)
+	forgetest.Want(t, "ref", f.Ref, "refs/tags/v2")
+	forgetest.Want(t, "tag", f.Tag, "v2")
+	forgetest.Want(t, "deleted", f.Deleted, true)
+	forgetest.Want(t, "action", f.Action, "deleted")
+	forgetest.Want(t, "before", f.Before, "aaa")
 }
 
 // TestBitbucketServerNormalizeCases pins the mappings that matter most, on
@@ -300,126 +249,128 @@ func TestBitbucketServerNormalizeCases(t *testing.T) {
 		check   func(t *testing.T, m forge.Meta, f event.Fields)
 	}{
 		{"docs-repo-refs-changed", func(t *testing.T, _ forge.Meta, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindPush)
-			want(t, "ref", f.Ref, "refs/heads/master")
-			want(t, "branch", f.Branch, "master")
-			want(t, "before", f.Before, "ecddabb624f6f5ba43816f5926e580a5f680a932")
-			want(t, "after", f.After, "178864a7d521b6f5e720b386b2c2b0ef8563e0dc")
-			want(t, "action", f.Action, "")
-			want(t, "forgeaction", f.ForgeAction, "refs_changed")
-			want(t, "repository.full_name", f.Repository.FullName, "PROJ/repository")
-			want(t, "repository.name", f.Repository.Name, "repository")
-			want(t, "repository.owner", f.Repository.Owner, "PROJ")
-			want(t, "actor.login", f.Actor.Login, "admin")
-			want(t, "actor.name", f.Actor.Name, "Administrator")
-			want(t, "actor.email", f.Actor.Email, "admin@example.com")
+			forgetest.Want(t, "kind", f.Kind, event.KindPush)
+			forgetest.Want(t, "ref", f.Ref, "refs/heads/master")
+			forgetest.Want(t, "branch", f.Branch, "master")
+			forgetest.Want(t, "before", f.Before, "ecddabb624f6f5ba43816f5926e580a5f680a932")
+			forgetest.Want(t, "after", f.After, "178864a7d521b6f5e720b386b2c2b0ef8563e0dc")
+			forgetest.Want(t, "action", f.Action, "")
+			forgetest.Want(t, "forgeaction", f.ForgeAction, "refs_changed")
+			forgetest.Want(t, "repository.full_name", f.Repository.FullName, "PROJ/repository")
+			forgetest.Want(t, "repository.name", f.Repository.Name, "repository")
+			forgetest.Want(t, "repository.owner", f.Repository.Owner, "PROJ")
+			forgetest.Want(t, "actor.login", f.Actor.Login, "admin")
+			forgetest.Want(t, "actor.name", f.Actor.Name, "Administrator")
+			forgetest.Want(t, "actor.email", f.Actor.Email, "admin@example.com")
 		}},
 		{"gp-repo-refs-changed", func(t *testing.T, _ forge.Meta, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindPush)
-			want(t, "ref", f.Ref, "refs/heads/feature/wip")
-			want(t, "branch", f.Branch, "feature/wip")
-			want(t, "deleted", f.Deleted, true)
-			want(t, "action", f.Action, "deleted")
-			want(t, "after", f.After, event.ZeroSHA1)
-			want(t, "repository.full_name (personal project)", f.Repository.FullName, "~gopher/webhook-test")
-			want(t, "repository.url", f.Repository.URL, "https://server.bitbucket.local/users/gopher/repos/webhook-test/browse")
-			want(t, "repository.clone_url", f.Repository.CloneURL, "https://server.bitbucket.local/scm/~gopher/webhook-test.git")
+			forgetest.Want(t, "kind", f.Kind, event.KindPush)
+			forgetest.Want(t, "ref", f.Ref, "refs/heads/feature/wip")
+			forgetest.Want(t, "branch", f.Branch, "feature/wip")
+			forgetest.Want(t, "deleted", f.Deleted, true)
+			forgetest.Want(t, "action", f.Action, "deleted")
+			forgetest.Want(t, "after", f.After, event.ZeroSHA1)
+			forgetest.Want(t, "repository.full_name (personal project)", f.Repository.FullName, "~gopher/webhook-test")
+			forgetest.Want(t, "repository.url", f.Repository.URL, "https://server.bitbucket.local/users/gopher/repos/webhook-test/browse")
+			forgetest.Want(t, "repository.clone_url", f.Repository.CloneURL, "https://server.bitbucket.local/scm/~gopher/webhook-test.git")
 		}},
 		{"goscm-push-branch-create", func(t *testing.T, _ forge.Meta, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindPush)
-			want(t, "action", f.Action, "created")
-			want(t, "deleted", f.Deleted, false)
+			forgetest.Want(t, "kind", f.Kind, event.KindPush)
+			forgetest.Want(t, "action", f.Action, "created")
+			forgetest.Want(t, "deleted", f.Deleted, false)
 		}},
 		{"goscm-push-tag-create", func(t *testing.T, _ forge.Meta, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindTag)
-			want(t, "ref", f.Ref, "refs/tags/v1.1.0")
-			want(t, "tag", f.Tag, "v1.1.0")
-			want(t, "action", f.Action, "created")
+			forgetest.Want(t, "kind", f.Kind, event.KindTag)
+			forgetest.Want(t, "ref", f.Ref, "refs/tags/v1.1.0")
+			forgetest.Want(t, "tag", f.Tag, "v1.1.0")
+			forgetest.Want(t, "action", f.Action, "created")
 		}},
 		{"goscm-push-tag-delete", func(t *testing.T, _ forge.Meta, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindTag)
-			want(t, "deleted", f.Deleted, true)
-			want(t, "action", f.Action, "deleted")
+			forgetest.Want(t, "kind", f.Kind, event.KindTag)
+			forgetest.Want(t, "deleted", f.Deleted, true)
+			forgetest.Want(t, "action", f.Action, "deleted")
 		}},
 		{"gp-pr-opened", func(t *testing.T, _ forge.Meta, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindPullRequest)
-			want(t, "action", f.Action, "opened")
-			want(t, "forgeaction", f.ForgeAction, "opened")
-			want(t, "pull_request.number", f.PullRequest.Number, int64(5))
-			want(t, "pull_request.title", f.PullRequest.Title, "Update README")
-			want(t, "pull_request.state", f.PullRequest.State, "open")
-			want(t, "pull_request.source_branch", f.PullRequest.SourceBranch, "feature/wip")
-			want(t, "pull_request.merged", f.PullRequest.Merged, false)
-			want(t, "repository.full_name (the target's)", f.Repository.FullName, "~gopher/webhook-test")
+			forgetest.Want(t, "kind", f.Kind, event.KindPullRequest)
+			forgetest.Want(t, "action", f.Action, "opened")
+			forgetest.Want(t, "forgeaction", f.ForgeAction, "opened")
+			forgetest.Want(t, "pull_request.number", f.PullRequest.Number, int64(5))
+			forgetest.Want(t, "pull_request.title", f.PullRequest.Title, "Update README")
+			forgetest.Want(t, "pull_request.state", f.PullRequest.State, "open")
+			forgetest.Want(t, "pull_request.source_branch", f.PullRequest.SourceBranch, "feature/wip")
+			forgetest.Want(t, "pull_request.merged", f.PullRequest.Merged, false)
+			forgetest.Want(t, "repository.full_name (the target's)", f.Repository.FullName, "~gopher/webhook-test")
 			if f.PullRequest.TargetBranch == "" || f.PullRequest.URL == "" {
 				t.Errorf("pull_request = %+v, want the target branch and URL", f.PullRequest)
 			}
 		}},
 		{"goscm-pr-from-ref-updated", func(t *testing.T, _ forge.Meta, f event.Fields) {
-			want(t, "action", f.Action, "updated")
-			want(t, "forgeaction", f.ForgeAction, "from_ref_updated")
+			forgetest.Want(t, "action", f.Action, "updated")
+			forgetest.Want(t, "forgeaction", f.ForgeAction, "from_ref_updated")
 			if f.Before == "" || f.After == "" || f.Before == f.After {
 				t.Errorf("before, after = %q, %q, want previousFromHash and fromRef.latestCommit", f.Before, f.After)
 			}
 		}},
-		{"gp-pr-modified", func(t *testing.T, _ forge.Meta, f event.Fields) { want(t, "action", f.Action, "edited") }},
-		{"gp-pr-reviewer-updated", func(t *testing.T, _ forge.Meta, f event.Fields) { want(t, "action", f.Action, "edited") }},
+		{"gp-pr-modified", func(t *testing.T, _ forge.Meta, f event.Fields) { forgetest.Want(t, "action", f.Action, "edited") }},
+		{"gp-pr-reviewer-updated", func(t *testing.T, _ forge.Meta, f event.Fields) { forgetest.Want(t, "action", f.Action, "edited") }},
 		{"gp-pr-reviewer-approved", func(t *testing.T, _ forge.Meta, f event.Fields) {
-			want(t, "action", f.Action, "approved")
-			want(t, "forgeaction", f.ForgeAction, "reviewer:approved")
+			forgetest.Want(t, "action", f.Action, "approved")
+			forgetest.Want(t, "forgeaction", f.ForgeAction, "reviewer:approved")
 		}},
-		{"gp-pr-reviewer-unapproved", func(t *testing.T, _ forge.Meta, f event.Fields) { want(t, "action", f.Action, "unapproved") }},
-		{"gp-pr-reviewer-needs-work", func(t *testing.T, _ forge.Meta, f event.Fields) { want(t, "action", f.Action, "changes_requested") }},
+		{"gp-pr-reviewer-unapproved", func(t *testing.T, _ forge.Meta, f event.Fields) { forgetest.Want(t, "action", f.Action, "unapproved") }},
+		{"gp-pr-reviewer-needs-work", func(t *testing.T, _ forge.Meta, f event.Fields) {
+			forgetest.Want(t, "action", f.Action, "changes_requested")
+		}},
 		{"derived-pr-reviewer-changes-requested", func(t *testing.T, _ forge.Meta, f event.Fields) {
-			want(t, "action", f.Action, "changes_requested")
+			forgetest.Want(t, "action", f.Action, "changes_requested")
 		}},
 		{"gp-pr-merged", func(t *testing.T, _ forge.Meta, f event.Fields) {
-			want(t, "action", f.Action, "merged")
-			want(t, "pull_request.state", f.PullRequest.State, "merged")
-			want(t, "pull_request.merged", f.PullRequest.Merged, true)
+			forgetest.Want(t, "action", f.Action, "merged")
+			forgetest.Want(t, "pull_request.state", f.PullRequest.State, "merged")
+			forgetest.Want(t, "pull_request.merged", f.PullRequest.Merged, true)
 		}},
 		{"gp-pr-declined", func(t *testing.T, _ forge.Meta, f event.Fields) {
-			want(t, "action", f.Action, "closed")
-			want(t, "pull_request.state", f.PullRequest.State, "declined")
-			want(t, "pull_request.merged", f.PullRequest.Merged, false)
+			forgetest.Want(t, "action", f.Action, "closed")
+			forgetest.Want(t, "pull_request.state", f.PullRequest.State, "declined")
+			forgetest.Want(t, "pull_request.merged", f.PullRequest.Merged, false)
 		}},
 		{"gp-pr-deleted", func(t *testing.T, _ forge.Meta, f event.Fields) {
-			want(t, "action", f.Action, "closed")
-			want(t, "forgeaction", f.ForgeAction, "deleted")
+			forgetest.Want(t, "action", f.Action, "closed")
+			forgetest.Want(t, "forgeaction", f.ForgeAction, "deleted")
 		}},
 		{"gp-pr-comment-added", func(t *testing.T, _ forge.Meta, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindComment)
-			want(t, "action", f.Action, "created")
-			want(t, "pull_request.number", f.PullRequest.Number, int64(2))
+			forgetest.Want(t, "kind", f.Kind, event.KindComment)
+			forgetest.Want(t, "action", f.Action, "created")
+			forgetest.Want(t, "pull_request.number", f.PullRequest.Number, int64(2))
 		}},
-		{"gp-pr-comment-edited", func(t *testing.T, _ forge.Meta, f event.Fields) { want(t, "action", f.Action, "edited") }},
-		{"gp-pr-comment-deleted", func(t *testing.T, _ forge.Meta, f event.Fields) { want(t, "action", f.Action, "deleted") }},
+		{"gp-pr-comment-edited", func(t *testing.T, _ forge.Meta, f event.Fields) { forgetest.Want(t, "action", f.Action, "edited") }},
+		{"gp-pr-comment-deleted", func(t *testing.T, _ forge.Meta, f event.Fields) { forgetest.Want(t, "action", f.Action, "deleted") }},
 		{"gp-repo-comment-added", func(t *testing.T, _ forge.Meta, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindComment)
-			want(t, "action", f.Action, "created")
-			want(t, "pull_request.number", f.PullRequest.Number, int64(0))
+			forgetest.Want(t, "kind", f.Kind, event.KindComment)
+			forgetest.Want(t, "action", f.Action, "created")
+			forgetest.Want(t, "pull_request.number", f.PullRequest.Number, int64(0))
 		}},
-		{"gp-repo-comment-edited", func(t *testing.T, _ forge.Meta, f event.Fields) { want(t, "action", f.Action, "edited") }},
+		{"gp-repo-comment-edited", func(t *testing.T, _ forge.Meta, f event.Fields) { forgetest.Want(t, "action", f.Action, "edited") }},
 		{"gp-repo-modified", func(t *testing.T, _ forge.Meta, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindOther)
-			want(t, "action", f.Action, "modified")
+			forgetest.Want(t, "kind", f.Kind, event.KindOther)
+			forgetest.Want(t, "action", f.Action, "modified")
 			if f.Repository.FullName == "" {
 				t.Errorf("repository.full_name is empty, want the new repository's")
 			}
 		}},
 		{"gp-repo-forked", func(t *testing.T, _ forge.Meta, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindOther)
-			want(t, "action", f.Action, "forked")
+			forgetest.Want(t, "kind", f.Kind, event.KindOther)
+			forgetest.Want(t, "action", f.Action, "forked")
 		}},
 		{"ping-test-true", func(t *testing.T, m forge.Meta, f event.Fields) {
-			want(t, "ping", m.Ping, true)
-			want(t, "kind", f.Kind, event.KindPing)
+			forgetest.Want(t, "ping", m.Ping, true)
+			forgetest.Want(t, "kind", f.Kind, event.KindPing)
 		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.fixture, func(t *testing.T) {
-			m, f := normalizeFixture(t, p, tt.fixture)
-			want(t, "forge", f.Forge, "bitbucket-server")
+			m, f := forgetest.NormalizeFixture(t, p, tt.fixture)
+			forgetest.Want(t, "forge", f.Forge, "bitbucket-server")
 			tt.check(t, m, f)
 		})
 	}
@@ -515,10 +466,10 @@ func TestBitbucketServerNormalizeBadPayload(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Normalize(mistyped fields) = %v, want nil", err)
 	}
-	want(t, "ref", f.Ref, "refs/heads/main")
-	want(t, "after", f.After, "abc")
-	want(t, "before", f.Before, "")
-	want(t, "repository.full_name", f.Repository.FullName, "P/r")
+	forgetest.Want(t, "ref", f.Ref, "refs/heads/main")
+	forgetest.Want(t, "after", f.After, "abc")
+	forgetest.Want(t, "before", f.Before, "")
+	forgetest.Want(t, "repository.full_name", f.Repository.FullName, "P/r")
 }
 
 // TestBitbucketServerShortRef covers a change that names its ref only by
@@ -548,7 +499,7 @@ func TestBitbucketServerShortRef(t *testing.T) {
 }
 
 func BenchmarkVerifyBitbucketServer(b *testing.B) {
-	fx := fixture(b, "gp-repo-refs-changed")
+	fx := forgetest.LoadFixture(b, "gp-repo-refs-changed")
 	req := forgetest.Request(b, fx, time.Now())
 	secrets := []config.Secret{config.Secret(fx.Secret)}
 	p := newProvider(b)
@@ -562,17 +513,5 @@ func BenchmarkVerifyBitbucketServer(b *testing.B) {
 }
 
 func BenchmarkNormalizeBitbucketServerPullRequest(b *testing.B) {
-	fx := fixture(b, "gp-pr-opened")
-	p := newProvider(b)
-	m, err := p.Inspect(fx.Header)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	b.SetBytes(int64(len(fx.Body)))
-	for b.Loop() {
-		if _, err := p.Normalize(m, fx.Body); err != nil {
-			b.Fatal(err)
-		}
-	}
+	forgetest.BenchNormalize(b, newProvider(b), "gp-pr-opened")
 }

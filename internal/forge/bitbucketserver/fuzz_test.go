@@ -2,10 +2,8 @@ package bitbucketserver
 
 import (
 	"bytes"
-	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -21,14 +19,6 @@ import (
 	"github.com/forgehook/forgehook/internal/forge/forgetest"
 	"github.com/forgehook/forgehook/internal/verify"
 )
-
-// macHex returns the lowercase hex HMAC-SHA256 of body under key, computed
-// independently of the verify package.
-func macHex(key string, body []byte) string {
-	m := hmac.New(sha256.New, []byte(key))
-	m.Write(body)
-	return hex.EncodeToString(m.Sum(nil))
-}
 
 // FuzzVerifyBitbucketServer checks Verify on arbitrary signatures,
 // Authorization headers, bodies and secrets. Properties: a delivery with a
@@ -49,7 +39,7 @@ func FuzzVerifyBitbucketServer(f *testing.F) {
 			secret = forgetest.TestSecret
 		}
 		body := fx.Body[:min(len(fx.Body), maxSeed)]
-		f.Add("sha256="+macHex(secret, body), "", body, secret)
+		f.Add("sha256="+forgetest.MACHex(sha256.New, secret, body), "", body, secret)
 	}
 	for _, fx := range forgetest.Seeds(f, "testdata/basic") {
 		f.Add("", fx.Header.Get("Authorization"), fx.Body[:min(len(fx.Body), maxSeed)], fx.Secret)
@@ -73,8 +63,8 @@ func FuzzVerifyBitbucketServer(f *testing.F) {
 			if len(sig) < len("sha256=") || !strings.EqualFold(sig[:len("sha256=")], "sha256=") {
 				t.Fatalf("accepted %q without the sha256= prefix", sig)
 			}
-			if d := strings.ToLower(sig[len("sha256="):]); d != macHex(secret, body) {
-				t.Fatalf("accepted digest %s, but HMAC(body) = %s", d, macHex(secret, body))
+			if d := strings.ToLower(sig[len("sha256="):]); d != forgetest.MACHex(sha256.New, secret, body) {
+				t.Fatalf("accepted digest %s, but HMAC(body) = %s", d, forgetest.MACHex(sha256.New, secret, body))
 			}
 		case err == nil:
 			scheme, rest, _ := strings.Cut(auth, " ")

@@ -5,9 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"flag"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -44,27 +42,7 @@ const (
 const formSecret = "form-hook-s3cret"
 
 func newProvider(t testing.TB) *Provider {
-	t.Helper()
-	p, err := New(&config.Endpoint{Name: "coding", Provider: "coding"})
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	return p.(*Provider)
-}
-
-// fixture loads testdata/<dir>/<name>.txtar and returns it with its JSON
-// payload.
-func fixture(t testing.TB, dir, name string) (*forgetest.Fixture, []byte) {
-	t.Helper()
-	f, err := forgetest.Load(filepath.Join("testdata", dir, name+".txtar"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	payload, _, err := f.Payload()
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	return f, payload
+	return forgetest.New[*Provider](t, New, &config.Endpoint{Name: "coding", Provider: "coding"})
 }
 
 func TestCodingConformance(t *testing.T) {
@@ -103,7 +81,7 @@ func TestCodingKnownAnswer(t *testing.T) {
 // TestCodingSignedFormFixture checks the form fixture's signature, computed
 // with Python over the raw form body, against Verify's primary input.
 func TestCodingSignedFormFixture(t *testing.T) {
-	f, payload := fixture(t, "deliveries", "derived-v2-push-form-rawsigned")
+	f, payload := forgetest.LoadWithPayload(t, "deliveries", "derived-v2-push-form-rawsigned")
 	if got := verify.Sign(verify.SHA1, verify.Hex, "sha1=", []byte(formSecret), f.Body); got != f.Header.Get(HeaderSignature) {
 		t.Errorf("raw form body signature %s, fixture header %s", got, f.Header.Get(HeaderSignature))
 	}
@@ -156,21 +134,13 @@ func TestCodingInspect(t *testing.T) {
 	}
 }
 
-// statusOf is the HTTP status ingest answers for a Verify error (DESIGN.md
-// section 1, step 4): every verify sentinel is 401.
-func statusOf(err error) int { return ingest.StatusOf(err) }
-
-func basic(userpass string) string {
-	return "Basic " + base64.StdEncoding.EncodeToString([]byte(userpass))
-}
-
 func TestCodingVerifyErrors(t *testing.T) {
 	body := []byte(katBody)
 	sig := func(secret string, b []byte) string {
 		return verify.Sign(verify.SHA1, verify.Hex, "sha1=", []byte(secret), b)
 	}
 	good := sig(katSecret, body)
-	form, formPayload := fixture(t, "deliveries", "derived-v2-push-form-rawsigned")
+	form, formPayload := forgetest.LoadWithPayload(t, "deliveries", "derived-v2-push-form-rawsigned")
 	formRawSig := form.Header.Get(HeaderSignature)
 	right := []config.Secret{katSecret}
 
@@ -221,15 +191,15 @@ func TestCodingVerifyErrors(t *testing.T) {
 		{"form: bad hex", formReq(hdr(HeaderSignature, "sha1=zz")), []config.Secret{formSecret}, verify.ErrBadSignature},
 		{"json: a signature over another encoding is not accepted", jsonReq(hdr(HeaderSignature, formRawSig), formPayload), []config.Secret{formSecret}, verify.ErrBadSignature},
 
-		{"service hook basic auth", jsonReq(hdr(HeaderAuthorization, basic("admin:admin123")), body), []config.Secret{"admin:admin123"}, nil},
+		{"service hook basic auth", jsonReq(hdr(HeaderAuthorization, forgetest.Basic("admin:admin123")), body), []config.Secret{"admin:admin123"}, nil},
 		{"basic auth, lower-case scheme", jsonReq(hdr(HeaderAuthorization, "basic "+base64.StdEncoding.EncodeToString([]byte("admin:admin123"))), body), []config.Secret{"admin:admin123"}, nil},
-		{"basic auth, wrong password", jsonReq(hdr(HeaderAuthorization, basic("admin:nope")), body), []config.Secret{"admin:admin123"}, verify.ErrBadSignature},
+		{"basic auth, wrong password", jsonReq(hdr(HeaderAuthorization, forgetest.Basic("admin:nope")), body), []config.Secret{"admin:admin123"}, verify.ErrBadSignature},
 		{"basic auth, bad base64", jsonReq(hdr(HeaderAuthorization, "Basic !!!"), body), []config.Secret{"admin:admin123"}, verify.ErrBadSignature},
-		{"basic auth, password alone is not the secret", jsonReq(hdr(HeaderAuthorization, basic("admin:admin123")), body), []config.Secret{"admin123"}, verify.ErrBadSignature},
+		{"basic auth, password alone is not the secret", jsonReq(hdr(HeaderAuthorization, forgetest.Basic("admin:admin123")), body), []config.Secret{"admin123"}, verify.ErrBadSignature},
 		{"authorization compared whole", jsonReq(hdr(HeaderAuthorization, "Bearer hook-123"), body), []config.Secret{"Bearer hook-123"}, nil},
 		{"authorization without its scheme in the secret", jsonReq(hdr(HeaderAuthorization, "Bearer hook-123"), body), []config.Secret{"hook-123"}, verify.ErrBadSignature},
-		{"signature decides over authorization", jsonReq(hdr(HeaderSignature, sig("other", body), HeaderAuthorization, basic("admin:admin123")), body), []config.Secret{"admin:admin123", katSecret}, verify.ErrBadSignature},
-		{"empty signature falls through to authorization", jsonReq(hdr(HeaderSignature, "sha1=", HeaderAuthorization, basic("admin:admin123")), body), []config.Secret{"admin:admin123"}, nil},
+		{"signature decides over authorization", jsonReq(hdr(HeaderSignature, sig("other", body), HeaderAuthorization, forgetest.Basic("admin:admin123")), body), []config.Secret{"admin:admin123", katSecret}, verify.ErrBadSignature},
+		{"empty signature falls through to authorization", jsonReq(hdr(HeaderSignature, "sha1=", HeaderAuthorization, forgetest.Basic("admin:admin123")), body), []config.Secret{"admin:admin123"}, nil},
 
 		{"v1 payload token", jsonReq(http.Header{}, v1), []config.Secret{"v1-hook-token"}, nil},
 		{"v1 payload token, rotation", jsonReq(http.Header{}, v1), []config.Secret{"new", "v1-hook-token"}, nil},
@@ -262,7 +232,7 @@ func TestCodingVerifyErrors(t *testing.T) {
 					t.Errorf("Verify() = %v also wraps %v", err, other)
 				}
 			}
-			if got := statusOf(err); got != http.StatusUnauthorized {
+			if got := ingest.StatusOf(err); got != http.StatusUnauthorized {
 				t.Errorf("status = %d, want 401", got)
 			}
 			if !strings.HasPrefix(err.Error(), "coding: verify") {
@@ -340,7 +310,7 @@ func TestCodingLegacyV1(t *testing.T) {
 				t.Fatalf("Normalize: %v", err)
 			}
 			got := forgetest.Golden{Event: m.Event, Delivery: m.Delivery, DedupKey: m.DedupKey, Ping: m.Ping, ForgeAction: fields.ForgeAction, Normalized: fields}
-			compareGolden(t, filepath.Join("testdata", "legacy", "golden", f.Name+".json"), got)
+			forgetest.CompareGolden(t, filepath.Join("testdata", "legacy", "golden", f.Name+".json"), got)
 		})
 	}
 }
@@ -352,30 +322,6 @@ func mustMarshal(t *testing.T, v any) []byte {
 		t.Fatal(err)
 	}
 	return b
-}
-
-// compareGolden compares got with the golden file at path, or rewrites it
-// under -update (the flag forgetest defines for the suite's goldens).
-func compareGolden(t *testing.T, path string, got forgetest.Golden) {
-	t.Helper()
-	b, err := json.MarshalIndent(got, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b = append(b, '\n')
-	if f := flag.Lookup("update"); f != nil && f.Value.String() == "true" {
-		if err := forgetest.WriteFile(path, b); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("golden: %v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(want, b) {
-		t.Errorf("normalized output differs from %s (go test -update rewrites it):\ngot:\n%s", path, b)
-	}
 }
 
 func TestCodingRedact(t *testing.T) {
@@ -548,136 +494,136 @@ func TestCodingNormalizeCases(t *testing.T) {
 		check        func(t *testing.T, f event.Fields)
 	}{
 		{"deliveries", "capture-v2-push-rainbond", func(t *testing.T, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindPush)
-			want(t, "ref", f.Ref, "refs/heads/master")
-			want(t, "branch", f.Branch, "master")
-			want(t, "action", f.Action, "")
-			want(t, "deleted", f.Deleted, false)
-			want(t, "before", f.Before, "7e07669ef9a0726abc1844b3e80c01eb38c0f418")
-			want(t, "after", f.After, "21e148b3f07087b9f8541220f7cd2ed7522d0836")
-			want(t, "len(commits)", len(f.Commits), 1)
-			want(t, "commits[0].timestamp (epoch ms 1554202380000)", f.Commits[0].Timestamp, "2019-04-02T10:53:00Z")
-			want(t, "commits[0].author.login", f.Commits[0].Author.Login, "zhouhao")
-			want(t, "commits[0].author.email", f.Commits[0].Author.Email, "zhouhao@hongyaa.com.cn")
-			want(t, "repository (not in the truncated capture)", f.Repository, event.Repository{})
+			forgetest.Want(t, "kind", f.Kind, event.KindPush)
+			forgetest.Want(t, "ref", f.Ref, "refs/heads/master")
+			forgetest.Want(t, "branch", f.Branch, "master")
+			forgetest.Want(t, "action", f.Action, "")
+			forgetest.Want(t, "deleted", f.Deleted, false)
+			forgetest.Want(t, "before", f.Before, "7e07669ef9a0726abc1844b3e80c01eb38c0f418")
+			forgetest.Want(t, "after", f.After, "21e148b3f07087b9f8541220f7cd2ed7522d0836")
+			forgetest.Want(t, "len(commits)", len(f.Commits), 1)
+			forgetest.Want(t, "commits[0].timestamp (epoch ms 1554202380000)", f.Commits[0].Timestamp, "2019-04-02T10:53:00Z")
+			forgetest.Want(t, "commits[0].author.login", f.Commits[0].Author.Login, "zhouhao")
+			forgetest.Want(t, "commits[0].author.email", f.Commits[0].Author.Email, "zhouhao@hongyaa.com.cn")
+			forgetest.Want(t, "repository (not in the truncated capture)", f.Repository, event.Repository{})
 		}},
 		{"deliveries", "docs-v2-push-new-branch", func(t *testing.T, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindPush)
-			want(t, "action", f.Action, "created")
-			want(t, "before", f.Before, event.ZeroSHA1)
-			want(t, "commits is [] not null", f.Commits != nil, true)
+			forgetest.Want(t, "kind", f.Kind, event.KindPush)
+			forgetest.Want(t, "action", f.Action, "created")
+			forgetest.Want(t, "before", f.Before, event.ZeroSHA1)
+			forgetest.Want(t, "commits is [] not null", f.Commits != nil, true)
 		}},
 		{"deliveries", "derived-v2-push-form", func(t *testing.T, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindPush)
-			want(t, "after", f.After, "21e148b3f07087b9f8541220f7cd2ed7522d0836")
+			forgetest.Want(t, "kind", f.Kind, event.KindPush)
+			forgetest.Want(t, "after", f.After, "21e148b3f07087b9f8541220f7cd2ed7522d0836")
 		}},
 		{"deliveries", "derived-servicehook-GIT_PUSHED-branch", func(t *testing.T, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindPush)
-			want(t, "branch", f.Branch, "master")
-			want(t, "repository.full_name", f.Repository.FullName, "demo-team/demo/demo-app")
-			want(t, "repository.name", f.Repository.Name, "demo-app")
-			want(t, "repository.owner (owner has no login)", f.Repository.Owner, "demo-team")
-			want(t, "repository.url", f.Repository.URL, "https://demo-team.coding.net/p/demo/d/demo-app/git")
-			want(t, "repository.clone_url", f.Repository.CloneURL, "https://e.coding.net/demo-team/demo/demo-app.git")
-			want(t, "repository.default_branch", f.Repository.DefaultBranch, "master")
-			want(t, "actor.login (from the pusher)", f.Actor.Login, "alice")
-			want(t, "actor.name", f.Actor.Name, "Alice")
-			want(t, "actor.email", f.Actor.Email, "alice@example.com")
+			forgetest.Want(t, "kind", f.Kind, event.KindPush)
+			forgetest.Want(t, "branch", f.Branch, "master")
+			forgetest.Want(t, "repository.full_name", f.Repository.FullName, "demo-team/demo/demo-app")
+			forgetest.Want(t, "repository.name", f.Repository.Name, "demo-app")
+			forgetest.Want(t, "repository.owner (owner has no login)", f.Repository.Owner, "demo-team")
+			forgetest.Want(t, "repository.url", f.Repository.URL, "https://demo-team.coding.net/p/demo/d/demo-app/git")
+			forgetest.Want(t, "repository.clone_url", f.Repository.CloneURL, "https://e.coding.net/demo-team/demo/demo-app.git")
+			forgetest.Want(t, "repository.default_branch", f.Repository.DefaultBranch, "master")
+			forgetest.Want(t, "actor.login (from the pusher)", f.Actor.Login, "alice")
+			forgetest.Want(t, "actor.name", f.Actor.Name, "Alice")
+			forgetest.Want(t, "actor.email", f.Actor.Email, "alice@example.com")
 		}},
 		{"deliveries", "derived-servicehook-GIT_PUSHED-tag-deleted", func(t *testing.T, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindTag)
-			want(t, "tag", f.Tag, "v1.2.0")
-			want(t, "branch", f.Branch, "")
-			want(t, "deleted", f.Deleted, true)
-			want(t, "action", f.Action, "deleted")
-			want(t, "after", f.After, event.ZeroSHA1)
-			want(t, "len(commits)", len(f.Commits), 0)
+			forgetest.Want(t, "kind", f.Kind, event.KindTag)
+			forgetest.Want(t, "tag", f.Tag, "v1.2.0")
+			forgetest.Want(t, "branch", f.Branch, "")
+			forgetest.Want(t, "deleted", f.Deleted, true)
+			forgetest.Want(t, "action", f.Action, "deleted")
+			forgetest.Want(t, "after", f.After, event.ZeroSHA1)
+			forgetest.Want(t, "len(commits)", len(f.Commits), 0)
 		}},
 		{"deliveries", "docs-servicehook-GIT_PUSHED", func(t *testing.T, f event.Fields) {
-			want(t, "kind (empty ref)", f.Kind, event.KindOther)
-			want(t, "deleted", f.Deleted, false)
+			forgetest.Want(t, "kind (empty ref)", f.Kind, event.KindOther)
+			forgetest.Want(t, "deleted", f.Deleted, false)
 		}},
 		{"deliveries", "derived-servicehook-GIT_MR_MERGED", func(t *testing.T, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindPullRequest)
-			want(t, "action", f.Action, "merged")
-			want(t, "pull_request.number", f.PullRequest.Number, int64(12))
-			want(t, "pull_request.title", f.PullRequest.Title, "Add the health check")
-			want(t, "pull_request.state", f.PullRequest.State, "merged")
-			want(t, "pull_request.source_branch", f.PullRequest.SourceBranch, "feature/healthz")
-			want(t, "pull_request.target_branch", f.PullRequest.TargetBranch, "master")
-			want(t, "pull_request.url", f.PullRequest.URL, "https://demo-team.coding.net/p/demo/d/demo-app/git/merge/12")
-			want(t, "pull_request.merged", f.PullRequest.Merged, true)
+			forgetest.Want(t, "kind", f.Kind, event.KindPullRequest)
+			forgetest.Want(t, "action", f.Action, "merged")
+			forgetest.Want(t, "pull_request.number", f.PullRequest.Number, int64(12))
+			forgetest.Want(t, "pull_request.title", f.PullRequest.Title, "Add the health check")
+			forgetest.Want(t, "pull_request.state", f.PullRequest.State, "merged")
+			forgetest.Want(t, "pull_request.source_branch", f.PullRequest.SourceBranch, "feature/healthz")
+			forgetest.Want(t, "pull_request.target_branch", f.PullRequest.TargetBranch, "master")
+			forgetest.Want(t, "pull_request.url", f.PullRequest.URL, "https://demo-team.coding.net/p/demo/d/demo-app/git/merge/12")
+			forgetest.Want(t, "pull_request.merged", f.PullRequest.Merged, true)
 		}},
 		{"deliveries", "derived-servicehook-GIT_MR_CREATED", func(t *testing.T, f event.Fields) {
-			want(t, "action", f.Action, "opened")
-			want(t, "pull_request.number (a string)", f.PullRequest.Number, int64(13))
-			want(t, "pull_request.source_branch (full ref)", f.PullRequest.SourceBranch, "feature/docs")
-			want(t, "pull_request.target_branch", f.PullRequest.TargetBranch, "master")
-			want(t, "pull_request.merged (empty string)", f.PullRequest.Merged, false)
+			forgetest.Want(t, "action", f.Action, "opened")
+			forgetest.Want(t, "pull_request.number (a string)", f.PullRequest.Number, int64(13))
+			forgetest.Want(t, "pull_request.source_branch (full ref)", f.PullRequest.SourceBranch, "feature/docs")
+			forgetest.Want(t, "pull_request.target_branch", f.PullRequest.TargetBranch, "master")
+			forgetest.Want(t, "pull_request.merged (empty string)", f.PullRequest.Merged, false)
 		}},
 		{"deliveries", "docs-servicehook-GIT_MR_CREATED", func(t *testing.T, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindPullRequest)
-			want(t, "action", f.Action, "opened")
-			want(t, "pull_request.number (empty)", f.PullRequest.Number, int64(0))
+			forgetest.Want(t, "kind", f.Kind, event.KindPullRequest)
+			forgetest.Want(t, "action", f.Action, "opened")
+			forgetest.Want(t, "pull_request.number (empty)", f.PullRequest.Number, int64(0))
 		}},
 		{"deliveries", "derived-v2-merge-request-create", func(t *testing.T, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindPullRequest)
-			want(t, "action", f.Action, "opened")
-			want(t, "forgeaction", f.ForgeAction, "create")
-			want(t, "pull_request.number", f.PullRequest.Number, int64(3))
-			want(t, "pull_request.source_branch", f.PullRequest.SourceBranch, "feature/base-image")
-			want(t, "actor.login", f.Actor.Login, "alice")
-			want(t, "repository.owner", f.Repository.Owner, "alice")
+			forgetest.Want(t, "kind", f.Kind, event.KindPullRequest)
+			forgetest.Want(t, "action", f.Action, "opened")
+			forgetest.Want(t, "forgeaction", f.ForgeAction, "create")
+			forgetest.Want(t, "pull_request.number", f.PullRequest.Number, int64(3))
+			forgetest.Want(t, "pull_request.source_branch", f.PullRequest.SourceBranch, "feature/base-image")
+			forgetest.Want(t, "actor.login", f.Actor.Login, "alice")
+			forgetest.Want(t, "repository.owner", f.Repository.Owner, "alice")
 		}},
 		{"deliveries", "derived-servicehook-CI_JOB_FINISHED", func(t *testing.T, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindPipeline)
-			want(t, "action", f.Action, "finished")
-			want(t, "ref", f.Ref, "refs/heads/master")
-			want(t, "branch", f.Branch, "master")
+			forgetest.Want(t, "kind", f.Kind, event.KindPipeline)
+			forgetest.Want(t, "action", f.Action, "finished")
+			forgetest.Want(t, "ref", f.Ref, "refs/heads/master")
+			forgetest.Want(t, "branch", f.Branch, "master")
 		}},
 		{"deliveries", "derived-servicehook-ARTIFACTS_VERSION_CREATED", func(t *testing.T, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindRegistry)
-			want(t, "action", f.Action, "created")
-			want(t, "tag", f.Tag, "1.2.0")
-			want(t, "ref", f.Ref, "")
-			want(t, "repository.full_name (the project)", f.Repository.FullName, "demo-team/demo")
-			want(t, "repository.url", f.Repository.URL, "https://demo-team.coding.net/p/demo")
+			forgetest.Want(t, "kind", f.Kind, event.KindRegistry)
+			forgetest.Want(t, "action", f.Action, "created")
+			forgetest.Want(t, "tag", f.Tag, "1.2.0")
+			forgetest.Want(t, "ref", f.Ref, "")
+			forgetest.Want(t, "repository.full_name (the project)", f.Repository.FullName, "demo-team/demo")
+			forgetest.Want(t, "repository.url", f.Repository.URL, "https://demo-team.coding.net/p/demo")
 		}},
 		{"deliveries", "docs-servicehook-ISSUE_COMMENT_CREATED", func(t *testing.T, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindComment)
-			want(t, "action", f.Action, "created")
+			forgetest.Want(t, "kind", f.Kind, event.KindComment)
+			forgetest.Want(t, "action", f.Action, "created")
 		}},
 		{"deliveries", "docs-servicehook-MEMBER_ROLE_UPDATED", func(t *testing.T, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindOther)
-			want(t, "action", f.Action, "role_updated")
+			forgetest.Want(t, "kind", f.Kind, event.KindOther)
+			forgetest.Want(t, "action", f.Action, "role_updated")
 		}},
 		{"legacy", "docs-v1-ping", func(t *testing.T, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindPing)
+			forgetest.Want(t, "kind", f.Kind, event.KindPing)
 		}},
 		{"legacy", "derived-v1-push", func(t *testing.T, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindPush)
-			want(t, "repository.full_name (from https_url)", f.Repository.FullName, "alice/demo")
-			want(t, "repository.url", f.Repository.URL, "https://coding.net/u/alice/p/demo")
-			want(t, "repository.owner", f.Repository.Owner, "alice")
-			want(t, "actor.login (global_key)", f.Actor.Login, "alice")
-			want(t, "commits[0].id (sha)", f.Commits[0].ID, "21e148b3f07087b9f8541220f7cd2ed7522d0836")
-			want(t, "commits[0].message (short_message)", f.Commits[0].Message, "changes ubuntu_16_python3-urllib")
-			want(t, "commits[0].author (committer)", f.Commits[0].Author.Email, "alice@example.com")
+			forgetest.Want(t, "kind", f.Kind, event.KindPush)
+			forgetest.Want(t, "repository.full_name (from https_url)", f.Repository.FullName, "alice/demo")
+			forgetest.Want(t, "repository.url", f.Repository.URL, "https://coding.net/u/alice/p/demo")
+			forgetest.Want(t, "repository.owner", f.Repository.Owner, "alice")
+			forgetest.Want(t, "actor.login (global_key)", f.Actor.Login, "alice")
+			forgetest.Want(t, "commits[0].id (sha)", f.Commits[0].ID, "21e148b3f07087b9f8541220f7cd2ed7522d0836")
+			forgetest.Want(t, "commits[0].message (short_message)", f.Commits[0].Message, "changes ubuntu_16_python3-urllib")
+			forgetest.Want(t, "commits[0].author (committer)", f.Commits[0].Author.Email, "alice@example.com")
 		}},
 		{"legacy", "derived-v1-merge-request", func(t *testing.T, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindPullRequest)
-			want(t, "action", f.Action, "merged")
-			want(t, "forgeaction (merge_request.action)", f.ForgeAction, "merge")
-			want(t, "pull_request.number", f.PullRequest.Number, int64(4))
-			want(t, "pull_request.state (status)", f.PullRequest.State, "ACCEPTED")
-			want(t, "pull_request.source_branch", f.PullRequest.SourceBranch, "fix-build")
-			want(t, "pull_request.url (web_url)", f.PullRequest.URL, "https://coding.net/u/alice/p/demo/git/merge/4")
-			want(t, "pull_request.merged (by its action)", f.PullRequest.Merged, true)
+			forgetest.Want(t, "kind", f.Kind, event.KindPullRequest)
+			forgetest.Want(t, "action", f.Action, "merged")
+			forgetest.Want(t, "forgeaction (merge_request.action)", f.ForgeAction, "merge")
+			forgetest.Want(t, "pull_request.number", f.PullRequest.Number, int64(4))
+			forgetest.Want(t, "pull_request.state (status)", f.PullRequest.State, "ACCEPTED")
+			forgetest.Want(t, "pull_request.source_branch", f.PullRequest.SourceBranch, "fix-build")
+			forgetest.Want(t, "pull_request.url (web_url)", f.PullRequest.URL, "https://coding.net/u/alice/p/demo/git/merge/4")
+			forgetest.Want(t, "pull_request.merged (by its action)", f.PullRequest.Merged, true)
 		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.fixture, func(t *testing.T) {
-			fx, payload := fixture(t, tt.dir, tt.fixture)
+			fx, payload := forgetest.LoadWithPayload(t, tt.dir, tt.fixture)
 			m, err := p.Inspect(fx.Header)
 			if err != nil {
 				t.Fatal(err)
@@ -686,16 +632,9 @@ func TestCodingNormalizeCases(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Normalize: %v", err)
 			}
-			want(t, "forge", f.Forge, "coding")
+			forgetest.Want(t, "forge", f.Forge, "coding")
 			tt.check(t, f)
 		})
-	}
-}
-
-func want[T comparable](t *testing.T, what string, got, want T) {
-	t.Helper()
-	if got != want {
-		t.Errorf("%s = %v, want %v", what, got, want)
 	}
 }
 
@@ -703,8 +642,8 @@ func want[T comparable](t *testing.T, what string, got, want T) {
 // like the same payload sent as JSON.
 func TestCodingFormMatchesJSON(t *testing.T) {
 	p := newProvider(t)
-	jf, jp := fixture(t, "deliveries", "capture-v2-push-rainbond")
-	ff, fp := fixture(t, "deliveries", "derived-v2-push-form-rawsigned")
+	jf, jp := forgetest.LoadWithPayload(t, "deliveries", "capture-v2-push-rainbond")
+	ff, fp := forgetest.LoadWithPayload(t, "deliveries", "derived-v2-push-form-rawsigned")
 	jm, _ := p.Inspect(jf.Header)
 	fm, _ := p.Inspect(ff.Header)
 	a, err1 := p.Normalize(jm, jp)
@@ -729,82 +668,82 @@ func TestCodingNormalizeLenient(t *testing.T) {
 		return f
 	}
 	f := norm("GIT_MR_UPDATED", `{"mergeRequest":{"number":" 7 ","merged":"true","state":"MERGED","head":{"ref":"a"},"base":{"ref":"refs/heads/b"}}}`)
-	want(t, "number from a padded string", f.PullRequest.Number, int64(7))
-	want(t, "merged from a string", f.PullRequest.Merged, true)
-	want(t, "target branch", f.PullRequest.TargetBranch, "b")
-	want(t, "action (the code decides)", f.Action, "updated")
+	forgetest.Want(t, "number from a padded string", f.PullRequest.Number, int64(7))
+	forgetest.Want(t, "merged from a string", f.PullRequest.Merged, true)
+	forgetest.Want(t, "target branch", f.PullRequest.TargetBranch, "b")
+	forgetest.Want(t, "action (the code decides)", f.Action, "updated")
 
 	f = norm("GIT_MR_CLOSED", `{"mergeRequest":{"number":7.0,"merged":1},"number":9}`)
-	want(t, "integral float number", f.PullRequest.Number, int64(7))
-	want(t, "merged from 1", f.PullRequest.Merged, true)
-	want(t, "closed stays closed", f.Action, "closed")
+	forgetest.Want(t, "integral float number", f.PullRequest.Number, int64(7))
+	forgetest.Want(t, "merged from 1", f.PullRequest.Merged, true)
+	forgetest.Want(t, "closed stays closed", f.Action, "closed")
 
 	f = norm("merge request", `{"number":9,"action":"refuse","mergeRequest":{"title":"t","number":1.5}}`)
-	want(t, "fractional number ignored, top-level number used", f.PullRequest.Number, int64(9))
-	want(t, "refuse", f.Action, "closed")
+	forgetest.Want(t, "fractional number ignored, top-level number used", f.PullRequest.Number, int64(9))
+	forgetest.Want(t, "refuse", f.Action, "closed")
 	f = norm("merge request", `{"action":"cancel","mergeRequest":{"title":"t","merged":true}}`)
-	want(t, "closing a merged request", f.Action, "merged")
+	forgetest.Want(t, "closing a merged request", f.Action, "merged")
 	f = norm("merge request", `{"action":"synchronize","mergeRequest":{"title":"t"}}`)
-	want(t, "synchronize", f.Action, "updated")
+	forgetest.Want(t, "synchronize", f.Action, "updated")
 	f = norm("merge request", `{"action":"Approve Now","mergeRequest":{"title":"t"}}`)
-	want(t, "unknown action in lower_snake", f.Action, "approve_now")
-	want(t, "forgeaction as sent", f.ForgeAction, "Approve Now")
+	forgetest.Want(t, "unknown action in lower_snake", f.Action, "approve_now")
+	forgetest.Want(t, "forgeaction as sent", f.ForgeAction, "Approve Now")
 
 	f = norm("push", `{"ref":"master","before":"0000000000000000000000000000000000000000","after":42,"commits":[{"id":1,"timestamp":1554202380},{"id":"b","timestamp":"2019-04-02T18:53:00+08:00"},{"id":"c","timestamp":-1},{"id":"d","timestamp":null}],"head_commit":null}`)
-	want(t, "short ref", f.Ref, "refs/heads/master")
-	want(t, "after from a number", f.After, "42")
-	want(t, "created from a zero before", f.Action, "created")
-	want(t, "commit id from a number", f.Commits[0].ID, "1")
-	want(t, "epoch seconds", f.Commits[0].Timestamp, "2019-04-02T10:53:00Z")
-	want(t, "string timestamp kept", f.Commits[1].Timestamp, "2019-04-02T18:53:00+08:00")
-	want(t, "negative timestamp ignored", f.Commits[2].Timestamp, "")
-	want(t, "null timestamp", f.Commits[3].Timestamp, "")
+	forgetest.Want(t, "short ref", f.Ref, "refs/heads/master")
+	forgetest.Want(t, "after from a number", f.After, "42")
+	forgetest.Want(t, "created from a zero before", f.Action, "created")
+	forgetest.Want(t, "commit id from a number", f.Commits[0].ID, "1")
+	forgetest.Want(t, "epoch seconds", f.Commits[0].Timestamp, "2019-04-02T10:53:00Z")
+	forgetest.Want(t, "string timestamp kept", f.Commits[1].Timestamp, "2019-04-02T18:53:00+08:00")
+	forgetest.Want(t, "negative timestamp ignored", f.Commits[2].Timestamp, "")
+	forgetest.Want(t, "null timestamp", f.Commits[3].Timestamp, "")
 
 	f = norm("GIT_PUSHED", `{"ref":"tags/v1","deleted":"true","after":"abc"}`)
-	want(t, "tags/ ref", f.Ref, "refs/tags/v1")
-	want(t, "kind", f.Kind, event.KindTag)
-	want(t, "deleted from a string", f.Deleted, true)
+	forgetest.Want(t, "tags/ ref", f.Ref, "refs/tags/v1")
+	forgetest.Want(t, "kind", f.Kind, event.KindTag)
+	forgetest.Want(t, "deleted from a string", f.Deleted, true)
 	f = norm("GIT_PUSHED", `{"ref":"refs/pull/3/head","after":"abc"}`)
-	want(t, "other ref: push without branch", f.Kind, event.KindPush)
-	want(t, "branch", f.Branch, "")
+	forgetest.Want(t, "other ref: push without branch", f.Kind, event.KindPush)
+	forgetest.Want(t, "branch", f.Branch, "")
 
 	f = norm("push", `{"ref":"refs/heads/main","repository":"demo","sender":[],"commits":{"id":"x"},"pusher":{"name":"P","email":"p@example.com"}}`)
-	want(t, "mistyped objects ignored", f.Repository, event.Repository{})
-	want(t, "actor from the pusher", f.Actor, event.Person{Name: "P", Email: "p@example.com"})
-	want(t, "commits not an array", len(f.Commits), 0)
+	forgetest.Want(t, "mistyped objects ignored", f.Repository, event.Repository{})
+	forgetest.Want(t, "actor from the pusher", f.Actor, event.Person{Name: "P", Email: "p@example.com"})
+	forgetest.Want(t, "commits not an array", len(f.Commits), 0)
 
 	f = norm("push", `{"ref":"refs/heads/main","repository":{"clone_url":"https://e.coding.net/t/p/r.git?x=1"}}`)
-	want(t, "full_name derived from the clone URL", f.Repository.FullName, "t/p/r")
-	want(t, "owner from full_name", f.Repository.Owner, "t")
-	want(t, "name from full_name", f.Repository.Name, "r")
+	forgetest.Want(t, "full_name derived from the clone URL", f.Repository.FullName, "t/p/r")
+	forgetest.Want(t, "owner from full_name", f.Repository.Owner, "t")
+	forgetest.Want(t, "name from full_name", f.Repository.Name, "r")
 	f = norm("push", `{"ref":"refs/heads/main","repository":{"name":"r","clone_url":"git@e.coding.net:t/p/r.git","owner":{"name":"Team"}}}`)
-	want(t, "no full_name from an SSH URL", f.Repository.FullName, "")
-	want(t, "owner from its name", f.Repository.Owner, "Team")
+	forgetest.Want(t, "no full_name from an SSH URL", f.Repository.FullName, "")
+	forgetest.Want(t, "owner from its name", f.Repository.Owner, "Team")
 
 	f = norm("ISSUE_CREATED", `{"project":{"name":"demo","url":"https://t.coding.net/p/demo"},"team":{"name":"T"}}`)
-	want(t, "project repository, team name", f.Repository.FullName, "T/demo")
+	forgetest.Want(t, "project repository, team name", f.Repository.FullName, "T/demo")
 	f = norm("ISSUE_CREATED", `{"project":{"name":"demo"}}`)
-	want(t, "project without team", f.Repository, event.Repository{Name: "demo"})
+	forgetest.Want(t, "project without team", f.Repository, event.Repository{Name: "demo"})
 
 	f = norm("GIT_MR_NOTE", `{"mergeRequest":{"number":5,"title":"t"}}`)
-	want(t, "note on a merge request", f.PullRequest.Number, int64(5))
+	forgetest.Want(t, "note on a merge request", f.PullRequest.Number, int64(5))
 	f = norm("GIT_MR_MERGED", `{"mergeRequest":{"base":{"repo":{"full_name":"t/p/r","html_url":"https://x"}}}}`)
-	want(t, "repository from the merge request's base", f.Repository.FullName, "t/p/r")
-	want(t, "merged from the code", f.PullRequest.Merged, true)
+	forgetest.Want(t, "repository from the merge request's base", f.Repository.FullName, "t/p/r")
+	forgetest.Want(t, "merged from the code", f.PullRequest.Merged, true)
 
 	f = norm("CI_JOB_STARTED", `{"ci":{"build":{"branch":"refs/tags/v2"}}}`)
-	want(t, "pipeline keeps its kind on a tag ref", f.Kind, event.KindPipeline)
-	want(t, "pipeline tag", f.Tag, "v2")
+	forgetest.Want(t, "pipeline keeps its kind on a tag ref", f.Kind, event.KindPipeline)
+	forgetest.Want(t, "pipeline tag", f.Tag, "v2")
 
 	// A WebHook event this provider does not know, naming a code in its body.
 	f = norm("issue", `{"event":"ISSUE_CREATED"}`)
-	want(t, "body event code", f.Kind, event.KindIssue)
-	want(t, "body event code action", f.Action, "opened")
+	forgetest.Want(t, "body event code", f.Kind, event.KindIssue)
+	forgetest.Want(t, "body event code action", f.Action, "opened")
 	f = norm("SOME_CODE", `{"event":"ISSUE_CREATED","action":"x"}`)
-	want(t, "an upper-case name is not overridden", f.Kind, event.KindOther)
-	want(t, "nor given the body action", f.Action, "")
+	forgetest.Want(t, "an upper-case name is not overridden", f.Kind, event.KindOther)
+	forgetest.Want(t, "nor given the body action", f.Action, "")
 	f = norm("task", `{"event":"task","action":"Update"}`)
-	want(t, "v1 other event keeps its body action", f.Action, "update")
+	forgetest.Want(t, "v1 other event keeps its body action", f.Action, "update")
 }
 
 func TestCodingNormalizeBadPayload(t *testing.T) {
@@ -830,7 +769,7 @@ func TestCodingPing(t *testing.T) {
 }
 
 func BenchmarkVerifyCoding(b *testing.B) {
-	fx, _ := fixture(b, "deliveries", "derived-servicehook-GIT_PUSHED-branch")
+	fx, _ := forgetest.LoadWithPayload(b, "deliveries", "derived-servicehook-GIT_PUSHED-branch")
 	req := forgetest.Request(b, fx, time.Now())
 	newProvider(b).Sign(req.Header, req.Body, forgetest.TestSecret, time.Now())
 	secrets := []config.Secret{forgetest.TestSecret}
@@ -847,7 +786,7 @@ func BenchmarkVerifyCoding(b *testing.B) {
 // BenchmarkVerifyCodingFormPayload measures the form fallback: the raw body
 // fails, the decoded payload matches.
 func BenchmarkVerifyCodingFormPayload(b *testing.B) {
-	fx, payload := fixture(b, "deliveries", "derived-v2-push-form")
+	fx, payload := forgetest.LoadWithPayload(b, "deliveries", "derived-v2-push-form")
 	req := forgetest.Request(b, fx, time.Now())
 	newProvider(b).Sign(req.Header, payload, formSecret, time.Now())
 	secrets := []config.Secret{formSecret}
@@ -862,19 +801,7 @@ func BenchmarkVerifyCodingFormPayload(b *testing.B) {
 }
 
 func BenchmarkNormalizeCodingPush(b *testing.B) {
-	fx, payload := fixture(b, "deliveries", "derived-servicehook-GIT_PUSHED-branch")
-	p := newProvider(b)
-	m, err := p.Inspect(fx.Header)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	b.SetBytes(int64(len(payload)))
-	for b.Loop() {
-		if _, err := p.Normalize(m, payload); err != nil {
-			b.Fatal(err)
-		}
-	}
+	forgetest.BenchNormalize(b, newProvider(b), "derived-servicehook-GIT_PUSHED-branch")
 }
 
 func BenchmarkRedactCoding(b *testing.B) {
@@ -883,7 +810,7 @@ func BenchmarkRedactCoding(b *testing.B) {
 		if strings.Contains(name, "v1") {
 			dir = "legacy"
 		}
-		_, payload := fixture(b, dir, name)
+		_, payload := forgetest.LoadWithPayload(b, dir, name)
 		p := newProvider(b)
 		b.Run(name, func(b *testing.B) {
 			b.ReportAllocs()

@@ -2,10 +2,8 @@ package coding
 
 import (
 	"bytes"
-	"crypto/hmac"
 	"crypto/sha1" //nolint:gosec // coding.net signs with HMAC-SHA1; the fuzzer recomputes it independently.
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -19,14 +17,6 @@ import (
 	"github.com/forgehook/forgehook/internal/forge/forgetest"
 	"github.com/forgehook/forgehook/internal/verify"
 )
-
-// macHex returns the lowercase hex HMAC-SHA1 of msg under key, computed
-// without the verify package.
-func macHex(key string, msg []byte) string {
-	m := hmac.New(sha1.New, []byte(key))
-	m.Write(msg)
-	return hex.EncodeToString(m.Sum(nil))
-}
 
 // allFixtures returns the conformance and the legacy fixtures.
 func allFixtures(f *testing.F) []*forgetest.Fixture {
@@ -63,11 +53,11 @@ func FuzzVerifyCoding(f *testing.F) {
 		p := payload[:min(len(payload), maxSeed)]
 		sig := fx.Header.Get(HeaderSignature)
 		if sig == "" {
-			sig = "sha1=" + macHex(secret, body)
+			sig = "sha1=" + forgetest.MACHex(sha1.New, secret, body)
 		}
 		f.Add(sig, "", body, form, p, secret)
 		if form {
-			f.Add("sha1="+macHex(secret, p), "", body, true, p, secret)
+			f.Add("sha1="+forgetest.MACHex(sha1.New, secret, p), "", body, true, p, secret)
 		}
 	}
 	f.Add(katSig, "", []byte(katBody), false, []byte(katBody), katSecret)
@@ -96,8 +86,8 @@ func FuzzVerifyCoding(f *testing.F) {
 					t.Fatalf("accepted %q without the sha1= prefix", sig)
 				}
 				got := strings.ToLower(sig[5:])
-				if got != macHex(secret, body) && !(form && got == macHex(secret, payload)) {
-					t.Fatalf("accepted digest %s: HMAC(body) = %s, HMAC(payload) = %s (form %v)", got, macHex(secret, body), macHex(secret, payload), form)
+				if got != forgetest.MACHex(sha1.New, secret, body) && !(form && got == forgetest.MACHex(sha1.New, secret, payload)) {
+					t.Fatalf("accepted digest %s: HMAC(body) = %s, HMAC(payload) = %s (form %v)", got, forgetest.MACHex(sha1.New, secret, body), forgetest.MACHex(sha1.New, secret, payload), form)
 				}
 			case auth != "":
 				scheme, rest, _ := strings.Cut(auth, " ")

@@ -1,6 +1,7 @@
 package coding
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -330,7 +331,7 @@ func (b *body) repository() event.Repository {
 	}
 	out := event.Repository{
 		Name:  string(b.Project.Name),
-		Owner: firstOf(string(b.Team.Domain), string(b.Team.Name)),
+		Owner: cmp.Or(string(b.Team.Domain), string(b.Team.Name)),
 		URL:   string(b.Project.URL),
 	}
 	if out.Name != "" && out.Owner != "" {
@@ -346,19 +347,10 @@ func (b *body) actor() event.Person {
 		a = b.User
 	}
 	return event.Person{
-		Login: firstOf(string(a.Login), string(a.GlobalKey), string(b.Pusher.Username)),
-		Name:  firstOf(string(a.Name), string(b.Pusher.Name)),
-		Email: firstOf(string(a.Email), string(b.Pusher.Email)),
+		Login: cmp.Or(string(a.Login), string(a.GlobalKey), string(b.Pusher.Username)),
+		Name:  cmp.Or(string(a.Name), string(b.Pusher.Name)),
+		Email: cmp.Or(string(a.Email), string(b.Pusher.Email)),
 	}
-}
-
-func firstOf(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
 
 // account is a CODING user: sender, V1 user, owner.
@@ -399,9 +391,9 @@ func (c *commit) fields() event.Commit {
 		a = c.Committer
 	}
 	return event.Commit{
-		ID:        firstOf(string(c.ID), string(c.SHA)),
-		Message:   firstOf(string(c.Message), string(c.ShortMessage)),
-		URL:       firstOf(string(c.URL), string(c.WebURL)),
+		ID:        cmp.Or(string(c.ID), string(c.SHA)),
+		Message:   cmp.Or(string(c.Message), string(c.ShortMessage)),
+		URL:       cmp.Or(string(c.URL), string(c.WebURL)),
 		Author:    event.Person{Login: string(a.Username), Name: string(a.Name), Email: string(a.Email)},
 		Timestamp: string(c.Timestamp),
 	}
@@ -425,13 +417,13 @@ func (r *repository) empty() bool {
 }
 
 func (r *repository) fields() event.Repository {
-	clone := firstOf(string(r.CloneURL), string(r.HTTPSURL))
+	clone := cmp.Or(string(r.CloneURL), string(r.HTTPSURL))
 	full := string(r.FullName)
 	if full == "" {
 		full = pathOf(clone)
 	}
 	name := string(r.Name)
-	owner := firstOf(string(r.Owner.Login), string(r.Owner.GlobalKey))
+	owner := cmp.Or(string(r.Owner.Login), string(r.Owner.GlobalKey))
 	if full != "" {
 		if name == "" {
 			name = full[strings.LastIndexByte(full, '/')+1:]
@@ -447,7 +439,7 @@ func (r *repository) fields() event.Repository {
 		FullName:      full,
 		Name:          name,
 		Owner:         owner,
-		URL:           firstOf(string(r.HTMLURL), string(r.WebURL)),
+		URL:           cmp.Or(string(r.HTMLURL), string(r.WebURL)),
 		CloneURL:      clone,
 		DefaultBranch: string(r.DefaultBranch),
 	}
@@ -511,14 +503,14 @@ func (mr *mergeRequest) fields(number int64) event.PullRequest {
 	if n == 0 {
 		n = number
 	}
-	state := firstOf(string(mr.State), string(mr.Status))
+	state := cmp.Or(string(mr.State), string(mr.Status))
 	return event.PullRequest{
 		Number:       n,
 		Title:        string(mr.Title),
 		State:        state,
-		SourceBranch: branchName(firstOf(string(mr.Head.Ref), string(mr.SourceBranch))),
-		TargetBranch: branchName(firstOf(string(mr.Base.Ref), string(mr.TargetBranch))),
-		URL:          firstOf(string(mr.HTMLURL), string(mr.WebURL)),
+		SourceBranch: branchName(cmp.Or(string(mr.Head.Ref), string(mr.SourceBranch))),
+		TargetBranch: branchName(cmp.Or(string(mr.Base.Ref), string(mr.TargetBranch))),
+		URL:          cmp.Or(string(mr.HTMLURL), string(mr.WebURL)),
 		Merged:       bool(mr.Merged) || strings.EqualFold(state, "merged"),
 	}
 }

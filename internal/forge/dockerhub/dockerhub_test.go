@@ -4,10 +4,8 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/forgehook/forgehook/internal/ingest"
 
@@ -20,32 +18,7 @@ import (
 )
 
 func newProvider(t testing.TB) *dockerhub.Provider {
-	t.Helper()
-	p, err := dockerhub.New(&config.Endpoint{Name: "hub", Provider: "dockerhub"})
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	return p.(*dockerhub.Provider)
-}
-
-func loadFixture(t testing.TB, name string) *forgetest.Fixture {
-	t.Helper()
-	f, err := forgetest.Load(filepath.Join("testdata", "deliveries", name+".txtar"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f
-}
-
-// statusOf is the HTTP status ingest answers for an error of Verify or
-// InspectBody (design section 1, steps 4 and 5).
-func statusOf(err error) int { return ingest.StatusOf(err) }
-
-func want[T comparable](t *testing.T, what string, got, want T) {
-	t.Helper()
-	if got != want {
-		t.Errorf("%s = %v, want %v", what, got, want)
-	}
+	return forgetest.New[*dockerhub.Provider](t, dockerhub.New, &config.Endpoint{Name: "hub", Provider: "dockerhub"})
 }
 
 func TestDockerHubConformance(t *testing.T) {
@@ -57,14 +30,14 @@ func TestDockerHubNew(t *testing.T) {
 	if err != nil {
 		t.Fatalf("New(nil) = %v", err)
 	}
-	want(t, "Name()", p.Name(), "dockerhub")
+	forgetest.Want(t, "Name()", p.Name(), "dockerhub")
 	if _, ok := p.(forge.Signer); ok {
 		t.Errorf("dockerhub is a forge.Signer; Docker Hub signs nothing and the token travels in the URL")
 	}
 }
 
 func TestDockerHubInspect(t *testing.T) {
-	fx := loadFixture(t, "docs-push")
+	fx := forgetest.LoadFixture(t, "docs-push")
 	_, err := newProvider(t).Inspect(fx.Header)
 	if !errors.Is(err, forge.ErrNotRecognized) {
 		t.Fatalf("Inspect(headers) = %v, want ErrNotRecognized: Docker Hub sends no event header", err)
@@ -112,7 +85,7 @@ func TestDockerHubInspectBody(t *testing.T) {
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("InspectBody = %v, want %v", err, tt.wantErr)
 			}
-			want(t, "status", statusOf(err), http.StatusBadRequest)
+			forgetest.Want(t, "status", ingest.StatusOf(err), http.StatusBadRequest)
 		})
 	}
 }
@@ -170,7 +143,7 @@ func TestDockerHubVerify(t *testing.T) {
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("Verify = %v, want errors.Is %v", err, tt.want)
 			}
-			want(t, "status", statusOf(err), http.StatusUnauthorized)
+			forgetest.Want(t, "status", ingest.StatusOf(err), http.StatusUnauthorized)
 			if !strings.HasPrefix(err.Error(), "dockerhub: verify token") {
 				t.Errorf("Verify error %q lacks the dockerhub: verify context", err)
 			}
@@ -190,39 +163,39 @@ func TestDockerHubNormalizeCases(t *testing.T) {
 		check   func(t *testing.T, f event.Fields)
 	}{
 		{"docs-push", func(t *testing.T, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindRegistry)
-			want(t, "action", f.Action, "pushed")
-			want(t, "repository.full_name", f.Repository.FullName, "svendowideit/testhook")
-			want(t, "repository.name", f.Repository.Name, "testhook")
-			want(t, "repository.owner", f.Repository.Owner, "svendowideit")
-			want(t, "repository.url", f.Repository.URL, "https://registry.hub.docker.com/u/svendowideit/testhook/")
-			want(t, "tag", f.Tag, "latest")
-			want(t, "ref (an image tag is no git ref)", f.Ref, "")
-			want(t, "branch", f.Branch, "")
-			want(t, "actor.login", f.Actor.Login, "trustedbuilder")
-			want(t, "deleted", f.Deleted, false)
-			want(t, "forgeaction", f.ForgeAction, "")
+			forgetest.Want(t, "kind", f.Kind, event.KindRegistry)
+			forgetest.Want(t, "action", f.Action, "pushed")
+			forgetest.Want(t, "repository.full_name", f.Repository.FullName, "svendowideit/testhook")
+			forgetest.Want(t, "repository.name", f.Repository.Name, "testhook")
+			forgetest.Want(t, "repository.owner", f.Repository.Owner, "svendowideit")
+			forgetest.Want(t, "repository.url", f.Repository.URL, "https://registry.hub.docker.com/u/svendowideit/testhook/")
+			forgetest.Want(t, "tag", f.Tag, "latest")
+			forgetest.Want(t, "ref (an image tag is no git ref)", f.Ref, "")
+			forgetest.Want(t, "branch", f.Branch, "")
+			forgetest.Want(t, "actor.login", f.Actor.Login, "trustedbuilder")
+			forgetest.Want(t, "deleted", f.Deleted, false)
+			forgetest.Want(t, "forgeaction", f.ForgeAction, "")
 		}},
 		{"gp-build-notice", func(t *testing.T, f event.Fields) {
-			want(t, "tag", f.Tag, "latest")
-			want(t, "repository.full_name", f.Repository.FullName, "svendowideit/testhook")
+			forgetest.Want(t, "tag", f.Tag, "latest")
+			forgetest.Want(t, "repository.full_name", f.Repository.FullName, "svendowideit/testhook")
 		}},
 		{"jenkins-own-repository", func(t *testing.T, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindRegistry)
-			want(t, "tag (payload without one)", f.Tag, "")
-			want(t, "repository.full_name", f.Repository.FullName, "csanchez/jenkins-swarm-slave")
-			want(t, "actor.login", f.Actor.Login, "csanchez")
+			forgetest.Want(t, "kind", f.Kind, event.KindRegistry)
+			forgetest.Want(t, "tag (payload without one)", f.Tag, "")
+			forgetest.Want(t, "repository.full_name", f.Repository.FullName, "csanchez/jenkins-swarm-slave")
+			forgetest.Want(t, "actor.login", f.Actor.Login, "csanchez")
 		}},
 		{"jenkins-official-image", func(t *testing.T, f event.Fields) {
-			want(t, "repository.full_name (bare repo_name completed)", f.Repository.FullName, "library/busybox")
-			want(t, "repository.name", f.Repository.Name, "busybox")
-			want(t, "repository.owner", f.Repository.Owner, "library")
-			want(t, "repository.url", f.Repository.URL, "https://registry.hub.docker.com/_/busybox/")
+			forgetest.Want(t, "repository.full_name (bare repo_name completed)", f.Repository.FullName, "library/busybox")
+			forgetest.Want(t, "repository.name", f.Repository.Name, "busybox")
+			forgetest.Want(t, "repository.owner", f.Repository.Owner, "library")
+			forgetest.Want(t, "repository.url", f.Repository.URL, "https://registry.hub.docker.com/_/busybox/")
 		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.fixture, func(t *testing.T) {
-			fx := loadFixture(t, tt.fixture)
+			fx := forgetest.LoadFixture(t, tt.fixture)
 			m, err := p.InspectBody(fx.Header, fx.Body)
 			if err != nil {
 				t.Fatal(err)
@@ -231,7 +204,7 @@ func TestDockerHubNormalizeCases(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Normalize: %v", err)
 			}
-			want(t, "forge", f.Forge, "dockerhub")
+			forgetest.Want(t, "forge", f.Forge, "dockerhub")
 			tt.check(t, f)
 		})
 	}
@@ -258,10 +231,10 @@ func TestDockerHubNormalizeEdges(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Normalize = %v", err)
 			}
-			want(t, "repository.full_name", f.Repository.FullName, tt.fullName)
-			want(t, "repository.owner", f.Repository.Owner, tt.owner)
-			want(t, "repository.name", f.Repository.Name, tt.repoName)
-			want(t, "kind", f.Kind, event.KindRegistry)
+			forgetest.Want(t, "repository.full_name", f.Repository.FullName, tt.fullName)
+			forgetest.Want(t, "repository.owner", f.Repository.Owner, tt.owner)
+			forgetest.Want(t, "repository.name", f.Repository.Name, tt.repoName)
+			forgetest.Want(t, "kind", f.Kind, event.KindRegistry)
 		})
 	}
 }
@@ -273,36 +246,16 @@ func TestDockerHubNormalizeBadPayload(t *testing.T) {
 		if !errors.Is(err, forge.ErrBadPayload) {
 			t.Errorf("Normalize(%q) = %v, want ErrBadPayload", body, err)
 		}
-		if got := statusOf(err); got != http.StatusBadRequest {
+		if got := ingest.StatusOf(err); got != http.StatusBadRequest {
 			t.Errorf("Normalize(%q): status %d, want 400", body, got)
 		}
 	}
 }
 
 func BenchmarkNormalizeDockerHub(b *testing.B) {
-	fx := loadFixture(b, "docs-push")
-	p := newProvider(b)
-	m, err := p.InspectBody(fx.Header, fx.Body)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	b.SetBytes(int64(len(fx.Body)))
-	for b.Loop() {
-		if _, err := p.Normalize(m, fx.Body); err != nil {
-			b.Fatal(err)
-		}
-	}
+	forgetest.BenchNormalize(b, newProvider(b), "docs-push")
 }
 
 func BenchmarkInspectBodyDockerHub(b *testing.B) {
-	fx := loadFixture(b, "docs-push")
-	p := newProvider(b)
-	req := forgetest.Request(b, fx, time.Now())
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := p.InspectBody(req.Header, req.Payload); err != nil {
-			b.Fatal(err)
-		}
-	}
+	forgetest.BenchInspectBody(b, newProvider(b), "docs-push")
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"strings"
 	"testing"
 
 	"github.com/forgehook/forgehook/internal/config"
@@ -15,28 +14,6 @@ import (
 	"github.com/forgehook/forgehook/internal/forge/forgetest"
 	"github.com/forgehook/forgehook/internal/verify"
 )
-
-// member returns the value of the member of obj that encoding/json would
-// decode into a struct field named name: keys match without regard to case.
-// ambiguous reports two distinct keys that both match, whose winner depends
-// on their order; the property checks skip those inputs.
-func member(obj map[string]json.RawMessage, name string) (v json.RawMessage, ok, ambiguous bool) {
-	for k, raw := range obj {
-		if strings.EqualFold(k, name) {
-			if ok {
-				return nil, false, true
-			}
-			v, ok = raw, true
-		}
-	}
-	return v, ok, false
-}
-
-// isJSONObject reports whether payload is exactly one JSON object, decided
-// apart from the package's own decoder.
-func isJSONObject(payload []byte) bool {
-	return json.Valid(payload) && bytes.HasPrefix(bytes.TrimLeft(payload, " \t\r\n"), []byte("{"))
-}
 
 // FuzzInspectBodyDockerHub checks that InspectBody never panics, fails only
 // with forge.ErrNotRecognized, and recognizes exactly the JSON objects whose
@@ -56,14 +33,14 @@ func FuzzInspectBodyDockerHub(f *testing.F) {
 		m, err := p.InspectBody(http.Header{}, payload)
 		recognizable, ambiguous := false, false
 		var doc map[string]json.RawMessage
-		if isJSONObject(payload) && json.Unmarshal(payload, &doc) == nil {
-			push, _, amb1 := member(doc, "push_data")
-			repoRaw, _, amb2 := member(doc, "repository")
+		if forgetest.IsJSONObject(payload) && json.Unmarshal(payload, &doc) == nil {
+			push, _, amb1 := forgetest.Member(doc, "push_data")
+			repoRaw, _, amb2 := forgetest.Member(doc, "repository")
 			var repo map[string]json.RawMessage
 			var name string
 			amb3 := false
 			if json.Unmarshal(repoRaw, &repo) == nil && repo != nil {
-				nameRaw, _, amb := member(repo, "repo_name")
+				nameRaw, _, amb := forgetest.Member(repo, "repo_name")
 				amb3 = amb
 				_ = json.Unmarshal(nameRaw, &name)
 			}
@@ -113,12 +90,12 @@ func FuzzNormalizeDockerHub(f *testing.F) {
 			if !errors.Is(err, forge.ErrBadPayload) {
 				t.Fatalf("Normalize = %v, want ErrBadPayload", err)
 			}
-			if isJSONObject(payload) {
+			if forgetest.IsJSONObject(payload) {
 				t.Fatalf("Normalize refused a JSON object: %v", err)
 			}
 			return
 		}
-		if !isJSONObject(payload) {
+		if !forgetest.IsJSONObject(payload) {
 			t.Fatalf("Normalize accepted %q, not a JSON object", payload)
 		}
 		if fields.Kind != event.KindRegistry || fields.Action != "pushed" || fields.Forge != "dockerhub" {

@@ -3,7 +3,6 @@ package forgejo_test
 import (
 	"errors"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,21 +16,7 @@ import (
 )
 
 func newProvider(t testing.TB) *forgejo.Provider {
-	t.Helper()
-	p, err := forgejo.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p.(*forgejo.Provider)
-}
-
-func loadFixture(t testing.TB, name string) *forgetest.Fixture {
-	t.Helper()
-	f, err := forgetest.Load(filepath.Join("testdata", "deliveries", name+".txtar"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f
+	return forgetest.New[*forgejo.Provider](t, forgejo.New, nil)
 }
 
 func TestForgejoConformance(t *testing.T) {
@@ -98,7 +83,7 @@ func TestForgejoInspect(t *testing.T) {
 
 func TestForgejoVerify(t *testing.T) {
 	p := newProvider(t)
-	fx := loadFixture(t, "reuse-gitea-capture-push-main")
+	fx := forgetest.LoadFixture(t, "reuse-gitea-capture-push-main")
 	sig := fx.Header.Get("X-Forgejo-Signature")
 	right := []config.Secret{"s3cr3t-hook"}
 	req := func(h http.Header) *forge.Request {
@@ -135,7 +120,7 @@ func TestForgejoNormalize(t *testing.T) {
 	p := newProvider(t)
 	fields := func(name string) event.Fields {
 		t.Helper()
-		fx := loadFixture(t, name)
+		fx := forgetest.LoadFixture(t, name)
 		m, err := p.Inspect(fx.Header)
 		if err != nil {
 			t.Fatal(err)
@@ -170,7 +155,7 @@ func TestForgejoNormalize(t *testing.T) {
 
 func TestForgejoRedact(t *testing.T) {
 	p := newProvider(t)
-	fx := loadFixture(t, "docs-v1.20-push-secret-in-payload")
+	fx := forgetest.LoadFixture(t, "docs-v1.20-push-secret-in-payload")
 	got := p.Redact(fx.Body)
 	if strings.Contains(string(got), "3gEsCfjlV2ugRwgpU") || !strings.Contains(string(got), `"secret":"[redacted]"`) {
 		t.Errorf("Redact = %s", got)

@@ -134,7 +134,7 @@ func Run(t *testing.T, p forge.Provider, opts Options) {
 				t.Errorf("Normalize: %s without ref", fields.Kind)
 			}
 			got := Golden{Event: m.Event, Delivery: m.Delivery, DedupKey: m.DedupKey, Ping: m.Ping, ForgeAction: fields.ForgeAction, Normalized: fields}
-			compareGolden(t, filepath.Join(opts.Dir, "golden", f.Name+".json"), got)
+			CompareGolden(t, filepath.Join(opts.Dir, "golden", f.Name+".json"), got)
 		})
 	}
 }
@@ -175,7 +175,10 @@ func checkVerify(t *testing.T, p forge.Provider, req *forge.Request, secret stri
 	}
 }
 
-func compareGolden(t *testing.T, path string, got Golden) {
+// CompareGolden compares got, as indented JSON, with the golden file at
+// path, reporting the differing lines through t; under -update it rewrites
+// the file instead.
+func CompareGolden(t *testing.T, path string, got Golden) {
 	t.Helper()
 	b, err := json.MarshalIndent(got, "", "  ")
 	if err != nil {

@@ -48,11 +48,11 @@ func FuzzVerifyGeneric(f *testing.F) {
 	for _, fx := range forgetest.Seeds(f, "testdata") {
 		f.Add(fx.Body, sign(string(fx.Body), forgetest.TestSecret), "", "", "", forgetest.TestSecret)
 	}
-	f.Add([]byte(kaBody), "sha256="+kaSHA256, kaSecret, kaSecret, basic(kaSecret), kaSecret)
+	f.Add([]byte(kaBody), "sha256="+kaSHA256, kaSecret, kaSecret, forgetest.Basic(kaSecret), kaSecret)
 	f.Add([]byte(kaBody), "sha256="+kaSHA256, "nope", "", "", kaSecret)
 	f.Add([]byte(kaBody), "", "", "", "Bearer x", kaSecret)
 	f.Add([]byte(kaBody), "sha256=", "", kaSecret, "", kaSecret)
-	f.Add([]byte{}, "", "", "", basic("hook:pw"), "hook:pw")
+	f.Add([]byte{}, "", "", "", forgetest.Basic("hook:pw"), "hook:pw")
 	f.Fuzz(func(t *testing.T, body []byte, sig, token, query, auth, secret string) {
 		p := newProvider(t, fuzzConfig)
 		h := http.Header{}

@@ -2,7 +2,6 @@ package generic_test
 
 import (
 	"bytes"
-	"encoding/base64"
 	"errors"
 	"io"
 	"net/http"
@@ -289,10 +288,6 @@ func request(body string, q url.Values, h ...string) *forge.Request {
 	return &forge.Request{Header: hdr, Body: []byte(body), Payload: []byte(body), Query: q, Received: time.Now()}
 }
 
-func basic(userpass string) string {
-	return "Basic " + base64.StdEncoding.EncodeToString([]byte(userpass))
-}
-
 // Vectors from the verify package's known answers (Python hmac).
 const (
 	kaBody   = `{"ref":"refs/heads/main"}`
@@ -406,13 +401,13 @@ func TestGenericVerifyBasicAuth(t *testing.T) {
 		keys []config.Secret
 		want error
 	}{
-		{"right", request(kaBody, nil, "Authorization", basic("hook:s3cret")), secrets("hook:s3cret"), nil},
-		{"rotation", request(kaBody, nil, "Authorization", basic("hook:new")), secrets("hook:old", "hook:new"), nil},
-		{"colon in password", request(kaBody, nil, "Authorization", basic("hook:s3:cr:et")), secrets("hook:s3:cr:et"), nil},
+		{"right", request(kaBody, nil, "Authorization", forgetest.Basic("hook:s3cret")), secrets("hook:s3cret"), nil},
+		{"rotation", request(kaBody, nil, "Authorization", forgetest.Basic("hook:new")), secrets("hook:old", "hook:new"), nil},
+		{"colon in password", request(kaBody, nil, "Authorization", forgetest.Basic("hook:s3:cr:et")), secrets("hook:s3:cr:et"), nil},
 		{"missing", request(kaBody, nil), secrets("hook:s3cret"), verify.ErrMissingSignature},
 		{"bearer instead", request(kaBody, nil, "Authorization", "Bearer gw-token-123"), secrets("hook:s3cret"), verify.ErrMissingSignature},
-		{"wrong password", request(kaBody, nil, "Authorization", basic("hook:guess")), secrets("hook:s3cret"), verify.ErrBadSignature},
-		{"wrong user", request(kaBody, nil, "Authorization", basic("admin:s3cret")), secrets("hook:s3cret"), verify.ErrBadSignature},
+		{"wrong password", request(kaBody, nil, "Authorization", forgetest.Basic("hook:guess")), secrets("hook:s3cret"), verify.ErrBadSignature},
+		{"wrong user", request(kaBody, nil, "Authorization", forgetest.Basic("admin:s3cret")), secrets("hook:s3cret"), verify.ErrBadSignature},
 		{"bad base64", request(kaBody, nil, "Authorization", "Basic ???"), secrets("hook:s3cret"), verify.ErrBadSignature},
 	}
 	for _, tt := range tests {
@@ -438,12 +433,12 @@ func TestGenericVerifyCombined(t *testing.T) {
 		{"signature only", request(kaBody, nil, "X-Signature", kaSHA256), nil},
 		{"token only", request(kaBody, nil, "X-Token", kaSecret), nil},
 		{"query only", request(kaBody, tok), nil},
-		{"basic only", request(kaBody, nil, "Authorization", basic(kaSecret)), nil},
-		{"all right", request(kaBody, tok, "X-Signature", kaSHA256, "X-Token", kaSecret, "Authorization", basic(kaSecret)), nil},
+		{"basic only", request(kaBody, nil, "Authorization", forgetest.Basic(kaSecret)), nil},
+		{"all right", request(kaBody, tok, "X-Signature", kaSHA256, "X-Token", kaSecret, "Authorization", forgetest.Basic(kaSecret)), nil},
 		{"signature right, token wrong", request(kaBody, nil, "X-Signature", kaSHA256, "X-Token", "nope"), verify.ErrBadSignature},
 		{"token right, signature wrong", request(kaBody, nil, "X-Signature", kaSHA1, "X-Token", kaSecret), verify.ErrBadSignature},
 		{"signature right, query wrong", request(kaBody, bad, "X-Signature", kaSHA256), verify.ErrBadSignature},
-		{"token right, basic wrong", request(kaBody, nil, "X-Token", kaSecret, "Authorization", basic("x:y")), verify.ErrBadSignature},
+		{"token right, basic wrong", request(kaBody, nil, "X-Token", kaSecret, "Authorization", forgetest.Basic("x:y")), verify.ErrBadSignature},
 		{"signature right, bearer ignored", request(kaBody, nil, "X-Signature", kaSHA256, "Authorization", "Bearer x"), nil},
 		{"none", request(kaBody, url.Values{"other": {"x"}}, "Authorization", "Bearer x"), verify.ErrMissingSignature},
 	}
@@ -523,7 +518,7 @@ func TestGenericBasicAuthOverHTTP(t *testing.T) {
 			}
 			if tt.userinfo != nil {
 				pw, _ := tt.userinfo.Password()
-				if want := basic(tt.userinfo.Username() + ":" + pw); s.auth != want {
+				if want := forgetest.Basic(tt.userinfo.Username() + ":" + pw); s.auth != want {
 					t.Errorf("Authorization = %q, want %q", s.auth, want)
 				}
 			}
@@ -541,10 +536,10 @@ func TestGenericSign(t *testing.T) {
 		{"signature", config.Generic{SignatureHeader: "x-signature", Prefix: "sha256="}, http.Header{"X-Signature": {"sha256=" + kaSHA256}}},
 		{"sha512 base64", config.Generic{SignatureHeader: "X-Signature", Algorithm: "sha512", Encoding: "base64"}, http.Header{"X-Signature": {kaB64512}}},
 		{"token", config.Generic{TokenHeader: "X-Token"}, http.Header{"X-Token": {kaSecret}}},
-		{"basic", config.Generic{BasicAuth: true}, http.Header{"Authorization": {basic(kaSecret)}}},
+		{"basic", config.Generic{BasicAuth: true}, http.Header{"Authorization": {forgetest.Basic(kaSecret)}}},
 		{"query only", config.Generic{TokenQuery: "token"}, http.Header{}},
 		{"every header scheme", config.Generic{SignatureHeader: "X-Signature", TokenHeader: "X-Token", BasicAuth: true, EventHeader: "X-Event", DeliveryHeader: "X-Delivery"},
-			http.Header{"X-Signature": {kaSHA256}, "X-Token": {kaSecret}, "Authorization": {basic(kaSecret)}}},
+			http.Header{"X-Signature": {kaSHA256}, "X-Token": {kaSecret}, "Authorization": {forgetest.Basic(kaSecret)}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

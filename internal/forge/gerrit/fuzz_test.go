@@ -18,27 +18,6 @@ import (
 	"github.com/forgehook/forgehook/internal/verify"
 )
 
-// member returns the value of the member of obj that encoding/json would
-// decode into a struct field named name: keys match without regard to case.
-// ambiguous reports two distinct keys that both match, whose winner depends
-// on their order; the property checks skip those inputs.
-func member(obj map[string]json.RawMessage, name string) (v json.RawMessage, ambiguous bool) {
-	found := false
-	for k, raw := range obj {
-		if strings.EqualFold(k, name) {
-			if found {
-				return nil, true
-			}
-			v, found = raw, true
-		}
-	}
-	return v, false
-}
-
-func isJSONObject(payload []byte) bool {
-	return json.Valid(payload) && bytes.HasPrefix(bytes.TrimLeft(payload, " \t\r\n"), []byte("{"))
-}
-
 // FuzzInspectBodyGerrit checks that InspectBody never panics, fails only
 // with forge.ErrNotRecognized, and recognizes exactly (decided here with a
 // generic decoder) the JSON objects with a non-empty string type and a
@@ -60,9 +39,9 @@ func FuzzInspectBodyGerrit(f *testing.F) {
 		var doc map[string]json.RawMessage
 		recognizable := false
 		var typ string
-		if isJSONObject(payload) && json.Unmarshal(payload, &doc) == nil {
-			rawType, a1 := member(doc, "type")
-			created, a2 := member(doc, "eventCreatedOn")
+		if forgetest.IsJSONObject(payload) && json.Unmarshal(payload, &doc) == nil {
+			rawType, _, a1 := forgetest.Member(doc, "type")
+			created, _, a2 := forgetest.Member(doc, "eventCreatedOn")
 			if a1 || a2 {
 				return
 			}
@@ -120,12 +99,12 @@ func FuzzNormalizeGerrit(f *testing.F) {
 			if !errors.Is(err, forge.ErrBadPayload) {
 				t.Fatalf("Normalize = %v, want ErrBadPayload", err)
 			}
-			if isJSONObject(payload) {
+			if forgetest.IsJSONObject(payload) {
 				t.Fatalf("Normalize refused a JSON object: %v", err)
 			}
 			return
 		}
-		if !isJSONObject(payload) {
+		if !forgetest.IsJSONObject(payload) {
 			t.Fatalf("Normalize accepted %q, not a JSON object", payload)
 		}
 		if !slices.Contains(event.Kinds, fields.Kind) || fields.Kind == event.KindPing || fields.Forge != "gerrit" {

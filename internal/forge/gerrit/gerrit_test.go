@@ -1,10 +1,8 @@
 package gerrit_test
 
 import (
-	"encoding/base64"
 	"errors"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -20,36 +18,7 @@ import (
 )
 
 func newProvider(t testing.TB) *gerrit.Provider {
-	t.Helper()
-	p, err := gerrit.New(&config.Endpoint{Name: "review", Provider: "gerrit"})
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	return p.(*gerrit.Provider)
-}
-
-func loadFixture(t testing.TB, name string) *forgetest.Fixture {
-	t.Helper()
-	f, err := forgetest.Load(filepath.Join("testdata", "deliveries", name+".txtar"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f
-}
-
-// statusOf is the HTTP status ingest answers for an error of Verify or
-// InspectBody (design section 1, steps 4 and 5).
-func statusOf(err error) int { return ingest.StatusOf(err) }
-
-func want[T comparable](t *testing.T, what string, got, want T) {
-	t.Helper()
-	if got != want {
-		t.Errorf("%s = %v, want %v", what, got, want)
-	}
-}
-
-func basic(userpass string) string {
-	return "Basic " + base64.StdEncoding.EncodeToString([]byte(userpass))
+	return forgetest.New[*gerrit.Provider](t, gerrit.New, &config.Endpoint{Name: "review", Provider: "gerrit"})
 }
 
 func TestGerritConformance(t *testing.T) {
@@ -61,11 +30,11 @@ func TestGerritNew(t *testing.T) {
 	if err != nil {
 		t.Fatalf("New(nil) = %v", err)
 	}
-	want(t, "Name()", p.Name(), "gerrit")
+	forgetest.Want(t, "Name()", p.Name(), "gerrit")
 }
 
 func TestGerritInspect(t *testing.T) {
-	fx := loadFixture(t, "cdevents-change-merged")
+	fx := forgetest.LoadFixture(t, "cdevents-change-merged")
 	if fx.Header.Get("X-Origin-Url") == "" {
 		t.Fatal("fixture lacks X-Origin-Url")
 	}
@@ -104,9 +73,9 @@ func TestGerritInspectBody(t *testing.T) {
 				t.Fatalf("InspectBody = %v, want %v", err, tt.wantErr)
 			}
 			if err != nil {
-				want(t, "status", statusOf(err), http.StatusBadRequest)
+				forgetest.Want(t, "status", ingest.StatusOf(err), http.StatusBadRequest)
 			}
-			want(t, "Meta", got, tt.want)
+			forgetest.Want(t, "Meta", got, tt.want)
 		})
 	}
 }
@@ -133,16 +102,16 @@ func TestGerritVerify(t *testing.T) {
 		secrets []config.Secret
 		want    error
 	}{
-		{"basic", req(basic(userpass)), []config.Secret{userpass}, nil},
-		{"rotation", req(basic(userpass)), []config.Secret{"gerrit-hook:new", userpass}, nil},
+		{"basic", req(forgetest.Basic(userpass)), []config.Secret{userpass}, nil},
+		{"rotation", req(forgetest.Basic(userpass)), []config.Secret{"gerrit-hook:new", userpass}, nil},
 		{"missing (X-Origin-Url is no credential)", req(), []config.Secret{userpass}, verify.ErrMissingSignature},
 		{"empty", req(""), []config.Secret{userpass}, verify.ErrMissingSignature},
 		{"bearer is not basic", req("Bearer " + userpass), []config.Secret{userpass}, verify.ErrMissingSignature},
-		{"wrong password", req(basic("gerrit-hook:guess")), []config.Secret{userpass}, verify.ErrBadSignature},
-		{"wrong user", req(basic("admin:tr0ub4dor&3")), []config.Secret{userpass}, verify.ErrBadSignature},
+		{"wrong password", req(forgetest.Basic("gerrit-hook:guess")), []config.Secret{userpass}, verify.ErrBadSignature},
+		{"wrong user", req(forgetest.Basic("admin:tr0ub4dor&3")), []config.Secret{userpass}, verify.ErrBadSignature},
 		{"bad base64", req("Basic ###"), []config.Secret{userpass}, verify.ErrBadSignature},
 		{"credentials in clear", req("Basic " + userpass), []config.Secret{userpass}, verify.ErrBadSignature},
-		{"no secrets", req(basic(userpass)), nil, verify.ErrNoSecret},
+		{"no secrets", req(forgetest.Basic(userpass)), nil, verify.ErrNoSecret},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -156,7 +125,7 @@ func TestGerritVerify(t *testing.T) {
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("Verify = %v, want errors.Is %v", err, tt.want)
 			}
-			want(t, "status", statusOf(err), http.StatusUnauthorized)
+			forgetest.Want(t, "status", ingest.StatusOf(err), http.StatusUnauthorized)
 			if !strings.HasPrefix(err.Error(), "gerrit: verify Authorization") {
 				t.Errorf("Verify error %q lacks the gerrit: verify context", err)
 			}
@@ -174,7 +143,7 @@ func TestGerritSign(t *testing.T) {
 	// As Go's net/http (and any HTTP client) writes Basic credentials.
 	r, _ := http.NewRequest(http.MethodPost, "http://127.0.0.1/", nil)
 	r.SetBasicAuth("gerrit-hook", "tr0ub4dor&3")
-	want(t, "Authorization", h.Get("Authorization"), r.Header.Get("Authorization"))
+	forgetest.Want(t, "Authorization", h.Get("Authorization"), r.Header.Get("Authorization"))
 }
 
 // TestGerritNormalizeCases pins the mapping on the fixtures, so that a
@@ -186,132 +155,132 @@ func TestGerritNormalizeCases(t *testing.T) {
 		check   func(t *testing.T, f event.Fields)
 	}{
 		{"cdevents-patchset-created.first", func(t *testing.T, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindPullRequest)
-			want(t, "action", f.Action, "opened")
-			want(t, "forgeaction", f.ForgeAction, "REWORK")
-			want(t, "pull_request.number", f.PullRequest.Number, int64(2))
-			want(t, "pull_request.title", f.PullRequest.Title, "test.file added")
-			want(t, "pull_request.state", f.PullRequest.State, "NEW")
-			want(t, "pull_request.source_branch", f.PullRequest.SourceBranch, "refs/changes/02/2/1")
-			want(t, "pull_request.target_branch", f.PullRequest.TargetBranch, "patch_create")
-			want(t, "pull_request.url", f.PullRequest.URL, "http://959be7129610/c/TestRepo1/+/2")
-			want(t, "pull_request.merged", f.PullRequest.Merged, false)
-			want(t, "after", f.After, "b59138869113bfd9d3e7fbf9439d74e1ae6c54b8")
-			want(t, "ref", f.Ref, "")
-			want(t, "repository.full_name", f.Repository.FullName, "TestRepo1")
-			want(t, "repository.name", f.Repository.Name, "TestRepo1")
-			want(t, "repository.owner", f.Repository.Owner, "")
-			want(t, "actor.login", f.Actor.Login, "admin")
-			want(t, "actor.name", f.Actor.Name, "Administrator")
-			want(t, "actor.email", f.Actor.Email, "admin@example.com")
+			forgetest.Want(t, "kind", f.Kind, event.KindPullRequest)
+			forgetest.Want(t, "action", f.Action, "opened")
+			forgetest.Want(t, "forgeaction", f.ForgeAction, "REWORK")
+			forgetest.Want(t, "pull_request.number", f.PullRequest.Number, int64(2))
+			forgetest.Want(t, "pull_request.title", f.PullRequest.Title, "test.file added")
+			forgetest.Want(t, "pull_request.state", f.PullRequest.State, "NEW")
+			forgetest.Want(t, "pull_request.source_branch", f.PullRequest.SourceBranch, "refs/changes/02/2/1")
+			forgetest.Want(t, "pull_request.target_branch", f.PullRequest.TargetBranch, "patch_create")
+			forgetest.Want(t, "pull_request.url", f.PullRequest.URL, "http://959be7129610/c/TestRepo1/+/2")
+			forgetest.Want(t, "pull_request.merged", f.PullRequest.Merged, false)
+			forgetest.Want(t, "after", f.After, "b59138869113bfd9d3e7fbf9439d74e1ae6c54b8")
+			forgetest.Want(t, "ref", f.Ref, "")
+			forgetest.Want(t, "repository.full_name", f.Repository.FullName, "TestRepo1")
+			forgetest.Want(t, "repository.name", f.Repository.Name, "TestRepo1")
+			forgetest.Want(t, "repository.owner", f.Repository.Owner, "")
+			forgetest.Want(t, "actor.login", f.Actor.Login, "admin")
+			forgetest.Want(t, "actor.name", f.Actor.Name, "Administrator")
+			forgetest.Want(t, "actor.email", f.Actor.Email, "admin@example.com")
 		}},
 		{"cdevents-patchset-created.second", func(t *testing.T, f event.Fields) {
-			want(t, "action", f.Action, "updated")
-			want(t, "pull_request.source_branch", f.PullRequest.SourceBranch, "refs/changes/02/2/2")
+			forgetest.Want(t, "action", f.Action, "updated")
+			forgetest.Want(t, "pull_request.source_branch", f.PullRequest.SourceBranch, "refs/changes/02/2/2")
 		}},
 		{"cdevents-comment-added.code-review-2", func(t *testing.T, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindPullRequest)
-			want(t, "action", f.Action, "approved")
-			want(t, "pull_request.number", f.PullRequest.Number, int64(1))
+			forgetest.Want(t, "kind", f.Kind, event.KindPullRequest)
+			forgetest.Want(t, "action", f.Action, "approved")
+			forgetest.Want(t, "pull_request.number", f.PullRequest.Number, int64(1))
 		}},
 		{"cdevents-comment-added.comment-only.derived", func(t *testing.T, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindComment)
-			want(t, "action", f.Action, "created")
-			want(t, "pull_request.number", f.PullRequest.Number, int64(1))
+			forgetest.Want(t, "kind", f.Kind, event.KindComment)
+			forgetest.Want(t, "action", f.Action, "created")
+			forgetest.Want(t, "pull_request.number", f.PullRequest.Number, int64(1))
 		}},
 		{"gerritbot-comment-added.code-review-2", func(t *testing.T, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindPullRequest)
-			want(t, "action", f.Action, "approved")
-			want(t, "repository.full_name", f.Repository.FullName, "gerritbot-rs")
+			forgetest.Want(t, "kind", f.Kind, event.KindPullRequest)
+			forgetest.Want(t, "action", f.Action, "approved")
+			forgetest.Want(t, "repository.full_name", f.Repository.FullName, "gerritbot-rs")
 		}},
 		{"gerritbot-reviewer-added", func(t *testing.T, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindPullRequest)
-			want(t, "action", f.Action, "review_requested")
-			want(t, "actor (this Gerrit 2.x names no adder)", f.Actor, event.Person{})
+			forgetest.Want(t, "kind", f.Kind, event.KindPullRequest)
+			forgetest.Want(t, "action", f.Action, "review_requested")
+			forgetest.Want(t, "actor (this Gerrit 2.x names no adder)", f.Actor, event.Person{})
 		}},
 		{"cdevents-change-merged", func(t *testing.T, f event.Fields) {
-			want(t, "action", f.Action, "merged")
-			want(t, "pull_request.merged", f.PullRequest.Merged, true)
-			want(t, "pull_request.state", f.PullRequest.State, "MERGED")
-			want(t, "after (newRev)", f.After, "4c688da535ea3352536e3b320880aa353bd404b2")
+			forgetest.Want(t, "action", f.Action, "merged")
+			forgetest.Want(t, "pull_request.merged", f.PullRequest.Merged, true)
+			forgetest.Want(t, "pull_request.state", f.PullRequest.State, "MERGED")
+			forgetest.Want(t, "after (newRev)", f.After, "4c688da535ea3352536e3b320880aa353bd404b2")
 		}},
 		{"cdevents-change-abandoned", func(t *testing.T, f event.Fields) {
-			want(t, "action", f.Action, "closed")
-			want(t, "pull_request.merged", f.PullRequest.Merged, false)
-			want(t, "actor.login", f.Actor.Login, "admin")
+			forgetest.Want(t, "action", f.Action, "closed")
+			forgetest.Want(t, "pull_request.merged", f.PullRequest.Merged, false)
+			forgetest.Want(t, "actor.login", f.Actor.Login, "admin")
 		}},
 		{"cdevents-change-restored.derived", func(t *testing.T, f event.Fields) {
-			want(t, "action", f.Action, "opened")
-			want(t, "actor.login", f.Actor.Login, "admin")
+			forgetest.Want(t, "action", f.Action, "opened")
+			forgetest.Want(t, "actor.login", f.Actor.Login, "admin")
 		}},
 		{"cdevents-wip-state-changed.ready.derived", func(t *testing.T, f event.Fields) {
-			want(t, "action", f.Action, "opened")
-			want(t, "actor.login", f.Actor.Login, "admin")
+			forgetest.Want(t, "action", f.Action, "opened")
+			forgetest.Want(t, "actor.login", f.Actor.Login, "admin")
 		}},
 		{"cdevents-ref-updated.branch-created", func(t *testing.T, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindPush)
-			want(t, "ref", f.Ref, "refs/heads/test_branch")
-			want(t, "branch", f.Branch, "test_branch")
-			want(t, "action", f.Action, "created")
-			want(t, "before", f.Before, event.ZeroSHA1)
-			want(t, "after", f.After, "0c8c548ca93b44dd501c000ebb79ecc8f9aa4bd6")
-			want(t, "deleted", f.Deleted, false)
-			want(t, "repository.full_name (project)", f.Repository.FullName, "TestRepo")
-			want(t, "commits is [] not null", f.Commits != nil && len(f.Commits) == 0, true)
+			forgetest.Want(t, "kind", f.Kind, event.KindPush)
+			forgetest.Want(t, "ref", f.Ref, "refs/heads/test_branch")
+			forgetest.Want(t, "branch", f.Branch, "test_branch")
+			forgetest.Want(t, "action", f.Action, "created")
+			forgetest.Want(t, "before", f.Before, event.ZeroSHA1)
+			forgetest.Want(t, "after", f.After, "0c8c548ca93b44dd501c000ebb79ecc8f9aa4bd6")
+			forgetest.Want(t, "deleted", f.Deleted, false)
+			forgetest.Want(t, "repository.full_name (project)", f.Repository.FullName, "TestRepo")
+			forgetest.Want(t, "commits is [] not null", f.Commits != nil && len(f.Commits) == 0, true)
 		}},
 		{"cdevents-ref-updated.branch-deleted", func(t *testing.T, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindPush)
-			want(t, "deleted", f.Deleted, true)
-			want(t, "action", f.Action, "deleted")
+			forgetest.Want(t, "kind", f.Kind, event.KindPush)
+			forgetest.Want(t, "deleted", f.Deleted, true)
+			forgetest.Want(t, "action", f.Action, "deleted")
 		}},
 		{"cdevents-ref-updated.tag-created.derived", func(t *testing.T, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindTag)
-			want(t, "tag", f.Tag, "v1.0")
-			want(t, "branch", f.Branch, "")
+			forgetest.Want(t, "kind", f.Kind, event.KindTag)
+			forgetest.Want(t, "tag", f.Tag, "v1.0")
+			forgetest.Want(t, "branch", f.Branch, "")
 		}},
 		{"cdevents-ref-updated.change-ref", func(t *testing.T, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindOther)
-			want(t, "ref", f.Ref, "refs/changes/02/2/1")
-			want(t, "action", f.Action, "")
-			want(t, "deleted", f.Deleted, false)
+			forgetest.Want(t, "kind", f.Kind, event.KindOther)
+			forgetest.Want(t, "ref", f.Ref, "refs/changes/02/2/1")
+			forgetest.Want(t, "action", f.Action, "")
+			forgetest.Want(t, "deleted", f.Deleted, false)
 		}},
 		{"cdevents-ref-updated.change-meta", func(t *testing.T, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindOther)
-			want(t, "ref", f.Ref, "refs/changes/01/1/meta")
+			forgetest.Want(t, "kind", f.Kind, event.KindOther)
+			forgetest.Want(t, "ref", f.Ref, "refs/changes/01/1/meta")
 		}},
 		{"cdevents-ref-updated.meta-config", func(t *testing.T, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindOther)
-			want(t, "ref", f.Ref, "refs/meta/config")
+			forgetest.Want(t, "kind", f.Kind, event.KindOther)
+			forgetest.Want(t, "ref", f.Ref, "refs/meta/config")
 		}},
 		{"cdevents-batch-ref-updated.derived", func(t *testing.T, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindPush)
-			want(t, "ref (first branch update)", f.Ref, "refs/heads/test_branch")
+			forgetest.Want(t, "kind", f.Kind, event.KindPush)
+			forgetest.Want(t, "ref (first branch update)", f.Ref, "refs/heads/test_branch")
 		}},
 		{"cdevents-project-created", func(t *testing.T, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindOther)
-			want(t, "action", f.Action, "created")
-			want(t, "repository.full_name", f.Repository.FullName, "TestRepo3")
-			want(t, "repository.default_branch", f.Repository.DefaultBranch, "master")
+			forgetest.Want(t, "kind", f.Kind, event.KindOther)
+			forgetest.Want(t, "action", f.Action, "created")
+			forgetest.Want(t, "repository.full_name", f.Repository.FullName, "TestRepo3")
+			forgetest.Want(t, "repository.default_branch", f.Repository.DefaultBranch, "master")
 		}},
 		{"cdevents-project-head-updated", func(t *testing.T, f event.Fields) {
-			want(t, "action", f.Action, "head_updated")
-			want(t, "repository.default_branch", f.Repository.DefaultBranch, "main")
+			forgetest.Want(t, "action", f.Action, "head_updated")
+			forgetest.Want(t, "repository.default_branch", f.Repository.DefaultBranch, "main")
 		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.fixture, func(t *testing.T) {
-			fx := loadFixture(t, tt.fixture)
+			fx := forgetest.LoadFixture(t, tt.fixture)
 			m, err := p.InspectBody(fx.Header, fx.Body)
 			if err != nil {
 				t.Fatal(err)
 			}
-			want(t, "delivery", m.Delivery, "")
-			want(t, "dedup key (ingest hashes the body)", m.DedupKey, "")
+			forgetest.Want(t, "delivery", m.Delivery, "")
+			forgetest.Want(t, "dedup key (ingest hashes the body)", m.DedupKey, "")
 			f, err := p.Normalize(m, fx.Body)
 			if err != nil {
 				t.Fatalf("Normalize: %v", err)
 			}
-			want(t, "forge", f.Forge, "gerrit")
+			forgetest.Want(t, "forge", f.Forge, "gerrit")
 			tt.check(t, f)
 		})
 	}
@@ -400,51 +369,51 @@ func TestGerritNormalizeShapes(t *testing.T) {
 		check   func(t *testing.T, f event.Fields)
 	}{
 		{"short branch name (old Gerrit)", "ref-updated", `{"refUpdate":{"oldRev":"a","newRev":"b","refName":"master","project":"p"}}`, func(t *testing.T, f event.Fields) {
-			want(t, "ref", f.Ref, "refs/heads/master")
-			want(t, "kind", f.Kind, event.KindPush)
+			forgetest.Want(t, "ref", f.Ref, "refs/heads/master")
+			forgetest.Want(t, "kind", f.Kind, event.KindPush)
 		}},
 		{"project as a name key", "ref-updated", `{"refUpdate":{"refName":"refs/heads/x","project":{"name":"a/b/c"}}}`, func(t *testing.T, f event.Fields) {
-			want(t, "repository.full_name", f.Repository.FullName, "a/b/c")
-			want(t, "repository.owner", f.Repository.Owner, "a/b")
-			want(t, "repository.name", f.Repository.Name, "c")
+			forgetest.Want(t, "repository.full_name", f.Repository.FullName, "a/b/c")
+			forgetest.Want(t, "repository.owner", f.Repository.Owner, "a/b")
+			forgetest.Want(t, "repository.name", f.Repository.Name, "c")
 		}},
 		{"project at the top", "ref-updated", `{"refUpdate":{"refName":"refs/heads/x"},"project":"top"}`, func(t *testing.T, f event.Fields) {
-			want(t, "repository.full_name", f.Repository.FullName, "top")
+			forgetest.Want(t, "repository.full_name", f.Repository.FullName, "top")
 		}},
 		{"numbers as strings (old Gerrit)", "patchset-created", `{"change":{"project":"p","number":"48922"},"patchSet":{"number":"1"}}`, func(t *testing.T, f event.Fields) {
-			want(t, "pull_request.number", f.PullRequest.Number, int64(48922))
-			want(t, "action", f.Action, "opened")
+			forgetest.Want(t, "pull_request.number", f.PullRequest.Number, int64(48922))
+			forgetest.Want(t, "action", f.Action, "opened")
 		}},
 		{"patch set uploader when no event uploader", "patchset-created", `{"change":{"number":1},"patchSet":{"number":1,"uploader":{"username":"u"}}}`, func(t *testing.T, f event.Fields) {
-			want(t, "actor.login", f.Actor.Login, "u")
+			forgetest.Want(t, "actor.login", f.Actor.Login, "u")
 		}},
 		{"change entering work in progress", "wip-state-changed", `{"change":{"number":1,"wip":true},"changer":{"username":"c"}}`, func(t *testing.T, f event.Fields) {
-			want(t, "action", f.Action, "converted_to_draft")
-			want(t, "actor.login", f.Actor.Login, "c")
+			forgetest.Want(t, "action", f.Action, "converted_to_draft")
+			forgetest.Want(t, "actor.login", f.Actor.Login, "c")
 		}},
 		{"hashtags editor", "hashtags-changed", `{"change":{"number":1},"editor":{"username":"e"}}`, func(t *testing.T, f event.Fields) {
-			want(t, "actor.login", f.Actor.Login, "e")
+			forgetest.Want(t, "actor.login", f.Actor.Login, "e")
 		}},
 		{"batch: a tag after a change ref", "batch-ref-updated", `{"refUpdates":[{"refName":"refs/changes/01/1/1","newRev":"a"},{"refName":"refs/tags/v1","oldRev":"0000","newRev":"b"}]}`, func(t *testing.T, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindTag)
-			want(t, "ref", f.Ref, "refs/tags/v1")
-			want(t, "action", f.Action, "created")
+			forgetest.Want(t, "kind", f.Kind, event.KindTag)
+			forgetest.Want(t, "ref", f.Ref, "refs/tags/v1")
+			forgetest.Want(t, "action", f.Action, "created")
 		}},
 		{"batch: change refs only", "batch-ref-updated", `{"refUpdates":[{"refName":"refs/changes/01/1/1"},{"refName":"refs/changes/01/1/meta"}]}`, func(t *testing.T, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindOther)
-			want(t, "ref", f.Ref, "refs/changes/01/1/1")
+			forgetest.Want(t, "kind", f.Kind, event.KindOther)
+			forgetest.Want(t, "ref", f.Ref, "refs/changes/01/1/1")
 		}},
 		{"deleted tag", "ref-updated", `{"refUpdate":{"refName":"refs/tags/v1","oldRev":"abc","newRev":"0000000000000000000000000000000000000000"}}`, func(t *testing.T, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindTag)
-			want(t, "deleted", f.Deleted, true)
+			forgetest.Want(t, "kind", f.Kind, event.KindTag)
+			forgetest.Want(t, "deleted", f.Deleted, true)
 		}},
 		{"deleted change ref is no deletion", "ref-updated", `{"refUpdate":{"refName":"refs/changes/01/1/1","newRev":"0000000000000000000000000000000000000000"}}`, func(t *testing.T, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindOther)
-			want(t, "deleted", f.Deleted, false)
+			forgetest.Want(t, "kind", f.Kind, event.KindOther)
+			forgetest.Want(t, "deleted", f.Deleted, false)
 		}},
 		{"mistyped members ignored", "patchset-created", `{"change":{"project":["x"],"number":{},"subject":1},"patchSet":{"number":true}}`, func(t *testing.T, f event.Fields) {
-			want(t, "pull_request.number", f.PullRequest.Number, int64(0))
-			want(t, "kind", f.Kind, event.KindPullRequest)
+			forgetest.Want(t, "pull_request.number", f.PullRequest.Number, int64(0))
+			forgetest.Want(t, "kind", f.Kind, event.KindPullRequest)
 		}},
 	}
 	for _, tt := range tests {
@@ -469,29 +438,9 @@ func TestGerritNormalizeBadPayload(t *testing.T) {
 }
 
 func BenchmarkNormalizeGerrit(b *testing.B) {
-	fx := loadFixture(b, "cdevents-comment-added.code-review-2")
-	p := newProvider(b)
-	m, err := p.InspectBody(fx.Header, fx.Body)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	b.SetBytes(int64(len(fx.Body)))
-	for b.Loop() {
-		if _, err := p.Normalize(m, fx.Body); err != nil {
-			b.Fatal(err)
-		}
-	}
+	forgetest.BenchNormalize(b, newProvider(b), "cdevents-comment-added.code-review-2")
 }
 
 func BenchmarkInspectBodyGerrit(b *testing.B) {
-	fx := loadFixture(b, "cdevents-comment-added.code-review-2")
-	p := newProvider(b)
-	b.ReportAllocs()
-	b.SetBytes(int64(len(fx.Body)))
-	for b.Loop() {
-		if _, err := p.InspectBody(fx.Header, fx.Body); err != nil {
-			b.Fatal(err)
-		}
-	}
+	forgetest.BenchInspectBody(b, newProvider(b), "cdevents-comment-added.code-review-2")
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -25,21 +24,7 @@ import (
 const captureSecret = "s3cr3t-hook"
 
 func newProvider(t testing.TB) *gitea.Provider {
-	t.Helper()
-	p, err := gitea.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p.(*gitea.Provider)
-}
-
-func loadFixture(t testing.TB, name string) *forgetest.Fixture {
-	t.Helper()
-	f, err := forgetest.Load(filepath.Join("testdata", "deliveries", name+".txtar"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f
+	return forgetest.New[*gitea.Provider](t, gitea.New, nil)
 }
 
 func TestGiteaConformance(t *testing.T) {
@@ -88,14 +73,10 @@ func TestGiteaKnownAnswer(t *testing.T) {
 	}
 }
 
-// statusOf is the HTTP status ingest answers for a Verify error (design
-// section 1, step 4): every verify sentinel is 401.
-func statusOf(err error) int { return ingest.StatusOf(err) }
-
 func TestGiteaVerifyNegative(t *testing.T) {
 	p := newProvider(t)
-	push := loadFixture(t, "capture-02-push-main")
-	form := loadFixture(t, "capture-09-form-push-hooktest-api")
+	push := forgetest.LoadFixture(t, "capture-02-push-main")
+	form := forgetest.LoadFixture(t, "capture-09-form-push-hooktest-api")
 	formPayload, isForm, err := form.Payload()
 	if err != nil || !isForm {
 		t.Fatalf("form fixture: payload %v, form %v", err, isForm)
@@ -166,7 +147,7 @@ func TestGiteaVerifyNegative(t *testing.T) {
 			if !strings.HasPrefix(err.Error(), "gitea: verify") {
 				t.Errorf("Verify error %q lacks the gitea: verify context", err)
 			}
-			if got := statusOf(err); got != http.StatusUnauthorized {
+			if got := ingest.StatusOf(err); got != http.StatusUnauthorized {
 				t.Errorf("status = %d, want 401", got)
 			}
 			if strings.Contains(err.Error(), captureSecret) {
@@ -210,28 +191,10 @@ func TestGiteaInspect(t *testing.T) {
 	}
 }
 
-func normalizeFixture(t *testing.T, p forge.Provider, name string) event.Fields {
-	t.Helper()
-	f := loadFixture(t, name)
-	m, err := p.Inspect(f.Header)
-	if err != nil {
-		t.Fatal(err)
-	}
-	payload, _, err := f.Payload()
-	if err != nil {
-		t.Fatal(err)
-	}
-	fields, err := p.Normalize(m, payload)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return fields
-}
-
 func TestGiteaNormalizeFixtures(t *testing.T) {
 	p := newProvider(t)
 	t.Run("branch push", func(t *testing.T) {
-		f := normalizeFixture(t, p, "capture-02-push-main")
+		_, f := forgetest.NormalizeFixture(t, p, "capture-02-push-main")
 		if f.Kind != event.KindPush || f.Branch != "main" || f.Ref != "refs/heads/main" || f.Deleted || len(f.Commits) != 1 {
 			t.Errorf("got %+v", f)
 		}
@@ -243,25 +206,25 @@ func TestGiteaNormalizeFixtures(t *testing.T) {
 		}
 	})
 	t.Run("tag push is kind tag", func(t *testing.T) {
-		f := normalizeFixture(t, p, "capture-05-push-tag")
+		_, f := forgetest.NormalizeFixture(t, p, "capture-05-push-tag")
 		if f.Kind != event.KindTag || f.Tag != "v0.1" || f.Branch != "" || f.Action != "created" {
 			t.Errorf("got kind %q tag %q branch %q action %q", f.Kind, f.Tag, f.Branch, f.Action)
 		}
 	})
 	t.Run("create with short ref", func(t *testing.T) {
-		f := normalizeFixture(t, p, "capture-06-create-tag")
+		_, f := forgetest.NormalizeFixture(t, p, "capture-06-create-tag")
 		if f.Kind != event.KindTag || f.Ref != "refs/tags/v0.1" || f.Action != "created" || f.After != "547f909fbe0d4b6a901b2525441cd6ed46e676d7" {
 			t.Errorf("got %+v", f)
 		}
 	})
 	t.Run("branch deletion is deleted", func(t *testing.T) {
-		f := normalizeFixture(t, p, "capture-07-delete-branch")
+		_, f := forgetest.NormalizeFixture(t, p, "capture-07-delete-branch")
 		if f.Kind != event.KindPush || !f.Deleted || f.Ref != "refs/heads/feature" || f.Action != "deleted" {
 			t.Errorf("got kind %q deleted %v ref %q action %q", f.Kind, f.Deleted, f.Ref, f.Action)
 		}
 	})
 	t.Run("merged pull request is merged", func(t *testing.T) {
-		f := normalizeFixture(t, p, "goscm-pull-request-merged")
+		_, f := forgetest.NormalizeFixture(t, p, "goscm-pull-request-merged")
 		if f.Kind != event.KindPullRequest || f.Action != "merged" || f.ForgeAction != "closed" || !f.PullRequest.Merged {
 			t.Errorf("got kind %q action %q forgeaction %q merged %v", f.Kind, f.Action, f.ForgeAction, f.PullRequest.Merged)
 		}
@@ -270,43 +233,43 @@ func TestGiteaNormalizeFixtures(t *testing.T) {
 		}
 	})
 	t.Run("closed pull request is closed", func(t *testing.T) {
-		if f := normalizeFixture(t, p, "goscm-pull-request-closed"); f.Action != "closed" {
+		if _, f := forgetest.NormalizeFixture(t, p, "goscm-pull-request-closed"); f.Action != "closed" {
 			t.Errorf("action %q, want closed", f.Action)
 		}
 	})
 	t.Run("synchronized is updated", func(t *testing.T) {
-		if f := normalizeFixture(t, p, "goscm-pull-request-synchronized"); f.Action != "updated" {
+		if _, f := forgetest.NormalizeFixture(t, p, "goscm-pull-request-synchronized"); f.Action != "updated" {
 			t.Errorf("action %q, want updated", f.Action)
 		}
 	})
 	t.Run("reopened is opened", func(t *testing.T) {
-		if f := normalizeFixture(t, p, "goscm-pull-request-reopened"); f.Action != "opened" || f.ForgeAction != "reopened" {
+		if _, f := forgetest.NormalizeFixture(t, p, "goscm-pull-request-reopened"); f.Action != "opened" || f.ForgeAction != "reopened" {
 			t.Errorf("action %q forgeaction %q", f.Action, f.ForgeAction)
 		}
 	})
 	t.Run("comment on a pull request carries its number", func(t *testing.T) {
-		f := normalizeFixture(t, p, "gp-pull-request-comment")
+		_, f := forgetest.NormalizeFixture(t, p, "gp-pull-request-comment")
 		if f.Kind != event.KindComment || f.PullRequest.Number != 2 || f.Action != "created" {
 			t.Errorf("got kind %q number %d action %q", f.Kind, f.PullRequest.Number, f.Action)
 		}
-		old := normalizeFixture(t, p, "goscm-pull-request-comment-created")
+		_, old := forgetest.NormalizeFixture(t, p, "goscm-pull-request-comment-created")
 		if old.Kind != event.KindComment || old.PullRequest.Number != 2 {
 			t.Errorf("issue.pull_request without is_pull: kind %q number %d", old.Kind, old.PullRequest.Number)
 		}
 	})
 	t.Run("comment on an issue has no pull request", func(t *testing.T) {
-		if f := normalizeFixture(t, p, "gp-issue-comment"); f.Kind != event.KindComment || f.PullRequest.Number != 0 {
+		if _, f := forgetest.NormalizeFixture(t, p, "gp-issue-comment"); f.Kind != event.KindComment || f.PullRequest.Number != 0 {
 			t.Errorf("got kind %q number %d", f.Kind, f.PullRequest.Number)
 		}
 	})
 	t.Run("review comment", func(t *testing.T) {
-		f := normalizeFixture(t, p, "gp-pull-request-review")
+		_, f := forgetest.NormalizeFixture(t, p, "gp-pull-request-review")
 		if f.Kind != event.KindPullRequest || f.Action != "commented" || f.ForgeAction != "reviewed" {
 			t.Errorf("got kind %q action %q forgeaction %q", f.Kind, f.Action, f.ForgeAction)
 		}
 	})
 	t.Run("API hook test is a push", func(t *testing.T) {
-		f := normalizeFixture(t, p, "capture-01-push-hooktest-api")
+		_, f := forgetest.NormalizeFixture(t, p, "capture-01-push-hooktest-api")
 		if f.Kind != event.KindPush || f.Before != f.After {
 			t.Errorf("got kind %q before %q after %q", f.Kind, f.Before, f.After)
 		}
@@ -342,7 +305,7 @@ func testDelivery(t *testing.T, payload []byte, message string) []byte {
 
 func TestGiteaNormalizeTestDelivery(t *testing.T) {
 	p := newProvider(t)
-	f := loadFixture(t, "capture-02-push-main")
+	f := forgetest.LoadFixture(t, "capture-02-push-main")
 	m := forge.Meta{Event: "push"}
 	tests := []struct {
 		name    string
@@ -426,11 +389,11 @@ func TestGiteaNormalizeBadPayload(t *testing.T) {
 
 func TestGiteaRedact(t *testing.T) {
 	p := newProvider(t)
-	clean := loadFixture(t, "capture-02-push-main").Body
+	clean := forgetest.LoadFixture(t, "capture-02-push-main").Body
 	if got := p.Redact(clean); !bytes.Equal(got, clean) {
 		t.Errorf("Redact changed a payload without a secret field")
 	}
-	old := loadFixture(t, "goscm-pull-request-merged").Body
+	old := forgetest.LoadFixture(t, "goscm-pull-request-merged").Body
 	got := p.Redact(old)
 	if bytes.Contains(got, []byte("12345")) {
 		t.Errorf("Redact kept the secret: %s", got)
@@ -448,7 +411,7 @@ func TestGiteaRedact(t *testing.T) {
 // TestGiteaFormFixture checks that the form capture's payload= field decodes
 // to the JSON that Gitea signed, with the Authorization header kept apart.
 func TestGiteaFormFixture(t *testing.T) {
-	f := loadFixture(t, "capture-09-form-push-hooktest-api")
+	f := forgetest.LoadFixture(t, "capture-09-form-push-hooktest-api")
 	v, err := url.ParseQuery(string(f.Body))
 	if err != nil {
 		t.Fatal(err)
@@ -461,7 +424,7 @@ func TestGiteaFormFixture(t *testing.T) {
 
 func BenchmarkVerifyGitea(b *testing.B) {
 	p := newProvider(b)
-	f := loadFixture(b, "capture-02-push-main")
+	f := forgetest.LoadFixture(b, "capture-02-push-main")
 	req := &forge.Request{Header: f.Header, Body: f.Body, Payload: f.Body}
 	secrets := []config.Secret{"old-secret", captureSecret}
 	b.ReportAllocs()
@@ -474,17 +437,5 @@ func BenchmarkVerifyGitea(b *testing.B) {
 }
 
 func BenchmarkNormalizeGiteaPush(b *testing.B) {
-	p := newProvider(b)
-	f := loadFixture(b, "capture-04-push-new-branch")
-	m, err := p.Inspect(f.Header)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	b.SetBytes(int64(len(f.Body)))
-	for b.Loop() {
-		if _, err := p.Normalize(m, f.Body); err != nil {
-			b.Fatal(err)
-		}
-	}
+	forgetest.BenchNormalize(b, newProvider(b), "capture-04-push-new-branch")
 }

@@ -44,21 +44,7 @@ const (
 var sentinels = []error{verify.ErrMissingSignature, verify.ErrBadSignature, verify.ErrStale, verify.ErrNoSecret}
 
 func newProvider(t testing.TB, ep *config.Endpoint) *gitee.Provider {
-	t.Helper()
-	p, err := gitee.New(ep)
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	return p.(*gitee.Provider)
-}
-
-func fixture(t testing.TB, name string) *forgetest.Fixture {
-	t.Helper()
-	f, err := forgetest.Load(filepath.Join("testdata", "deliveries", name+".txtar"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f
+	return forgetest.New[*gitee.Provider](t, gitee.New, ep)
 }
 
 func ms(s string) time.Time {
@@ -68,10 +54,6 @@ func ms(s string) time.Time {
 	}
 	return time.UnixMilli(n)
 }
-
-// statusOf is the HTTP status ingest answers for a Verify error (design
-// section 1, step 4): every verify sentinel is 401.
-func statusOf(err error) int { return ingest.StatusOf(err) }
 
 func TestGiteeConformance(t *testing.T) {
 	forgetest.Run(t, newProvider(t, nil), forgetest.Options{BodySigned: false, MinFixtures: 20})
@@ -250,7 +232,7 @@ func TestGiteeVerifyNegative(t *testing.T) {
 					t.Errorf("Verify = %v: also matches %v", err, s)
 				}
 			}
-			if got := statusOf(err); got != http.StatusUnauthorized {
+			if got := ingest.StatusOf(err); got != http.StatusUnauthorized {
 				t.Errorf("status = %d, want 401", got)
 			}
 			if !strings.HasPrefix(err.Error(), "gitee: verify") {
@@ -298,7 +280,7 @@ func TestGiteeInspect(t *testing.T) {
 }
 
 func TestGiteePing(t *testing.T) {
-	f := fixture(t, "derived-push-test-button")
+	f := forgetest.LoadFixture(t, "derived-push-test-button")
 	p := newProvider(t, nil)
 	m, err := p.Inspect(f.Header)
 	if err != nil {
@@ -326,7 +308,7 @@ func normalize(t *testing.T, ev, body string) event.Fields {
 }
 
 func TestGiteeNormalize(t *testing.T) {
-	body := func(name string) string { return string(fixture(t, name).Body) }
+	body := func(name string) string { return string(forgetest.LoadFixture(t, name).Body) }
 	t.Run("push", func(t *testing.T) {
 		f := normalize(t, "Push Hook", body("goscm-push"))
 		if f.Kind != event.KindPush || f.Ref != "refs/heads/feat-2-1" || f.Branch != "feat-2-1" || f.Deleted || f.Action != "" {
@@ -450,7 +432,7 @@ func TestGiteeNormalize(t *testing.T) {
 // the signature, and that every other byte is as received.
 func TestGiteeRedact(t *testing.T) {
 	p := newProvider(t, nil)
-	f := fixture(t, "derived-push-password-mode")
+	f := forgetest.LoadFixture(t, "derived-push-password-mode")
 	orig := bytes.Clone(f.Body)
 	got := p.Redact(f.Body)
 	if bytes.Contains(got, []byte("hook-pa55word")) || bytes.Contains(got, []byte(`"sign"`)) || bytes.Contains(got, []byte(`"password"`)) {
@@ -470,7 +452,7 @@ func TestGiteeRedact(t *testing.T) {
 		t.Errorf("Redact modified its input")
 	}
 
-	captured := fixture(t, "goscm-pr-update").Body
+	captured := forgetest.LoadFixture(t, "goscm-pr-update").Body
 	got = p.Redact(captured)
 	var before, after map[string]json.RawMessage
 	if err := json.Unmarshal(captured, &before); err != nil {
@@ -517,7 +499,7 @@ func TestGiteeRedact(t *testing.T) {
 
 func BenchmarkVerifyGiteePassword(b *testing.B) {
 	p := newProvider(b, nil)
-	f := fixture(b, "derived-push-password-mode")
+	f := forgetest.LoadFixture(b, "derived-push-password-mode")
 	req := forgetest.Request(b, f, time.Now())
 	secrets := []config.Secret{"an-old-password", config.Secret(f.Secret)}
 	b.ReportAllocs()
@@ -541,21 +523,12 @@ func BenchmarkVerifyGiteeSignature(b *testing.B) {
 }
 
 func BenchmarkNormalizeGiteePush(b *testing.B) {
-	p := newProvider(b, nil)
-	body := fixture(b, "goscm-push").Body
-	m := forge.Meta{Event: "Push Hook"}
-	b.ReportAllocs()
-	b.SetBytes(int64(len(body)))
-	for b.Loop() {
-		if _, err := p.Normalize(m, body); err != nil {
-			b.Fatal(err)
-		}
-	}
+	forgetest.BenchNormalize(b, newProvider(b, nil), "goscm-push")
 }
 
 func BenchmarkRedactGitee(b *testing.B) {
 	p := newProvider(b, nil)
-	body := fixture(b, "goscm-pr-update").Body
+	body := forgetest.LoadFixture(b, "goscm-pr-update").Body
 	b.ReportAllocs()
 	b.SetBytes(int64(len(body)))
 	for b.Loop() {

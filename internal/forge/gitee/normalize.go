@@ -2,6 +2,7 @@ package gitee
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -157,7 +158,7 @@ func (b *body) push(f *event.Fields) {
 	}
 	if b.Pusher != nil {
 		if f.Actor.Login == "" {
-			f.Actor.Login = firstNonEmpty(b.Pusher.Login, b.Pusher.Username, b.Pusher.UserName)
+			f.Actor.Login = cmp.Or(b.Pusher.Login, b.Pusher.Username, b.Pusher.UserName)
 		}
 		if f.Actor.Name == "" {
 			f.Actor.Name = b.Pusher.Name
@@ -173,7 +174,7 @@ func (b *body) push(f *event.Fields) {
 	for _, c := range b.Commits {
 		ec := event.Commit{ID: c.ID, Message: c.Message, URL: c.URL, Timestamp: c.Timestamp}
 		if c.Author != nil {
-			ec.Author = event.Person{Login: firstNonEmpty(c.Author.Username, c.Author.UserName), Name: c.Author.Name, Email: c.Author.Email}
+			ec.Author = event.Person{Login: cmp.Or(c.Author.Username, c.Author.UserName), Name: c.Author.Name, Email: c.Author.Email}
 		}
 		f.Commits = append(f.Commits, ec)
 	}
@@ -317,17 +318,17 @@ func (b *body) repository() event.Repository {
 	if r == nil {
 		return event.Repository{}
 	}
-	full := firstNonEmpty(r.PathWithNamespace, r.FullName)
+	full := cmp.Or(r.PathWithNamespace, r.FullName)
 	out := event.Repository{
 		FullName:      full,
-		URL:           firstNonEmpty(r.HTMLURL, r.URL),
-		CloneURL:      firstNonEmpty(r.CloneURL, r.GitHTTPURL),
+		URL:           cmp.Or(r.HTMLURL, r.URL),
+		CloneURL:      cmp.Or(r.CloneURL, r.GitHTTPURL),
 		DefaultBranch: r.DefaultBranch,
 	}
 	if i := strings.LastIndexByte(full, '/'); i >= 0 {
 		out.Owner, out.Name = full[:i], full[i+1:]
 	} else {
-		out.Name = firstNonEmpty(r.Path, r.Name)
+		out.Name = cmp.Or(r.Path, r.Name)
 		out.Owner = r.Namespace
 		if out.Owner == "" && r.Owner != nil {
 			out.Owner = r.Owner.Login
@@ -352,15 +353,15 @@ func (b *body) pullRequest() event.PullRequest {
 		if n := number(pr.Number); n != 0 {
 			out.Number = n
 		}
-		out.Title = firstNonEmpty(pr.Title, out.Title)
-		out.State = firstNonEmpty(pr.State, out.State)
-		out.URL = firstNonEmpty(pr.HTMLURL, out.URL)
+		out.Title = cmp.Or(pr.Title, out.Title)
+		out.State = cmp.Or(pr.State, out.State)
+		out.URL = cmp.Or(pr.HTMLURL, out.URL)
 		out.Merged = pr.Merged
 		if pr.Head != nil {
-			out.SourceBranch = firstNonEmpty(pr.Head.Ref, out.SourceBranch)
+			out.SourceBranch = cmp.Or(pr.Head.Ref, out.SourceBranch)
 		}
 		if pr.Base != nil {
-			out.TargetBranch = firstNonEmpty(pr.Base.Ref, out.TargetBranch)
+			out.TargetBranch = cmp.Or(pr.Base.Ref, out.TargetBranch)
 		}
 	}
 	if out.State == "merged" {
@@ -387,14 +388,5 @@ func (u *user) person() event.Person {
 	if u == nil {
 		return event.Person{}
 	}
-	return event.Person{Login: firstNonEmpty(u.Login, u.Username, u.UserName), Name: u.Name, Email: u.Email}
-}
-
-func firstNonEmpty(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
+	return event.Person{Login: cmp.Or(u.Login, u.Username, u.UserName), Name: u.Name, Email: u.Email}
 }

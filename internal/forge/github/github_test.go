@@ -2,13 +2,10 @@ package github
 
 import (
 	"bytes"
-	"crypto/hmac"
 	"crypto/sha1" //nolint:gosec // GitHub's legacy X-Hub-Signature is HMAC-SHA1.
 	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"hash"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -34,27 +31,7 @@ const (
 )
 
 func newProvider(t testing.TB, legacySHA1 bool) *Provider {
-	t.Helper()
-	p, err := New(&config.Endpoint{Name: "gh", Provider: "github", LegacySHA1: legacySHA1})
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	return p.(*Provider)
-}
-
-// fixture loads testdata/deliveries/<name>.txtar and returns it with its
-// JSON payload.
-func fixture(t testing.TB, name string) (*forgetest.Fixture, []byte) {
-	t.Helper()
-	f, err := forgetest.Load(filepath.Join("testdata", "deliveries", name+".txtar"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	payload, _, err := f.Payload()
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	return f, payload
+	return forgetest.New[*Provider](t, New, &config.Endpoint{Name: "gh", Provider: "github", LegacySHA1: legacySHA1})
 }
 
 func TestGitHubConformance(t *testing.T) {
@@ -194,7 +171,7 @@ func TestGitHubVerifyErrors(t *testing.T) {
 // TestGitHubVerifyFormBody checks that a form-encoded delivery is verified
 // over the raw form body, not over the decoded JSON payload.
 func TestGitHubVerifyFormBody(t *testing.T) {
-	f, payload := fixture(t, "push.with-new-branch.form")
+	f, payload := forgetest.LoadWithPayload(t, "deliveries", "push.with-new-branch.form")
 	req := forgetest.Request(t, f, time.Now())
 	if !req.Form || bytes.Equal(req.Body, req.Payload) {
 		t.Fatalf("fixture is not form-encoded")
@@ -221,157 +198,157 @@ func TestGitHubNormalizeCases(t *testing.T) {
 		check   func(t *testing.T, f event.Fields)
 	}{
 		{"push.with-new-branch", func(t *testing.T, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindPush)
-			want(t, "ref", f.Ref, "refs/heads/master")
-			want(t, "branch", f.Branch, "master")
-			want(t, "tag", f.Tag, "")
-			want(t, "action", f.Action, "created")
-			want(t, "deleted", f.Deleted, false)
-			want(t, "before", f.Before, event.ZeroSHA1)
-			want(t, "after", f.After, "6113728f27ae82c7b1a177c8d03f9e96e0adf246")
-			want(t, "actor.login", f.Actor.Login, "Codertocat")
-			want(t, "actor.name", f.Actor.Name, "Codertocat")
-			want(t, "actor.email", f.Actor.Email, "21031067+Codertocat@users.noreply.github.com")
-			want(t, "repository.full_name", f.Repository.FullName, "Codertocat/Hello-World")
-			want(t, "repository.owner", f.Repository.Owner, "Codertocat")
-			want(t, "repository.url", f.Repository.URL, "https://github.com/Codertocat/Hello-World")
-			want(t, "repository.clone_url", f.Repository.CloneURL, "https://github.com/Codertocat/Hello-World.git")
-			want(t, "repository.default_branch", f.Repository.DefaultBranch, "master")
-			want(t, "len(commits)", len(f.Commits), 1)
-			want(t, "commits[0].id", f.Commits[0].ID, "6113728f27ae82c7b1a177c8d03f9e96e0adf246")
-			want(t, "commits[0].author.login", f.Commits[0].Author.Login, "Codertocat")
+			forgetest.Want(t, "kind", f.Kind, event.KindPush)
+			forgetest.Want(t, "ref", f.Ref, "refs/heads/master")
+			forgetest.Want(t, "branch", f.Branch, "master")
+			forgetest.Want(t, "tag", f.Tag, "")
+			forgetest.Want(t, "action", f.Action, "created")
+			forgetest.Want(t, "deleted", f.Deleted, false)
+			forgetest.Want(t, "before", f.Before, event.ZeroSHA1)
+			forgetest.Want(t, "after", f.After, "6113728f27ae82c7b1a177c8d03f9e96e0adf246")
+			forgetest.Want(t, "actor.login", f.Actor.Login, "Codertocat")
+			forgetest.Want(t, "actor.name", f.Actor.Name, "Codertocat")
+			forgetest.Want(t, "actor.email", f.Actor.Email, "21031067+Codertocat@users.noreply.github.com")
+			forgetest.Want(t, "repository.full_name", f.Repository.FullName, "Codertocat/Hello-World")
+			forgetest.Want(t, "repository.owner", f.Repository.Owner, "Codertocat")
+			forgetest.Want(t, "repository.url", f.Repository.URL, "https://github.com/Codertocat/Hello-World")
+			forgetest.Want(t, "repository.clone_url", f.Repository.CloneURL, "https://github.com/Codertocat/Hello-World.git")
+			forgetest.Want(t, "repository.default_branch", f.Repository.DefaultBranch, "master")
+			forgetest.Want(t, "len(commits)", len(f.Commits), 1)
+			forgetest.Want(t, "commits[0].id", f.Commits[0].ID, "6113728f27ae82c7b1a177c8d03f9e96e0adf246")
+			forgetest.Want(t, "commits[0].author.login", f.Commits[0].Author.Login, "Codertocat")
 		}},
 		{"push.payload", func(t *testing.T, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindTag)
-			want(t, "ref", f.Ref, "refs/tags/simple-tag")
-			want(t, "tag", f.Tag, "simple-tag")
-			want(t, "branch", f.Branch, "")
-			want(t, "deleted", f.Deleted, true)
-			want(t, "action", f.Action, "deleted")
-			want(t, "after", f.After, event.ZeroSHA1)
-			want(t, "forgeaction", f.ForgeAction, "")
+			forgetest.Want(t, "kind", f.Kind, event.KindTag)
+			forgetest.Want(t, "ref", f.Ref, "refs/tags/simple-tag")
+			forgetest.Want(t, "tag", f.Tag, "simple-tag")
+			forgetest.Want(t, "branch", f.Branch, "")
+			forgetest.Want(t, "deleted", f.Deleted, true)
+			forgetest.Want(t, "action", f.Action, "deleted")
+			forgetest.Want(t, "after", f.After, event.ZeroSHA1)
+			forgetest.Want(t, "forgeaction", f.ForgeAction, "")
 		}},
 		{"push.payload.docs", func(t *testing.T, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindTag)
-			want(t, "deleted", f.Deleted, false)
-			want(t, "action", f.Action, "created")
-			want(t, "commits is [] not null", f.Commits != nil, true)
+			forgetest.Want(t, "kind", f.Kind, event.KindTag)
+			forgetest.Want(t, "deleted", f.Deleted, false)
+			forgetest.Want(t, "action", f.Action, "created")
+			forgetest.Want(t, "commits is [] not null", f.Commits != nil, true)
 		}},
 		{"push.branch-deleted.derived", func(t *testing.T, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindPush)
-			want(t, "branch", f.Branch, "simple-tag")
-			want(t, "deleted", f.Deleted, true)
-			want(t, "action", f.Action, "deleted")
+			forgetest.Want(t, "kind", f.Kind, event.KindPush)
+			forgetest.Want(t, "branch", f.Branch, "simple-tag")
+			forgetest.Want(t, "deleted", f.Deleted, true)
+			forgetest.Want(t, "action", f.Action, "deleted")
 		}},
 		{"create.payload", func(t *testing.T, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindTag)
-			want(t, "ref", f.Ref, "refs/tags/simple-tag")
-			want(t, "tag", f.Tag, "simple-tag")
-			want(t, "action", f.Action, "created")
-			want(t, "deleted", f.Deleted, false)
+			forgetest.Want(t, "kind", f.Kind, event.KindTag)
+			forgetest.Want(t, "ref", f.Ref, "refs/tags/simple-tag")
+			forgetest.Want(t, "tag", f.Tag, "simple-tag")
+			forgetest.Want(t, "action", f.Action, "created")
+			forgetest.Want(t, "deleted", f.Deleted, false)
 		}},
 		{"create.branch.derived", func(t *testing.T, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindPush)
-			want(t, "ref", f.Ref, "refs/heads/simple-tag")
-			want(t, "branch", f.Branch, "simple-tag")
+			forgetest.Want(t, "kind", f.Kind, event.KindPush)
+			forgetest.Want(t, "ref", f.Ref, "refs/heads/simple-tag")
+			forgetest.Want(t, "branch", f.Branch, "simple-tag")
 		}},
 		{"delete.branch.derived", func(t *testing.T, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindPush)
-			want(t, "ref", f.Ref, "refs/heads/simple-tag")
-			want(t, "deleted", f.Deleted, true)
-			want(t, "action", f.Action, "deleted")
+			forgetest.Want(t, "kind", f.Kind, event.KindPush)
+			forgetest.Want(t, "ref", f.Ref, "refs/heads/simple-tag")
+			forgetest.Want(t, "deleted", f.Deleted, true)
+			forgetest.Want(t, "action", f.Action, "deleted")
 		}},
 		{"delete.payload", func(t *testing.T, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindTag)
-			want(t, "deleted", f.Deleted, true)
+			forgetest.Want(t, "kind", f.Kind, event.KindTag)
+			forgetest.Want(t, "deleted", f.Deleted, true)
 		}},
 		{"pull_request.opened.docs", func(t *testing.T, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindPullRequest)
-			want(t, "action", f.Action, "opened")
-			want(t, "forgeaction", f.ForgeAction, "opened")
-			want(t, "pull_request.number", f.PullRequest.Number, int64(2))
-			want(t, "pull_request.title", f.PullRequest.Title, "Update the README with new information.")
-			want(t, "pull_request.state", f.PullRequest.State, "open")
-			want(t, "pull_request.source_branch", f.PullRequest.SourceBranch, "changes")
-			want(t, "pull_request.target_branch", f.PullRequest.TargetBranch, "master")
-			want(t, "pull_request.url", f.PullRequest.URL, "https://github.com/Codertocat/Hello-World/pull/2")
-			want(t, "pull_request.merged", f.PullRequest.Merged, false)
+			forgetest.Want(t, "kind", f.Kind, event.KindPullRequest)
+			forgetest.Want(t, "action", f.Action, "opened")
+			forgetest.Want(t, "forgeaction", f.ForgeAction, "opened")
+			forgetest.Want(t, "pull_request.number", f.PullRequest.Number, int64(2))
+			forgetest.Want(t, "pull_request.title", f.PullRequest.Title, "Update the README with new information.")
+			forgetest.Want(t, "pull_request.state", f.PullRequest.State, "open")
+			forgetest.Want(t, "pull_request.source_branch", f.PullRequest.SourceBranch, "changes")
+			forgetest.Want(t, "pull_request.target_branch", f.PullRequest.TargetBranch, "master")
+			forgetest.Want(t, "pull_request.url", f.PullRequest.URL, "https://github.com/Codertocat/Hello-World/pull/2")
+			forgetest.Want(t, "pull_request.merged", f.PullRequest.Merged, false)
 		}},
-		{"pull_request.reopened", func(t *testing.T, f event.Fields) { want(t, "action", f.Action, "opened") }},
-		{"pull_request.ready_for_review", func(t *testing.T, f event.Fields) { want(t, "action", f.Action, "opened") }},
-		{"pull_request.labeled", func(t *testing.T, f event.Fields) { want(t, "action", f.Action, "labeled") }},
+		{"pull_request.reopened", func(t *testing.T, f event.Fields) { forgetest.Want(t, "action", f.Action, "opened") }},
+		{"pull_request.ready_for_review", func(t *testing.T, f event.Fields) { forgetest.Want(t, "action", f.Action, "opened") }},
+		{"pull_request.labeled", func(t *testing.T, f event.Fields) { forgetest.Want(t, "action", f.Action, "labeled") }},
 		{"pull_request.synchronize", func(t *testing.T, f event.Fields) {
-			want(t, "action", f.Action, "updated")
-			want(t, "forgeaction", f.ForgeAction, "synchronize")
+			forgetest.Want(t, "action", f.Action, "updated")
+			forgetest.Want(t, "forgeaction", f.ForgeAction, "synchronize")
 			if f.Before == "" || f.After == "" {
 				t.Errorf("before, after = %q, %q, want the payload's", f.Before, f.After)
 			}
 		}},
 		{"pull_request.closed", func(t *testing.T, f event.Fields) {
-			want(t, "action", f.Action, "closed")
-			want(t, "pull_request.merged", f.PullRequest.Merged, false)
+			forgetest.Want(t, "action", f.Action, "closed")
+			forgetest.Want(t, "pull_request.merged", f.PullRequest.Merged, false)
 		}},
 		{"pull_request.closed.merged.derived", func(t *testing.T, f event.Fields) {
-			want(t, "action", f.Action, "merged")
-			want(t, "forgeaction", f.ForgeAction, "closed")
-			want(t, "pull_request.merged", f.PullRequest.Merged, true)
-			want(t, "pull_request.state", f.PullRequest.State, "closed")
+			forgetest.Want(t, "action", f.Action, "merged")
+			forgetest.Want(t, "forgeaction", f.ForgeAction, "closed")
+			forgetest.Want(t, "pull_request.merged", f.PullRequest.Merged, true)
+			forgetest.Want(t, "pull_request.state", f.PullRequest.State, "closed")
 		}},
 		{"pull_request_review.submitted.approved.derived", func(t *testing.T, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindPullRequest)
-			want(t, "action", f.Action, "approved")
-			want(t, "forgeaction", f.ForgeAction, "submitted")
-			want(t, "pull_request.number", f.PullRequest.Number, int64(2))
-			want(t, "pull_request.source_branch", f.PullRequest.SourceBranch, "changes")
+			forgetest.Want(t, "kind", f.Kind, event.KindPullRequest)
+			forgetest.Want(t, "action", f.Action, "approved")
+			forgetest.Want(t, "forgeaction", f.ForgeAction, "submitted")
+			forgetest.Want(t, "pull_request.number", f.PullRequest.Number, int64(2))
+			forgetest.Want(t, "pull_request.source_branch", f.PullRequest.SourceBranch, "changes")
 		}},
 		{"pull_request_review.submitted.changes_requested.derived", func(t *testing.T, f event.Fields) {
-			want(t, "action", f.Action, "changes_requested")
+			forgetest.Want(t, "action", f.Action, "changes_requested")
 		}},
-		{"pull_request_review.submitted", func(t *testing.T, f event.Fields) { want(t, "action", f.Action, "commented") }},
-		{"pull_request_review.dismissed", func(t *testing.T, f event.Fields) { want(t, "action", f.Action, "dismissed") }},
+		{"pull_request_review.submitted", func(t *testing.T, f event.Fields) { forgetest.Want(t, "action", f.Action, "commented") }},
+		{"pull_request_review.dismissed", func(t *testing.T, f event.Fields) { forgetest.Want(t, "action", f.Action, "dismissed") }},
 		{"issue_comment.created.on-pull-request.derived", func(t *testing.T, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindComment)
-			want(t, "action", f.Action, "created")
-			want(t, "pull_request.number", f.PullRequest.Number, int64(1))
-			want(t, "pull_request.url", f.PullRequest.URL, "https://github.com/Codertocat/Hello-World/pull/1")
+			forgetest.Want(t, "kind", f.Kind, event.KindComment)
+			forgetest.Want(t, "action", f.Action, "created")
+			forgetest.Want(t, "pull_request.number", f.PullRequest.Number, int64(1))
+			forgetest.Want(t, "pull_request.url", f.PullRequest.URL, "https://github.com/Codertocat/Hello-World/pull/1")
 		}},
 		{"issue_comment.edited", func(t *testing.T, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindComment)
-			want(t, "pull_request.number (plain issue)", f.PullRequest.Number, int64(0))
+			forgetest.Want(t, "kind", f.Kind, event.KindComment)
+			forgetest.Want(t, "pull_request.number (plain issue)", f.PullRequest.Number, int64(0))
 		}},
 		{"issues.opened.with-empty-body", func(t *testing.T, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindIssue)
-			want(t, "action", f.Action, "opened")
+			forgetest.Want(t, "kind", f.Kind, event.KindIssue)
+			forgetest.Want(t, "action", f.Action, "opened")
 		}},
 		{"release.published.docs", func(t *testing.T, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindRelease)
-			want(t, "action", f.Action, "published")
-			want(t, "tag", f.Tag, "0.0.1")
-			want(t, "ref", f.Ref, "refs/tags/0.0.1")
+			forgetest.Want(t, "kind", f.Kind, event.KindRelease)
+			forgetest.Want(t, "action", f.Action, "published")
+			forgetest.Want(t, "tag", f.Tag, "0.0.1")
+			forgetest.Want(t, "ref", f.Ref, "refs/tags/0.0.1")
 		}},
 		{"workflow_run.completed", func(t *testing.T, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindPipeline)
-			want(t, "action", f.Action, "completed")
+			forgetest.Want(t, "kind", f.Kind, event.KindPipeline)
+			forgetest.Want(t, "action", f.Action, "completed")
 		}},
-		{"status.with-author-committer-null", func(t *testing.T, f event.Fields) { want(t, "kind", f.Kind, event.KindPipeline) }},
+		{"status.with-author-committer-null", func(t *testing.T, f event.Fields) { forgetest.Want(t, "kind", f.Kind, event.KindPipeline) }},
 		{"registry_package.published.docker", func(t *testing.T, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindRegistry)
-			want(t, "action", f.Action, "published")
+			forgetest.Want(t, "kind", f.Kind, event.KindRegistry)
+			forgetest.Want(t, "action", f.Action, "published")
 		}},
 		{"ping.with-organization", func(t *testing.T, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindPing)
-			want(t, "repository.full_name (organization hook)", f.Repository.FullName, "")
+			forgetest.Want(t, "kind", f.Kind, event.KindPing)
+			forgetest.Want(t, "repository.full_name (organization hook)", f.Repository.FullName, "")
 		}},
 		{"repository_dispatch.on-demand-test.docs", func(t *testing.T, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindOther)
-			want(t, "action", f.Action, "on_demand_test")
-			want(t, "forgeaction", f.ForgeAction, "on-demand-test")
+			forgetest.Want(t, "kind", f.Kind, event.KindOther)
+			forgetest.Want(t, "action", f.Action, "on_demand_test")
+			forgetest.Want(t, "forgeaction", f.ForgeAction, "on-demand-test")
 		}},
-		{"star.created.docs", func(t *testing.T, f event.Fields) { want(t, "kind", f.Kind, event.KindOther) }},
+		{"star.created.docs", func(t *testing.T, f event.Fields) { forgetest.Want(t, "kind", f.Kind, event.KindOther) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.fixture, func(t *testing.T) {
-			fx, payload := fixture(t, tt.fixture)
+			fx, payload := forgetest.LoadWithPayload(t, "deliveries", tt.fixture)
 			m, err := p.Inspect(fx.Header)
 			if err != nil {
 				t.Fatal(err)
@@ -380,16 +357,9 @@ func TestGitHubNormalizeCases(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Normalize: %v", err)
 			}
-			want(t, "forge", f.Forge, "github")
+			forgetest.Want(t, "forge", f.Forge, "github")
 			tt.check(t, f)
 		})
-	}
-}
-
-func want[T comparable](t *testing.T, what string, got, want T) {
-	t.Helper()
-	if got != want {
-		t.Errorf("%s = %v, want %v", what, got, want)
 	}
 }
 
@@ -398,8 +368,8 @@ func want[T comparable](t *testing.T, what string, got, want T) {
 func TestGitHubFormMatchesJSON(t *testing.T) {
 	p := newProvider(t, false)
 	for _, name := range []string{"push.with-new-branch", "ping.payload"} {
-		jf, jp := fixture(t, name)
-		ff, fp := fixture(t, name+".form")
+		jf, jp := forgetest.LoadWithPayload(t, "deliveries", name)
+		ff, fp := forgetest.LoadWithPayload(t, "deliveries", name+".form")
 		if !bytes.Equal(jp, fp) {
 			t.Fatalf("%s: form payload differs from the JSON body", name)
 		}
@@ -510,9 +480,9 @@ func TestGitHubNormalizeBadPayload(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Normalize(mistyped fields) = %v, want nil", err)
 	}
-	want(t, "ref", f.Ref, "refs/heads/main")
-	want(t, "repository.full_name", f.Repository.FullName, "a/b")
-	want(t, "before", f.Before, "")
+	forgetest.Want(t, "ref", f.Ref, "refs/heads/main")
+	forgetest.Want(t, "repository.full_name", f.Repository.FullName, "a/b")
+	forgetest.Want(t, "before", f.Before, "")
 }
 
 func TestGitHubLowerSnake(t *testing.T) {
@@ -531,14 +501,6 @@ func TestGitHubLowerSnake(t *testing.T) {
 	}
 }
 
-// macHex returns the lowercase hex HMAC of body under key, computed
-// independently of the verify package.
-func macHex(h func() hash.Hash, key string, body []byte) string {
-	m := hmac.New(h, []byte(key))
-	m.Write(body)
-	return hex.EncodeToString(m.Sum(nil))
-}
-
 // FuzzVerifyGitHub checks that Verify accepts a delivery only when the
 // header it read is the HMAC of the body, and that it fails only with the
 // verify sentinels.
@@ -553,8 +515,8 @@ func FuzzVerifyGitHub(f *testing.F) {
 			secret = forgetest.TestSecret
 		}
 		body := fx.Body[:min(len(fx.Body), maxSeed)]
-		f.Add("sha256="+macHex(sha256.New, secret, body), "", body, secret, false)
-		f.Add("", "sha1="+macHex(sha1.New, secret, body), body, secret, true)
+		f.Add("sha256="+forgetest.MACHex(sha256.New, secret, body), "", body, secret, false)
+		f.Add("", "sha1="+forgetest.MACHex(sha1.New, secret, body), body, secret, true)
 	}
 	f.Add(docsSHA256, docsSHA1, []byte(docsBody), docsSecret, false)
 	f.Add("sha256=", "sha1=", []byte{}, "", true)
@@ -574,12 +536,12 @@ func FuzzVerifyGitHub(f *testing.F) {
 			}
 			return
 		}
-		header, prefix, want := sig256, "sha256=", macHex(sha256.New, secret, body)
+		header, prefix, want := sig256, "sha256=", forgetest.MACHex(sha256.New, secret, body)
 		if sig256 == "" {
 			if !legacy {
 				t.Fatalf("accepted without %s and with legacy SHA-1 off", HeaderSignature256)
 			}
-			header, prefix, want = sig1, "sha1=", macHex(sha1.New, secret, body)
+			header, prefix, want = sig1, "sha1=", forgetest.MACHex(sha1.New, secret, body)
 		}
 		header = strings.TrimSpace(header)
 		if len(header) < len(prefix) || !strings.EqualFold(header[:len(prefix)], prefix) {
@@ -628,7 +590,7 @@ func FuzzNormalizeGitHub(f *testing.F) {
 }
 
 func BenchmarkVerifyGitHub(b *testing.B) {
-	fx, _ := fixture(b, "push.with-new-branch")
+	fx, _ := forgetest.LoadWithPayload(b, "deliveries", "push.with-new-branch")
 	req := forgetest.Request(b, fx, time.Now())
 	secrets := []config.Secret{config.Secret(fx.Secret)}
 	p := newProvider(b, false)
@@ -642,17 +604,5 @@ func BenchmarkVerifyGitHub(b *testing.B) {
 }
 
 func BenchmarkNormalizeGitHubPush(b *testing.B) {
-	fx, payload := fixture(b, "push.with-new-branch")
-	p := newProvider(b, false)
-	m, err := p.Inspect(fx.Header)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	b.SetBytes(int64(len(payload)))
-	for b.Loop() {
-		if _, err := p.Normalize(m, payload); err != nil {
-			b.Fatal(err)
-		}
-	}
+	forgetest.BenchNormalize(b, newProvider(b, false), "push.with-new-branch")
 }

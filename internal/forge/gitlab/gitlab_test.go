@@ -32,21 +32,7 @@ const (
 var sentinels = []error{verify.ErrMissingSignature, verify.ErrBadSignature, verify.ErrStale, verify.ErrNoSecret}
 
 func newProvider(t testing.TB, ep *config.Endpoint) forge.Provider {
-	t.Helper()
-	p, err := gitlab.New(ep)
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	return p
-}
-
-func fixture(t testing.TB, name string) *forgetest.Fixture {
-	t.Helper()
-	f, err := forgetest.Load(filepath.Join("testdata", "deliveries", name+".txtar"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f
+	return forgetest.New[forge.Provider](t, gitlab.New, ep)
 }
 
 func TestGitLabConformance(t *testing.T) {
@@ -145,7 +131,7 @@ func TestGitLabStandardWebhooksKnownAnswer(t *testing.T) {
 func TestGitLabSign(t *testing.T) {
 	p := newProvider(t, nil).(forge.Signer)
 	now := time.Unix(1795000000, 0)
-	payload := fixture(t, "push").Body
+	payload := forgetest.LoadFixture(t, "push").Body
 
 	h := http.Header{}
 	p.Sign(h, payload, "plain-token", now)
@@ -274,11 +260,11 @@ func TestGitLabVerifyNegative(t *testing.T) {
 		{name: "tampered body with signature", header: kat, body: []byte(`{"test": 2432232315}`), received: recv, secrets: []config.Secret{katSecret}, want: verify.ErrBadSignature},
 		{name: "bad signature, right token: the signature decides", header: with(with(kat, "webhook-signature", "v1,AAAA"), "X-Gitlab-Token", token), received: recv, secrets: []config.Secret{katSecret, token}, want: verify.ErrBadSignature},
 
-		{name: "basic auth", header: map[string]string{"Authorization": basic("hook:pa55")}, secrets: []config.Secret{"hook:pa55"}},
-		{name: "basic auth, wrong password", header: map[string]string{"Authorization": basic("hook:guess")}, secrets: []config.Secret{"hook:pa55"}, want: verify.ErrBadSignature},
+		{name: "basic auth", header: map[string]string{"Authorization": forgetest.Basic("hook:pa55")}, secrets: []config.Secret{"hook:pa55"}},
+		{name: "basic auth, wrong password", header: map[string]string{"Authorization": forgetest.Basic("hook:guess")}, secrets: []config.Secret{"hook:pa55"}, want: verify.ErrBadSignature},
 		{name: "basic auth, bad base64", header: map[string]string{"Authorization": "Basic %%%"}, secrets: []config.Secret{"hook:pa55"}, want: verify.ErrBadSignature},
 		{name: "bearer is not basic", header: map[string]string{"Authorization": "Bearer hook:pa55"}, secrets: []config.Secret{"hook:pa55"}, want: verify.ErrMissingSignature},
-		{name: "token takes precedence over basic auth", header: map[string]string{"X-Gitlab-Token": "guess", "Authorization": basic("hook:pa55")}, secrets: []config.Secret{"hook:pa55"}, want: verify.ErrBadSignature},
+		{name: "token takes precedence over basic auth", header: map[string]string{"X-Gitlab-Token": "guess", "Authorization": forgetest.Basic("hook:pa55")}, secrets: []config.Secret{"hook:pa55"}, want: verify.ErrBadSignature},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -318,10 +304,6 @@ func TestGitLabVerifyNegative(t *testing.T) {
 	}
 }
 
-func basic(userpass string) string {
-	return "Basic " + base64.StdEncoding.EncodeToString([]byte(userpass))
-}
-
 // normalize runs Inspect and Normalize on a fixture's headers and body.
 func normalize(t *testing.T, event string, body string) event.Fields {
 	t.Helper()
@@ -341,9 +323,9 @@ func replace(t *testing.T, s, old, new string) string {
 }
 
 func TestGitLabNormalize(t *testing.T) {
-	push := string(fixture(t, "push").Body)
-	tagPush := string(fixture(t, "tag_push").Body)
-	mr := string(fixture(t, "merge_request").Body)
+	push := string(forgetest.LoadFixture(t, "push").Body)
+	tagPush := string(forgetest.LoadFixture(t, "tag_push").Body)
+	mr := string(forgetest.LoadFixture(t, "merge_request").Body)
 
 	t.Run("push", func(t *testing.T) {
 		f := normalize(t, "Push Hook", push)
@@ -445,11 +427,11 @@ func TestGitLabNormalize(t *testing.T) {
 		}
 	})
 	t.Run("comment on a merge request carries the merge request", func(t *testing.T) {
-		f := normalize(t, "Note Hook", string(fixture(t, "note_merge_request").Body))
+		f := normalize(t, "Note Hook", string(forgetest.LoadFixture(t, "note_merge_request").Body))
 		if f.Kind != event.KindComment || f.PullRequest.Number != 1 || f.PullRequest.TargetBranch != "markdown" {
 			t.Errorf("kind %q pull request %+v, want comment on !1 (id 7)", f.Kind, f.PullRequest)
 		}
-		f = normalize(t, "Confidential Note Hook", string(fixture(t, "note_issue").Body))
+		f = normalize(t, "Confidential Note Hook", string(forgetest.LoadFixture(t, "note_issue").Body))
 		if f.Kind != event.KindComment || f.PullRequest.Number != 0 {
 			t.Errorf("comment on an issue: kind %q pull request %+v, want comment without pull request", f.Kind, f.PullRequest)
 		}
@@ -475,31 +457,31 @@ func TestGitLabNormalize(t *testing.T) {
 		}
 	})
 	t.Run("system hook push", func(t *testing.T) {
-		f := normalize(t, "System Hook", string(fixture(t, "system_push").Body))
+		f := normalize(t, "System Hook", string(forgetest.LoadFixture(t, "system_push").Body))
 		if f.Kind != event.KindPush || f.Ref != "refs/heads/master" || f.Branch != "master" || f.Actor.Name != "John Smith" || len(f.Commits) != 1 {
 			t.Errorf("system push: %+v", f)
 		}
-		f = normalize(t, "System Hook", string(fixture(t, "system_tag_push").Body))
+		f = normalize(t, "System Hook", string(forgetest.LoadFixture(t, "system_tag_push").Body))
 		if f.Kind != event.KindTag || f.Tag != "v1.0.0" {
 			t.Errorf("system tag push: kind %q tag %q", f.Kind, f.Tag)
 		}
-		f = normalize(t, "System Hook", string(fixture(t, "system_merge_request").Body))
+		f = normalize(t, "System Hook", string(forgetest.LoadFixture(t, "system_merge_request").Body))
 		if f.Kind != event.KindPullRequest || f.PullRequest.Number != 1 || f.Action != "opened" {
 			t.Errorf("system merge request: %+v", f)
 		}
-		f = normalize(t, "System Hook", string(fixture(t, "system_user_create").Body))
+		f = normalize(t, "System Hook", string(forgetest.LoadFixture(t, "system_user_create").Body))
 		if f.Kind != event.KindOther || f.ForgeAction != "user_create" {
 			t.Errorf("system user_create: kind %q forgeaction %q", f.Kind, f.ForgeAction)
 		}
 	})
 	t.Run("system hook repository_update is not a second push", func(t *testing.T) {
-		f := normalize(t, "System Hook", string(fixture(t, "system_repository_update").Body))
+		f := normalize(t, "System Hook", string(forgetest.LoadFixture(t, "system_repository_update").Body))
 		if f.Kind != event.KindOther || f.Ref != "refs/heads/master" || f.After != "4045ea7a3df38697b3730a20fb73c8bed8a3e69e" {
 			t.Errorf("repository_update: %+v", f)
 		}
 	})
 	t.Run("redacted email", func(t *testing.T) {
-		f := normalize(t, "Emoji Hook", string(fixture(t, "emoji").Body))
+		f := normalize(t, "Emoji Hook", string(forgetest.LoadFixture(t, "emoji").Body))
 		if f.Actor.Login != "root" || f.Actor.Email != "" {
 			t.Errorf("actor %+v, want root without the [REDACTED] placeholder", f.Actor)
 		}
@@ -522,7 +504,7 @@ func TestGitLabNormalize(t *testing.T) {
 
 func BenchmarkVerifyGitLab(b *testing.B) {
 	p := newProvider(b, nil)
-	f := fixture(b, "push_secret_token_gitlab16")
+	f := forgetest.LoadFixture(b, "push_secret_token_gitlab16")
 	req := forgetest.Request(b, f, time.Now())
 	secrets := []config.Secret{"an-old-token", config.Secret(f.Secret)}
 	b.ReportAllocs()
@@ -552,14 +534,5 @@ func BenchmarkVerifyGitLabSignature(b *testing.B) {
 }
 
 func BenchmarkNormalizeGitLabPush(b *testing.B) {
-	p := newProvider(b, nil)
-	body := fixture(b, "push").Body
-	m := forge.Meta{Event: "Push Hook"}
-	b.ReportAllocs()
-	b.SetBytes(int64(len(body)))
-	for b.Loop() {
-		if _, err := p.Normalize(m, body); err != nil {
-			b.Fatal(err)
-		}
-	}
+	forgetest.BenchNormalize(b, newProvider(b, nil), "push")
 }

@@ -2,6 +2,7 @@ package gitlab
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -199,7 +200,7 @@ func NormalizeAs(forgeName, hook string, payload []byte) (event.Fields, error) {
 	f := event.Fields{Kind: event.KindOther, Forge: forgeName, Repository: pl.repository()}
 	sh := hookShape(hook)
 	if hook == EventSystem {
-		sh = systemShape(firstNonEmpty(pl.ObjectKind, pl.EventName))
+		sh = systemShape(cmp.Or(pl.ObjectKind, pl.EventName))
 	}
 	oa := pl.ObjectAttributes
 	if oa == nil {
@@ -293,7 +294,7 @@ func NormalizeAs(forgeName, hook string, payload []byte) (event.Fields, error) {
 		}
 		f.Actor = event.Person{Login: pl.UserUsername, Name: pl.UserName, Email: email(pl.UserEmail)}
 	default:
-		f.ForgeAction = firstNonEmpty(oa.Action, pl.Action, pl.EventName)
+		f.ForgeAction = cmp.Or(oa.Action, pl.Action, pl.EventName)
 		f.Action = verb(f.ForgeAction)
 		f.Actor = pl.User.person()
 	}
@@ -438,7 +439,7 @@ func (pl *hookPayload) repository() event.Repository {
 		r = event.Repository{
 			FullName:      pr.PathWithNamespace,
 			URL:           pr.WebURL,
-			CloneURL:      firstNonEmpty(pr.GitHTTPURL, pr.HTTPURL),
+			CloneURL:      cmp.Or(pr.GitHTTPURL, pr.HTTPURL),
 			DefaultBranch: pr.DefaultBranch,
 		}
 		r.Owner, r.Name = splitPath(pr.PathWithNamespace)
@@ -448,7 +449,7 @@ func (pl *hookPayload) repository() event.Repository {
 	case pl.Repository != nil:
 		r = event.Repository{Name: pl.Repository.Name, URL: pl.Repository.Homepage, CloneURL: pl.Repository.GitHTTPURL}
 	default:
-		r.FullName = firstNonEmpty(pl.PathWithNamespace, pl.ProjectPathWithNamespace)
+		r.FullName = cmp.Or(pl.PathWithNamespace, pl.ProjectPathWithNamespace)
 		r.Owner, r.Name = splitPath(r.FullName)
 	}
 	return r
@@ -564,12 +565,3 @@ func rawString(raw json.RawMessage) (string, bool) {
 }
 
 func rawTrue(raw json.RawMessage) bool { return string(raw) == "true" }
-
-func firstNonEmpty(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
-}

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,35 +17,7 @@ import (
 )
 
 func newProvider(t testing.TB) *gogs.Provider {
-	t.Helper()
-	p, err := gogs.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p.(*gogs.Provider)
-}
-
-func loadFixture(t testing.TB, name string) *forgetest.Fixture {
-	t.Helper()
-	f, err := forgetest.Load(filepath.Join("testdata", "deliveries", name+".txtar"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f
-}
-
-func normalizeFixture(t *testing.T, p forge.Provider, name string) event.Fields {
-	t.Helper()
-	fx := loadFixture(t, name)
-	m, err := p.Inspect(fx.Header)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := p.Normalize(m, fx.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f
+	return forgetest.New[*gogs.Provider](t, gogs.New, nil)
 }
 
 func TestGogsConformance(t *testing.T) {
@@ -110,7 +81,7 @@ func TestGogsInspect(t *testing.T) {
 
 func TestGogsVerify(t *testing.T) {
 	p := newProvider(t)
-	fx := loadFixture(t, "capture-gitea-gogs-hook-push-hooktest-api")
+	fx := forgetest.LoadFixture(t, "capture-gitea-gogs-hook-push-hooktest-api")
 	sig := fx.Header.Get("X-Gogs-Signature")
 	req := func(h http.Header) *forge.Request {
 		return &forge.Request{Header: h, Body: fx.Body, Payload: fx.Body}
@@ -142,7 +113,7 @@ func TestGogsVerify(t *testing.T) {
 func TestGogsNormalize(t *testing.T) {
 	p := newProvider(t)
 	t.Run("pull request branches", func(t *testing.T) {
-		f := normalizeFixture(t, p, "goscm-pull-request-opened")
+		_, f := forgetest.NormalizeFixture(t, p, "goscm-pull-request-opened")
 		if pr := f.PullRequest; f.Kind != event.KindPullRequest || pr.Number != 2 || pr.SourceBranch != "feature" || pr.TargetBranch != "master" || pr.URL == "" {
 			t.Errorf("got kind %q pull request %+v", f.Kind, pr)
 		}
@@ -151,18 +122,18 @@ func TestGogsNormalize(t *testing.T) {
 		}
 	})
 	t.Run("synchronized is updated", func(t *testing.T) {
-		if f := normalizeFixture(t, p, "goscm-pull-request-synchronized"); f.Action != "updated" {
+		if _, f := forgetest.NormalizeFixture(t, p, "goscm-pull-request-synchronized"); f.Action != "updated" {
 			t.Errorf("action %q", f.Action)
 		}
 	})
 	t.Run("tag deletion", func(t *testing.T) {
-		f := normalizeFixture(t, p, "goscm-tag-delete")
+		_, f := forgetest.NormalizeFixture(t, p, "goscm-tag-delete")
 		if f.Kind != event.KindTag || !f.Deleted || f.Ref != "refs/tags/v1.0.0" {
 			t.Errorf("got kind %q deleted %v ref %q", f.Kind, f.Deleted, f.Ref)
 		}
 	})
 	t.Run("comment on a pull request", func(t *testing.T) {
-		if f := normalizeFixture(t, p, "goscm-pull-request-comment-created"); f.Kind != event.KindComment || f.PullRequest.Number != 2 {
+		if _, f := forgetest.NormalizeFixture(t, p, "goscm-pull-request-comment-created"); f.Kind != event.KindComment || f.PullRequest.Number != 2 {
 			t.Errorf("got kind %q number %d", f.Kind, f.PullRequest.Number)
 		}
 	})
@@ -181,7 +152,7 @@ func TestGogsNormalize(t *testing.T) {
 // TestWebhook): only that one is a ping.
 func TestGogsNormalizeTestDelivery(t *testing.T) {
 	p := newProvider(t)
-	fx := loadFixture(t, "docs-push")
+	fx := forgetest.LoadFixture(t, "docs-push")
 	var m map[string]any
 	if err := json.Unmarshal(fx.Body, &m); err != nil {
 		t.Fatal(err)

@@ -17,36 +17,6 @@ import (
 	"github.com/forgehook/forgehook/internal/verify"
 )
 
-// member returns the value of the member of obj that encoding/json would
-// decode into a struct field named name: keys match without regard to case.
-// ambiguous reports two distinct keys that both match, whose winner depends
-// on their order; the property checks skip those inputs.
-func member(obj map[string]json.RawMessage, name string) (v json.RawMessage, ambiguous bool) {
-	found := false
-	for k, raw := range obj {
-		if strings.EqualFold(k, name) {
-			if found {
-				return nil, true
-			}
-			v, found = raw, true
-		}
-	}
-	return v, false
-}
-
-// str returns raw as a string when it is a JSON string, else "".
-func str(raw json.RawMessage) string {
-	var s string
-	if json.Unmarshal(raw, &s) != nil {
-		return ""
-	}
-	return s
-}
-
-func isJSONObject(payload []byte) bool {
-	return json.Valid(payload) && bytes.HasPrefix(bytes.TrimLeft(payload, " \t\r\n"), []byte("{"))
-}
-
 // FuzzInspectBodyHarbor checks that InspectBody never panics, fails only
 // with forge.ErrNotRecognized, and recognizes exactly (decided here with a
 // generic decoder) a binary-mode Ce-Type starting with "harbor.", a
@@ -83,17 +53,17 @@ func FuzzInspectBodyHarbor(f *testing.F) {
 		var doc map[string]json.RawMessage
 		var wantMeta forge.Meta
 		recognizable := false
-		if isJSONObject(payload) && json.Unmarshal(payload, &doc) == nil {
-			spec, a1 := member(doc, "specversion")
-			typ, a2 := member(doc, "type")
-			id, a3 := member(doc, "id")
-			data, a4 := member(doc, "event_data")
+		if forgetest.IsJSONObject(payload) && json.Unmarshal(payload, &doc) == nil {
+			spec, _, a1 := forgetest.Member(doc, "specversion")
+			typ, _, a2 := forgetest.Member(doc, "type")
+			id, _, a3 := forgetest.Member(doc, "id")
+			data, _, a4 := forgetest.Member(doc, "event_data")
 			if a1 || a2 || a3 || a4 {
 				return
 			}
-			switch s, ty := str(spec), str(typ); {
+			switch s, ty := forgetest.JSONString(spec), forgetest.JSONString(typ); {
 			case s != "" && strings.HasPrefix(ty, "harbor."):
-				recognizable, wantMeta = true, forge.Meta{Event: ty, Delivery: str(id), DedupKey: str(id)}
+				recognizable, wantMeta = true, forge.Meta{Event: ty, Delivery: forgetest.JSONString(id), DedupKey: forgetest.JSONString(id)}
 			case s == "" && ty != "" && bytes.HasPrefix(bytes.TrimLeft(data, " \t\r\n"), []byte("{")):
 				recognizable, wantMeta = true, forge.Meta{Event: ty}
 			}
@@ -136,12 +106,12 @@ func FuzzNormalizeHarbor(f *testing.F) {
 			if !errors.Is(err, forge.ErrBadPayload) {
 				t.Fatalf("Normalize = %v, want ErrBadPayload", err)
 			}
-			if isJSONObject(payload) {
+			if forgetest.IsJSONObject(payload) {
 				t.Fatalf("Normalize refused a JSON object: %v", err)
 			}
 			return
 		}
-		if !isJSONObject(payload) {
+		if !forgetest.IsJSONObject(payload) {
 			t.Fatalf("Normalize accepted %q, not a JSON object", payload)
 		}
 		if !slices.Contains(event.Kinds, fields.Kind) || fields.Kind == event.KindPing || fields.Forge != "harbor" {

@@ -20,36 +20,7 @@ import (
 )
 
 func newProvider(t testing.TB) *harbor.Provider {
-	t.Helper()
-	p, err := harbor.New(&config.Endpoint{Name: "registry", Provider: "harbor"})
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	return p.(*harbor.Provider)
-}
-
-func loadFixture(t testing.TB, name string) *forgetest.Fixture {
-	t.Helper()
-	f, err := forgetest.Load(filepath.Join("testdata", "deliveries", name+".txtar"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f
-}
-
-// statusOf is the HTTP status ingest answers for an error of Verify or
-// InspectBody (design section 1, steps 4 and 5).
-func statusOf(err error) int { return ingest.StatusOf(err) }
-
-func want[T comparable](t *testing.T, what string, got, want T) {
-	t.Helper()
-	if got != want {
-		t.Errorf("%s = %v, want %v", what, got, want)
-	}
-}
-
-func basic(userpass string) string {
-	return "Basic " + base64.StdEncoding.EncodeToString([]byte(userpass))
+	return forgetest.New[*harbor.Provider](t, harbor.New, &config.Endpoint{Name: "registry", Provider: "harbor"})
 }
 
 func TestHarborConformance(t *testing.T) {
@@ -61,7 +32,7 @@ func TestHarborNew(t *testing.T) {
 	if err != nil {
 		t.Fatalf("New(nil) = %v", err)
 	}
-	want(t, "Name()", p.Name(), "harbor")
+	forgetest.Want(t, "Name()", p.Name(), "harbor")
 }
 
 // TestHarborFixtureCoverage keeps a fixture for every event Harbor 2.x
@@ -112,7 +83,7 @@ func TestHarborInspect(t *testing.T) {
 			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {
 				t.Fatalf("Inspect = %v, want %v", err, tt.wantErr)
 			}
-			want(t, "Meta", got, tt.want)
+			forgetest.Want(t, "Meta", got, tt.want)
 		})
 	}
 }
@@ -157,9 +128,9 @@ func TestHarborInspectBody(t *testing.T) {
 				t.Fatalf("InspectBody = %v, want %v", err, tt.wantErr)
 			}
 			if err != nil {
-				want(t, "status", statusOf(err), http.StatusBadRequest)
+				forgetest.Want(t, "status", ingest.StatusOf(err), http.StatusBadRequest)
 			}
-			want(t, "Meta", got, tt.want)
+			forgetest.Want(t, "Meta", got, tt.want)
 		})
 	}
 }
@@ -191,8 +162,8 @@ func TestHarborVerify(t *testing.T) {
 		{"bearer token, secret is the whole header", req("Bearer " + token), []config.Secret{"Bearer " + token}, nil},
 		{"bearer scheme in lower case", req("bearer " + token), []config.Secret{token}, nil},
 		{"bearer with extra spaces", req("Bearer   " + token + " "), []config.Secret{token}, nil},
-		{"basic credentials, secret user:password", req(basic("harbor:s3cr3t")), []config.Secret{"harbor:s3cr3t"}, nil},
-		{"basic credentials, secret is the whole header", req(basic("harbor:s3cr3t")), []config.Secret{config.Secret(basic("harbor:s3cr3t"))}, nil},
+		{"basic credentials, secret user:password", req(forgetest.Basic("harbor:s3cr3t")), []config.Secret{"harbor:s3cr3t"}, nil},
+		{"basic credentials, secret is the whole header", req(forgetest.Basic("harbor:s3cr3t")), []config.Secret{config.Secret(forgetest.Basic("harbor:s3cr3t"))}, nil},
 		{"rotation: old token still listed", req("Bearer " + token), []config.Secret{"new-token", token}, nil},
 		{"first of two headers counts", req("Bearer "+token, "Bearer other"), []config.Secret{token}, nil},
 		{"missing", req(), []config.Secret{token}, verify.ErrMissingSignature},
@@ -203,9 +174,9 @@ func TestHarborVerify(t *testing.T) {
 		{"scheme only", req("Bearer"), []config.Secret{token}, verify.ErrBadSignature},
 		{"other scheme", req("Token " + token), []config.Secret{token}, verify.ErrBadSignature},
 		{"whole header expected, token sent bare", req(token), []config.Secret{"Bearer " + token}, verify.ErrBadSignature},
-		{"basic with the wrong password", req(basic("harbor:guess")), []config.Secret{"harbor:s3cr3t"}, verify.ErrBadSignature},
+		{"basic with the wrong password", req(forgetest.Basic("harbor:guess")), []config.Secret{"harbor:s3cr3t"}, verify.ErrBadSignature},
 		{"basic with bad base64", req("Basic !!!"), []config.Secret{"harbor:s3cr3t"}, verify.ErrBadSignature},
-		{"basic is not a bearer token", req(basic("harbor:s3cr3t")), []config.Secret{config.Secret(base64.StdEncoding.EncodeToString([]byte("harbor:s3cr3t")))}, verify.ErrBadSignature},
+		{"basic is not a bearer token", req(forgetest.Basic("harbor:s3cr3t")), []config.Secret{config.Secret(base64.StdEncoding.EncodeToString([]byte("harbor:s3cr3t")))}, verify.ErrBadSignature},
 		{"prefix of the token", req("Bearer " + token[:6]), []config.Secret{token}, verify.ErrBadSignature},
 		{"no secrets", req("Bearer " + token), nil, verify.ErrNoSecret},
 	}
@@ -221,7 +192,7 @@ func TestHarborVerify(t *testing.T) {
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("Verify = %v, want errors.Is %v", err, tt.want)
 			}
-			want(t, "status", statusOf(err), http.StatusUnauthorized)
+			forgetest.Want(t, "status", ingest.StatusOf(err), http.StatusUnauthorized)
 			if !strings.HasPrefix(err.Error(), "harbor: verify Authorization") {
 				t.Errorf("Verify error %q lacks the harbor: verify context", err)
 			}
@@ -236,7 +207,7 @@ func TestHarborSign(t *testing.T) {
 	p := newProvider(t)
 	h := http.Header{}
 	p.Sign(h, []byte(`{}`), "Bearer hb-1", time.Time{})
-	want(t, "Authorization", h.Get("Authorization"), "Bearer hb-1")
+	forgetest.Want(t, "Authorization", h.Get("Authorization"), "Bearer hb-1")
 	if err := p.Verify(&forge.Request{Header: h}, []config.Secret{"Bearer hb-1"}); err != nil {
 		t.Errorf("Verify(Sign) = %v", err)
 	}
@@ -251,92 +222,92 @@ func TestHarborNormalizeCases(t *testing.T) {
 		check   func(t *testing.T, m forge.Meta, f event.Fields)
 	}{
 		{"docs-push-artifact", func(t *testing.T, m forge.Meta, f event.Fields) {
-			want(t, "event", m.Event, "PUSH_ARTIFACT")
-			want(t, "delivery", m.Delivery, "")
-			want(t, "dedup key", m.DedupKey, "")
-			want(t, "kind", f.Kind, event.KindRegistry)
-			want(t, "action", f.Action, "pushed")
-			want(t, "repository.full_name", f.Repository.FullName, "harbor/alpine")
-			want(t, "repository.name", f.Repository.Name, "alpine")
-			want(t, "repository.owner", f.Repository.Owner, "harbor")
-			want(t, "tag (pushed by digest)", f.Tag, "")
-			want(t, "ref", f.Ref, "")
-			want(t, "actor.login", f.Actor.Login, "harbor-jobservice")
+			forgetest.Want(t, "event", m.Event, "PUSH_ARTIFACT")
+			forgetest.Want(t, "delivery", m.Delivery, "")
+			forgetest.Want(t, "dedup key", m.DedupKey, "")
+			forgetest.Want(t, "kind", f.Kind, event.KindRegistry)
+			forgetest.Want(t, "action", f.Action, "pushed")
+			forgetest.Want(t, "repository.full_name", f.Repository.FullName, "harbor/alpine")
+			forgetest.Want(t, "repository.name", f.Repository.Name, "alpine")
+			forgetest.Want(t, "repository.owner", f.Repository.Owner, "harbor")
+			forgetest.Want(t, "tag (pushed by digest)", f.Tag, "")
+			forgetest.Want(t, "ref", f.Ref, "")
+			forgetest.Want(t, "actor.login", f.Actor.Login, "harbor-jobservice")
 		}},
 		{"docs-ce-artifact-pushed", func(t *testing.T, m forge.Meta, f event.Fields) {
-			want(t, "event", m.Event, "harbor.artifact.pushed")
-			want(t, "delivery", m.Delivery, "66e18103-09c1-41f6-982f-37df223f3eeb")
-			want(t, "dedup key", m.DedupKey, "66e18103-09c1-41f6-982f-37df223f3eeb")
-			want(t, "kind", f.Kind, event.KindRegistry)
-			want(t, "action", f.Action, "pushed")
-			want(t, "repository.full_name", f.Repository.FullName, "harbor/alpine")
-			want(t, "actor.login", f.Actor.Login, "harbor-jobservice")
+			forgetest.Want(t, "event", m.Event, "harbor.artifact.pushed")
+			forgetest.Want(t, "delivery", m.Delivery, "66e18103-09c1-41f6-982f-37df223f3eeb")
+			forgetest.Want(t, "dedup key", m.DedupKey, "66e18103-09c1-41f6-982f-37df223f3eeb")
+			forgetest.Want(t, "kind", f.Kind, event.KindRegistry)
+			forgetest.Want(t, "action", f.Action, "pushed")
+			forgetest.Want(t, "repository.full_name", f.Repository.FullName, "harbor/alpine")
+			forgetest.Want(t, "actor.login", f.Actor.Login, "harbor-jobservice")
 		}},
 		{"docs-delete-artifact", func(t *testing.T, m forge.Meta, f event.Fields) {
-			want(t, "action", f.Action, "deleted")
-			want(t, "tag", f.Tag, "3.8")
+			forgetest.Want(t, "action", f.Action, "deleted")
+			forgetest.Want(t, "tag", f.Tag, "3.8")
 		}},
 		{"docs-ce-artifact-pulled", func(t *testing.T, m forge.Meta, f event.Fields) {
-			want(t, "action", f.Action, "pulled")
-			want(t, "actor.login", f.Actor.Login, "robot$harbor+wHSYCuGD-Trivy-8e2e7505-d1e6-11ed-9e71-0242ac130009")
+			forgetest.Want(t, "action", f.Action, "pulled")
+			forgetest.Want(t, "actor.login", f.Actor.Login, "robot$harbor+wHSYCuGD-Trivy-8e2e7505-d1e6-11ed-9e71-0242ac130009")
 		}},
 		{"docs-v2.0-push-artifact", func(t *testing.T, m forge.Meta, f event.Fields) {
-			want(t, "tag", f.Tag, "latest")
-			want(t, "repository.full_name", f.Repository.FullName, "test-webhook/debian")
-			want(t, "actor.login", f.Actor.Login, "admin")
+			forgetest.Want(t, "tag", f.Tag, "latest")
+			forgetest.Want(t, "repository.full_name", f.Repository.FullName, "test-webhook/debian")
+			forgetest.Want(t, "actor.login", f.Actor.Login, "admin")
 		}},
 		{"docs-scanning-failed", func(t *testing.T, m forge.Meta, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindPipeline)
-			want(t, "action", f.Action, "failed")
-			want(t, "actor.login", f.Actor.Login, "auto")
+			forgetest.Want(t, "kind", f.Kind, event.KindPipeline)
+			forgetest.Want(t, "action", f.Action, "failed")
+			forgetest.Want(t, "actor.login", f.Actor.Login, "auto")
 		}},
 		{"docs-ce-scan-stopped", func(t *testing.T, m forge.Meta, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindPipeline)
-			want(t, "action", f.Action, "stopped")
+			forgetest.Want(t, "kind", f.Kind, event.KindPipeline)
+			forgetest.Want(t, "action", f.Action, "stopped")
 		}},
 		{"zulip-scanning-completed", func(t *testing.T, m forge.Meta, f event.Fields) {
-			want(t, "action", f.Action, "completed")
-			want(t, "tag", f.Tag, "3.8.1")
-			want(t, "repository.full_name (nested name)", f.Repository.FullName, "test/alpine/helm")
-			want(t, "repository.name", f.Repository.Name, "alpine/helm")
+			forgetest.Want(t, "action", f.Action, "completed")
+			forgetest.Want(t, "tag", f.Tag, "3.8.1")
+			forgetest.Want(t, "repository.full_name (nested name)", f.Repository.FullName, "test/alpine/helm")
+			forgetest.Want(t, "repository.name", f.Repository.Name, "alpine/helm")
 		}},
 		{"docs-replication", func(t *testing.T, m forge.Meta, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindPipeline)
-			want(t, "action", f.Action, "success")
-			want(t, "forgeaction", f.ForgeAction, "Success")
-			want(t, "repository.full_name", f.Repository.FullName, "")
-			want(t, "actor.login", f.Actor.Login, "MANUAL")
+			forgetest.Want(t, "kind", f.Kind, event.KindPipeline)
+			forgetest.Want(t, "action", f.Action, "success")
+			forgetest.Want(t, "forgeaction", f.ForgeAction, "Success")
+			forgetest.Want(t, "repository.full_name", f.Repository.FullName, "")
+			forgetest.Want(t, "actor.login", f.Actor.Login, "MANUAL")
 		}},
 		{"docs-ce-tag-retention-finished", func(t *testing.T, m forge.Meta, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindPipeline)
-			want(t, "action", f.Action, "finished")
-			want(t, "forgeaction", f.ForgeAction, "SUCCESS")
-			want(t, "repository.owner (the project)", f.Repository.Owner, "harbor")
+			forgetest.Want(t, "kind", f.Kind, event.KindPipeline)
+			forgetest.Want(t, "action", f.Action, "finished")
+			forgetest.Want(t, "forgeaction", f.ForgeAction, "SUCCESS")
+			forgetest.Want(t, "repository.owner (the project)", f.Repository.Owner, "harbor")
 		}},
 		{"docs-quota-exceed", func(t *testing.T, m forge.Meta, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindOther)
-			want(t, "action", f.Action, "exceeded")
-			want(t, "actor.login", f.Actor.Login, "")
+			forgetest.Want(t, "kind", f.Kind, event.KindOther)
+			forgetest.Want(t, "action", f.Action, "exceeded")
+			forgetest.Want(t, "actor.login", f.Actor.Login, "")
 		}},
 		{"docs-ce-quota-warned", func(t *testing.T, m forge.Meta, f event.Fields) {
-			want(t, "kind", f.Kind, event.KindOther)
-			want(t, "action", f.Action, "warned")
+			forgetest.Want(t, "kind", f.Kind, event.KindOther)
+			forgetest.Want(t, "action", f.Action, "warned")
 		}},
 		{"source-test-pull-artifact", func(t *testing.T, m forge.Meta, f event.Fields) {
-			want(t, "action", f.Action, "pulled")
-			want(t, "repository.full_name", f.Repository.FullName, "library/busybox")
-			want(t, "tag (digest)", f.Tag, "")
+			forgetest.Want(t, "action", f.Action, "pulled")
+			forgetest.Want(t, "repository.full_name", f.Repository.FullName, "library/busybox")
+			forgetest.Want(t, "tag (digest)", f.Tag, "")
 		}},
 		{"binary-mode-artifact-pushed.derived", func(t *testing.T, m forge.Meta, f event.Fields) {
-			want(t, "event", m.Event, "harbor.artifact.pushed")
-			want(t, "delivery", m.Delivery, "66e18103-09c1-41f6-982f-37df223f3eeb")
-			want(t, "kind", f.Kind, event.KindRegistry)
-			want(t, "repository.full_name", f.Repository.FullName, "harbor/alpine")
+			forgetest.Want(t, "event", m.Event, "harbor.artifact.pushed")
+			forgetest.Want(t, "delivery", m.Delivery, "66e18103-09c1-41f6-982f-37df223f3eeb")
+			forgetest.Want(t, "kind", f.Kind, event.KindRegistry)
+			forgetest.Want(t, "repository.full_name", f.Repository.FullName, "harbor/alpine")
 		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.fixture, func(t *testing.T) {
-			fx := loadFixture(t, tt.fixture)
+			fx := forgetest.LoadFixture(t, tt.fixture)
 			m, err := p.InspectBody(fx.Header, fx.Body)
 			if err != nil {
 				t.Fatal(err)
@@ -345,8 +316,8 @@ func TestHarborNormalizeCases(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Normalize: %v", err)
 			}
-			want(t, "forge", f.Forge, "harbor")
-			want(t, "ping", m.Ping, false)
+			forgetest.Want(t, "forge", f.Forge, "harbor")
+			forgetest.Want(t, "ping", m.Ping, false)
 			tt.check(t, m, f)
 		})
 	}
@@ -430,29 +401,9 @@ func TestHarborNormalizeBadPayload(t *testing.T) {
 }
 
 func BenchmarkNormalizeHarbor(b *testing.B) {
-	fx := loadFixture(b, "docs-scanning-completed")
-	p := newProvider(b)
-	m, err := p.InspectBody(fx.Header, fx.Body)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	b.SetBytes(int64(len(fx.Body)))
-	for b.Loop() {
-		if _, err := p.Normalize(m, fx.Body); err != nil {
-			b.Fatal(err)
-		}
-	}
+	forgetest.BenchNormalize(b, newProvider(b), "docs-scanning-completed")
 }
 
 func BenchmarkInspectBodyHarbor(b *testing.B) {
-	fx := loadFixture(b, "docs-ce-artifact-pushed")
-	p := newProvider(b)
-	b.ReportAllocs()
-	b.SetBytes(int64(len(fx.Body)))
-	for b.Loop() {
-		if _, err := p.InspectBody(fx.Header, fx.Body); err != nil {
-			b.Fatal(err)
-		}
-	}
+	forgetest.BenchInspectBody(b, newProvider(b), "docs-ce-artifact-pushed")
 }
