@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/forgehook/forgehook/internal/store/seqindex"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -147,12 +148,12 @@ func (s *Store) publish(ctx context.Context, msg *nats.Msg, late func(*jetstream
 // indexEvent records a stored event in the dedup and id indexes.
 func (s *Store) indexEvent(msgID, id string, seq uint64, t time.Time) {
 	if msgID != "" {
-		if err := s.dedup.Insert(keyHash(msgID), seq, t); err != nil {
+		if err := s.dedup.Insert(seqindex.Hash(msgID), seq, t); err != nil {
 			s.log.Warn("store: dedup index", "seq", seq, "err", err)
 		}
 	}
 	if id != "" {
-		if err := s.ids.Insert(keyHash(id), seq, t); err != nil {
+		if err := s.ids.Insert(seqindex.Hash(id), seq, t); err != nil {
 			s.log.Warn("store: id index", "seq", seq, "err", err)
 		}
 	}
@@ -160,8 +161,8 @@ func (s *Store) indexEvent(msgID, id string, seq uint64, t time.Time) {
 
 // find returns the stored message whose header hdr equals key, looking the
 // candidates up in ix and confirming each against the stream.
-func (s *Store) find(ctx context.Context, h handles, ix *index, key, hdr string) (*jetstream.RawStreamMsg, bool, error) {
-	seqs, err := ix.Lookup(keyHash(key), time.Now())
+func (s *Store) find(ctx context.Context, h handles, ix *seqindex.Index, key, hdr string) (*jetstream.RawStreamMsg, bool, error) {
+	seqs, err := ix.Lookup(seqindex.Hash(key), time.Now())
 	if err != nil {
 		return nil, false, err
 	}
