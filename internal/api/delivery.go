@@ -305,6 +305,16 @@ func (s *Server) replayRange(w http.ResponseWriter, r *http.Request) {
 			if rec.Stored.After(until) {
 				continue
 			}
+			if rec.Object != "" {
+				// A list holds the stubs of large events: the when and
+				// the replay need the whole event, read one at a time.
+				if rec, err = s.Events.GetSeq(r.Context(), rec.Seq); errors.Is(err, store.ErrNotFound) {
+					continue
+				} else if err != nil {
+					s.storeError(w, r, err)
+					return
+				}
+			}
 			if filter != nil {
 				a, err := act(rec.Data)
 				if err != nil {
