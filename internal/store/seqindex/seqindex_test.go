@@ -1,6 +1,8 @@
 package seqindex
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -341,4 +343,64 @@ func TestStoreIndexScanReportsLiveMergedEntries(t *testing.T) {
 	if err := ix.Scan(now, func(Entry) error { n++; return stop }); !errors.Is(err, stop) || n != 1 {
 		t.Fatalf("Scan after its callback's error: %v, %d calls", err, n)
 	}
+}
+
+// The file format is fixed: a table laid out by hand, as an index of an
+// earlier version wrote it, opens and answers; and what this version
+// writes is laid out the same way.
+func TestStoreIndexFileFormatIsStable(t *testing.T) {
+	const slots = 1 << 16
+	path := filepath.Join(t.TempDir(), "old.idx")
+	now := time.Now()
+	h := Hash("delivery-1")
+	if h != binary.LittleEndian.Uint64(sha256Of("delivery-1")) {
+		t.Fatalf("Hash changed: it is the file's key")
+	}
+	b := make([]byte, 64+slots*24)
+	copy(b, "FHIDX001")
+	binary.LittleEndian.PutUint64(b[8:], slots)
+	binary.LittleEndian.PutUint64(b[16:], 1)  // used
+	binary.LittleEndian.PutUint64(b[24:], 42) // highest sequence merged
+	s := b[64+(h&(slots-1))*24:]
+	binary.LittleEndian.PutUint64(s, h)
+	binary.LittleEndian.PutUint64(s[8:], 42)
+	binary.LittleEndian.PutUint64(s[16:], uint64(now.Unix()))
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ix, err := Open(path, time.Hour, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := ix.Lookup(h, now); err != nil || len(got) != 1 || got[0] != 42 || ix.Last() != 42 {
+		t.Fatalf("hand-made table: Lookup = %v, %v; Last = %d", got, err, ix.Last())
+	}
+	h2 := Hash("delivery-2")
+	if err := ix.Insert(h2, 43, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := ix.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b, err = os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(b[:8]) != "FHIDX001" || binary.LittleEndian.Uint64(b[8:]) != slots ||
+		binary.LittleEndian.Uint64(b[16:]) != 2 || binary.LittleEndian.Uint64(b[24:]) != 43 {
+		t.Fatalf("header written: % x", b[:32])
+	}
+	pos := h2 & (slots - 1)
+	if pos == h&(slots-1) {
+		pos = (pos + 1) & (slots - 1)
+	}
+	s = b[64+pos*24:]
+	if binary.LittleEndian.Uint64(s) != h2 || binary.LittleEndian.Uint64(s[8:]) != 43 || int64(binary.LittleEndian.Uint64(s[16:])) != now.Unix() {
+		t.Fatalf("slot written at %d: % x", pos, s[:24])
+	}
+}
+
+func sha256Of(s string) []byte {
+	sum := sha256.Sum256([]byte(s))
+	return sum[:8]
 }
