@@ -20,14 +20,17 @@
 //     entry (it doubles at 70% full): 34 to 69 bytes per entry, 48 MiB for
 //     a million entries. Expired entries cost nothing more: a grow drops
 //     them and an insert reuses their slots.
-//   - Memory: only the inserts not merged yet, 32 bytes each in the
-//     memtable plus its hash map's entry (about 50 bytes in all), at most
-//     a 32nd of the table's slots (at least 4096) before a merge starts,
-//     and twice that while one runs: about 3 MiB for a table of a million
-//     entries. A million deliveries stored through the store cost 60 MiB of
-//     resident memory in all (63 bytes each, most of it JetStream's own
-//     per-message state), against 156 MiB for JetStream's Nats-Msg-Id
-//     window and 146 MiB for a KV bucket with a key per delivery.
+//   - Memory: only the inserts not merged yet, about 70 bytes each (a
+//     32-byte entry and its share of the memtable's hash map; measured
+//     over 65 536), at most a 32nd of the table's slots (at least 4096)
+//     before a merge starts, and twice that while one runs: 65 536 for a
+//     table of a million entries, 4.5 MiB. While merges keep failing (a
+//     full disk) the memtable grows up to maxPending, 4 Mi inserts (about
+//     280 MiB), and inserts fail past it. A million deliveries stored
+//     through the store cost 60 MiB of resident memory in all (63 bytes
+//     each, most of it JetStream's own per-message state), against
+//     156 MiB for JetStream's Nats-Msg-Id window and 146 MiB for a KV
+//     bucket with a key per delivery.
 //   - Lookups: a map probe of the memtables, then one pread of 16 slots
 //     (384 bytes) in the common case, served by the page cache: 1.06 µs
 //     for a hit and 1.16 µs for a miss in a table of 100 000 entries, one
