@@ -24,10 +24,13 @@ import (
 	"github.com/forgehook/forgehook/internal/throttle"
 )
 
-// Events is what the API reads events from: the store.
+// Events is what the API reads events from: the store. List returns the
+// stubs of large events (store.Record.Object); GetSeq and Get return
+// whole records.
 type Events interface {
 	List(ctx context.Context, f store.Filter) ([]store.Record, uint64, error)
 	Get(ctx context.Context, id string) (store.Record, error)
+	GetSeq(ctx context.Context, seq uint64) (store.Record, error)
 	Endpoint(ctx context.Context, endpoint string) (store.EndpointStatus, error)
 }
 

@@ -305,6 +305,19 @@ func (s *Server) replayRange(w http.ResponseWriter, r *http.Request) {
 			if rec.Stored.After(until) {
 				continue
 			}
+			if rec.Object != "" {
+				// A list holds the stubs of large events: the when and
+				// the replay need the whole event, read one at a time.
+				whole, err := s.Events.GetSeq(r.Context(), rec.Seq)
+				if errors.Is(err, store.ErrNotFound) {
+					continue // expired since it was listed
+				}
+				if err != nil {
+					s.storeError(w, r, err)
+					return
+				}
+				rec = whole
+			}
 			if filter != nil {
 				a, err := act(rec.Data)
 				if err != nil {

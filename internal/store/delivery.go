@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/forgehook/forgehook/internal/store/seqindex"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -98,7 +99,7 @@ func (s *Store) RecordAttempt(ctx context.Context, a Attempt) error {
 	m.Header.Set(EventIDHeader, a.EventID)
 	m.Header.Set(TriggerHeader, a.Trigger)
 	index := func(ack *jetstream.PubAck) {
-		if err := s.attempts.Insert(keyHash(attemptKey(a.Trigger, a.EventID)), ack.Sequence, time.Now()); err != nil {
+		if err := s.attempts.Insert(seqindex.Hash(attemptKey(a.Trigger, a.EventID)), ack.Sequence, time.Now()); err != nil {
 			s.log.Warn("store: attempt index", "err", err)
 		}
 	}
@@ -117,7 +118,7 @@ func (s *Store) Attempts(ctx context.Context, trigger, eventID string) ([]Attemp
 	if err != nil {
 		return nil, err
 	}
-	seqs, err := s.attempts.Lookup(keyHash(attemptKey(trigger, eventID)), time.Now())
+	seqs, err := s.attempts.Lookup(seqindex.Hash(attemptKey(trigger, eventID)), time.Now())
 	if err != nil {
 		return nil, fmt.Errorf("store: attempt index: %w", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/forgehook/forgehook/internal/store/seqindex"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -147,12 +148,12 @@ func (s *Store) publish(ctx context.Context, msg *nats.Msg, late func(*jetstream
 // indexEvent records a stored event in the dedup and id indexes.
 func (s *Store) indexEvent(msgID, id string, seq uint64, t time.Time) {
 	if msgID != "" {
-		if err := s.dedup.Insert(keyHash(msgID), seq, t); err != nil {
+		if err := s.dedup.Insert(seqindex.Hash(msgID), seq, t); err != nil {
 			s.log.Warn("store: dedup index", "seq", seq, "err", err)
 		}
 	}
 	if id != "" {
-		if err := s.ids.Insert(keyHash(id), seq, t); err != nil {
+		if err := s.ids.Insert(seqindex.Hash(id), seq, t); err != nil {
 			s.log.Warn("store: id index", "seq", seq, "err", err)
 		}
 	}
@@ -160,8 +161,8 @@ func (s *Store) indexEvent(msgID, id string, seq uint64, t time.Time) {
 
 // find returns the stored message whose header hdr equals key, looking the
 // candidates up in ix and confirming each against the stream.
-func (s *Store) find(ctx context.Context, h handles, ix *index, key, hdr string) (*jetstream.RawStreamMsg, bool, error) {
-	seqs, err := ix.Lookup(keyHash(key), time.Now())
+func (s *Store) find(ctx context.Context, h handles, ix *seqindex.Index, key, hdr string) (*jetstream.RawStreamMsg, bool, error) {
+	seqs, err := ix.Lookup(seqindex.Hash(key), time.Now())
 	if err != nil {
 		return nil, false, err
 	}
@@ -190,6 +191,12 @@ type Record struct {
 	Stored time.Time `json:"stored"`
 	// Data is the CloudEvent JSON.
 	Data json.RawMessage `json:"event"`
+	// Object, when not empty, says that Data is the stub of an event too
+	// large for one message: the record as stored in EVENTS, whole but
+	// for data.body, which is null, and a data.bodyref naming Object in
+	// the object store. Only List returns stubs; GetSeq (or Get) returns
+	// the whole record.
+	Object string `json:"object,omitempty"`
 }
 
 // Get returns the event with the given id.
@@ -228,6 +235,7 @@ func (s *Store) GetSeq(ctx context.Context, seq uint64) (Record, error) {
 type Filter struct {
 	Endpoint, Forge, Kind string
 	// Match, when set, is applied to each record after the subject filter.
+	// The record may be a stub (see Record.Object).
 	Match func(Record) bool
 	// Before lists events with a sequence lower than Before (0: from the newest).
 	Before uint64
@@ -235,10 +243,25 @@ type Filter struct {
 	Limit int
 	// ScanLimit caps how many stored events one call examines (default 5000).
 	ScanLimit int
+	// MaxBytes caps the bytes of the records one call returns (default
+	// ListMaxBytes): a page ends before the record that would pass it,
+	// and its cursor lists that record next. A page always holds at least
+	// one record, so that paging ends.
+	MaxBytes int
 }
 
+// ListMaxBytes is the default bound of List's answer, in bytes of records.
+// With the stubs of large events (Record.Object) in place of the events,
+// it bounds a page to ListMaxBytes plus one message: an event stored in
+// one message is at most the server's max payload, a stub a few KiB.
+const ListMaxBytes = 8 << 20
+
 // List returns stored events newest first, and the cursor to pass as
-// Before for the next page (0 when there is none).
+// Before for the next page (0 when there is none). It never reads an
+// event from the object store: the record of an event too large for one
+// message is its stub (Record.Object), whose fields all but the body are
+// the event's. A page ends at f.Limit records, f.ScanLimit events
+// examined, or f.MaxBytes of records, whichever comes first.
 func (s *Store) List(ctx context.Context, f Filter) ([]Record, uint64, error) {
 	h, err := s.handles()
 	if err != nil {
@@ -250,6 +273,9 @@ func (s *Store) List(ctx context.Context, f Filter) ([]Record, uint64, error) {
 	if f.ScanLimit <= 0 {
 		f.ScanLimit = 5000
 	}
+	if f.MaxBytes <= 0 {
+		f.MaxBytes = ListMaxBytes
+	}
 	info, err := h.events.Info(ctx)
 	if err != nil {
 		return nil, 0, fmt.Errorf("store: stream info: %w", err)
@@ -260,7 +286,7 @@ func (s *Store) List(ctx context.Context, f Filter) ([]Record, uint64, error) {
 		seq = f.Before - 1
 	}
 	var out []Record
-	scanned := 0
+	scanned, size := 0, 0
 	for ; seq >= first && seq > 0; seq-- {
 		if len(out) == f.Limit {
 			return out, seq + 1, nil
@@ -279,17 +305,23 @@ func (s *Store) List(ctx context.Context, f Filter) ([]Record, uint64, error) {
 		if !subjectMatches(m.Subject, f) {
 			continue
 		}
-		r, err := s.record(ctx, m)
-		if err != nil {
-			return nil, 0, err
-		}
+		r := Record{Seq: m.Sequence, Subject: m.Subject, Stored: m.Time, Data: m.Data, Object: m.Header.Get(ObjectHeader)}
 		if f.Match != nil && !f.Match(r) {
 			continue
 		}
+		n := recordSize(r)
+		if len(out) > 0 && size+n > f.MaxBytes {
+			return out, seq + 1, nil
+		}
+		size += n
 		out = append(out, r)
 	}
 	return out, 0, nil
 }
+
+// recordSize is what a listed record holds in memory, in bytes: its
+// strings and data.
+func recordSize(r Record) int { return len(r.Data) + len(r.Subject) + len(r.Object) }
 
 func subjectMatches(subject string, f Filter) bool {
 	if f.Endpoint == "" && f.Forge == "" && f.Kind == "" {

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/forgehook/forgehook/internal/store/seqindex"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -235,20 +236,18 @@ func (s *Store) compare(ctx context.Context) (Loss, error) {
 	// An entry about to expire may name an event the age limit has
 	// just removed: the index and the stream time it a moment apart.
 	aging := now.Add(-s.opts.Retention + time.Minute).Unix()
-	err = s.ids.scan(now, func(batch []memEntry) error {
-		for _, e := range batch {
-			l.Indexed++
-			switch {
-			case state.LastSeq == 0 || e.seq > state.LastSeq:
-				l.Tail++
-			case e.seq < state.FirstSeq:
-				if e.seq >= legitFirst && e.ts > aging {
-					l.Head++
-				}
-			default:
-				if _, found := slices.BinarySearch(deleted, e.seq); found {
-					l.Gaps++
-				}
+	err = s.ids.Scan(now, func(e seqindex.Entry) error {
+		l.Indexed++
+		switch {
+		case state.LastSeq == 0 || e.Seq > state.LastSeq:
+			l.Tail++
+		case e.Seq < state.FirstSeq:
+			if e.Seq >= legitFirst && e.Unix > aging {
+				l.Head++
+			}
+		default:
+			if _, found := slices.BinarySearch(deleted, e.Seq); found {
+				l.Gaps++
 			}
 		}
 		return nil

@@ -8,7 +8,7 @@
 //
 // Lookups by delivery key (dedup) and by event id go through two hash tables
 // on disk in the data directory, fed by a headers-only tail of EVENTS so
-// that every replica sees the events the others stored (see index.go).
+// that every replica sees the events the others stored (see package seqindex).
 package store
 
 import (
@@ -23,10 +23,12 @@ import (
 	"sync"
 	"time"
 
-	"github.com/forgehook/forgehook/internal/redact"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/forgehook/forgehook/internal/redact"
+	"github.com/forgehook/forgehook/internal/store/seqindex"
 )
 
 // Names of the streams and buckets. They are part of the public contract.
@@ -97,11 +99,11 @@ type Store struct {
 	// legitFirst is EVENTS's first sequence as the limits left it, read
 	// at the start: the events before it are not lost.
 	legitFirst uint64
-	lossMu     sync.Mutex // guards loss
-	loss       Loss       // what the start found missing
-	dedup      *index     // delivery key -> sequence, for the dedup window
-	ids        *index     // event id -> sequence, for the retention
-	attempts   *index     // trigger + event id -> ATTEMPTS sequences
+	lossMu     sync.Mutex      // guards loss
+	loss       Loss            // what the start found missing
+	dedup      *seqindex.Index // delivery key -> sequence, for the dedup window
+	ids        *seqindex.Index // event id -> sequence, for the retention
+	attempts   *seqindex.Index // trigger + event id -> ATTEMPTS sequences
 
 	ctx    context.Context // the store's own lifetime, cancelled by Close
 	cancel context.CancelFunc

@@ -3,11 +3,12 @@ package store
 import (
 	"bytes"
 	"context"
-	"path/filepath"
 	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/forgehook/forgehook/internal/store/seqindex"
 )
 
 // benchEvent is an encoded event of about the size of a stored GitHub push
@@ -100,76 +101,11 @@ func BenchmarkStoreAppendDuplicate(b *testing.B) {
 	}
 }
 
-func benchIndex(b *testing.B, prefill int) (*index, time.Time) {
-	b.Helper()
-	ix, err := openIndex(filepath.Join(b.TempDir(), "bench.idx"), time.Hour, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { ix.Close() })
-	now := time.Now()
-	for i := range prefill {
-		if err := ix.Insert(keyHash("k"+strconv.Itoa(i)), uint64(i+1), now); err != nil {
-			b.Fatal(err)
-		}
-	}
-	return ix, now
-}
-
-// BenchmarkStoreIndexInsert inserts new keys into a dedup index (pread
-// probes and a pwrite per insert; growth included).
-func BenchmarkStoreIndexInsert(b *testing.B) {
-	ix, now := benchIndex(b, 0)
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		i++
-		if err := ix.Insert(keyHash("k"+strconv.Itoa(i)), uint64(i), now); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-// BenchmarkStoreIndexLookupHit looks up present keys in an index of 100 000.
-func BenchmarkStoreIndexLookupHit(b *testing.B) {
-	const n = 100_000
-	ix, now := benchIndex(b, n)
-	hashes := make([]uint64, n)
-	for i := range hashes {
-		hashes[i] = keyHash("k" + strconv.Itoa(i))
-	}
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		seqs, err := ix.Lookup(hashes[i%n], now)
-		if err != nil || len(seqs) != 1 {
-			b.Fatalf("Lookup = %v, %v", seqs, err)
-		}
-		i++
-	}
-}
-
-// BenchmarkStoreIndexLookupMiss looks up absent keys (every new delivery)
-// in an index of 100 000.
-func BenchmarkStoreIndexLookupMiss(b *testing.B) {
-	const n = 100_000
-	ix, now := benchIndex(b, n)
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		i++
-		seqs, err := ix.Lookup(keyHash("absent"+strconv.Itoa(i)), now)
-		if err != nil || len(seqs) != 0 {
-			b.Fatalf("Lookup = %v, %v", seqs, err)
-		}
-	}
-}
-
 // BenchmarkStoreKeyHash is the hash of a delivery key (dedupKey and
 // keyHash, as Append computes them).
 func BenchmarkStoreKeyHash(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
-		_ = keyHash(dedupKey("gh", "8c8ea0ad-1d21-5f7e-b29b-6eb5b43a3c0f"))
+		_ = seqindex.Hash(dedupKey("gh", "8c8ea0ad-1d21-5f7e-b29b-6eb5b43a3c0f"))
 	}
 }

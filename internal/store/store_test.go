@@ -230,9 +230,13 @@ func TestStoreLargeEventsGoToTheObjectStore(t *testing.T) {
 	if err != nil || string(rec.Data) != big {
 		t.Fatalf("Get: %d bytes, %v; want the whole %d", len(rec.Data), err, len(big))
 	}
+	// A list holds its stub, never the object.
 	recs, _, err := s.List(ctx, Filter{})
-	if err != nil || len(recs) != 1 || string(recs[0].Data) != big {
-		t.Fatalf("List: %v", err)
+	if err != nil || len(recs) != 1 || recs[0].Object == "" || len(recs[0].Data) > 1024 {
+		t.Fatalf("List: %d records, %v; want the stub of big-1", len(recs), err)
+	}
+	if whole, err := s.GetSeq(ctx, recs[0].Seq); err != nil || string(whole.Data) != big || whole.Object != "" {
+		t.Fatalf("GetSeq of a listed stub: %d bytes, %v; want the whole %d", len(whole.Data), err, len(big))
 	}
 	// The message in EVENTS is a stub that names the object.
 	m, err := s.JetStream().Stream(ctx, EventsStream)

@@ -2,13 +2,13 @@ package store
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
+	"github.com/forgehook/forgehook/internal/store/seqindex"
 	"github.com/nats-io/nats.go"
-	"os"
-	"path/filepath"
-
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -18,14 +18,14 @@ func (s *Store) openIndexes() error {
 		return fmt.Errorf("store: index dir: %w", err)
 	}
 	var err error
-	if s.dedup, err = openIndex(filepath.Join(dir, "dedup.idx"), s.opts.DedupWindow, s.log); err != nil {
+	if s.dedup, err = seqindex.Open(filepath.Join(dir, "dedup.idx"), s.opts.DedupWindow, s.log); err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
-	if s.ids, err = openIndex(filepath.Join(dir, "ids.idx"), s.opts.Retention, s.log); err != nil {
+	if s.ids, err = seqindex.Open(filepath.Join(dir, "ids.idx"), s.opts.Retention, s.log); err != nil {
 		s.dedup.Close()
 		return fmt.Errorf("store: %w", err)
 	}
-	if s.attempts, err = openIndex(filepath.Join(dir, "attempts.idx"), s.opts.Retention, s.log); err != nil {
+	if s.attempts, err = seqindex.Open(filepath.Join(dir, "attempts.idx"), s.opts.Retention, s.log); err != nil {
 		s.dedup.Close()
 		s.ids.Close()
 		return fmt.Errorf("store: %w", err)
@@ -51,7 +51,7 @@ func (s *Store) startTail(events, attempts jetstream.Stream) error {
 		return err
 	}
 	return s.tail(attempts, catchUpFrom(s.attempts.Last()), follow, func(h nats.Header, seq uint64, t time.Time) {
-		if err := s.attempts.Insert(keyHash(attemptKey(h.Get(TriggerHeader), h.Get(EventIDHeader))), seq, t); err != nil {
+		if err := s.attempts.Insert(seqindex.Hash(attemptKey(h.Get(TriggerHeader), h.Get(EventIDHeader))), seq, t); err != nil {
 			s.log.Warn("store: attempt index", "err", err)
 		}
 	})

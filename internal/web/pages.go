@@ -175,6 +175,15 @@ func (h *Handler) eventStatus(ctx context.Context, rec store.Record, id string) 
 	if h.opts.Delivery == nil {
 		return nil, nil
 	}
+	if rec.Object != "" {
+		// A listed large event is its stub; the triggers' when may read
+		// its body: read it whole, one event at a time.
+		whole, err := h.opts.Events.GetSeq(ctx, rec.Seq)
+		if err != nil {
+			return nil, fmt.Errorf("event %s: %w", id, err)
+		}
+		rec = whole
+	}
 	st, err := h.opts.Delivery.EventStatus(ctx, rec, id)
 	if err != nil {
 		return nil, fmt.Errorf("event %s: delivery status: %w", id, err)

@@ -1,4 +1,50 @@
-package store
+// Package seqindex is the store's on-disk index: a hash table in a file
+// that maps the 64-bit hash of a key to the stream sequences stored under
+// it, for a bounded time. The store keeps three: dedup.idx (delivery key ->
+// EVENTS sequence, for the dedup window), ids.idx (event id -> EVENTS
+// sequence) and attempts.idx (trigger and event id -> ATTEMPTS sequences),
+// in data_dir/index.
+//
+// It exists because JetStream's own per-subject and Nats-Msg-Id state
+// holds about 160 bytes of memory per remembered delivery, which a 72 h
+// window at load cannot afford, while this table keeps only its recent
+// inserts in memory and lets the kernel's page cache hold the hot slots.
+//
+// # Measured trade-offs
+//
+// Figures from a 2-core machine (the StoreIndex benchmarks of this package,
+// docs/benchmarks.md; go run ./bench/dedupmem for the store as a whole,
+// docs/operations.md, "Deduplication and its memory"):
+//
+//   - Disk: 24 bytes a slot, and a table has 1/0.7 to 2/0.7 slots per live
+//     entry (it doubles at 70% full): 34 to 69 bytes per entry, 48 MiB for
+//     a million entries. Expired entries cost nothing more: a grow drops
+//     them and an insert reuses their slots.
+//   - Memory: only the inserts not merged yet, about 70 bytes each (a
+//     32-byte entry and its share of the memtable's hash map; measured
+//     over 65 536), at most a 32nd of the table's slots (at least 4096)
+//     before a merge starts, and twice that while one runs: 65 536 for a
+//     table of a million entries, 4.5 MiB. While merges keep failing (a
+//     full disk) the memtable grows up to maxPending, 4 Mi inserts (about
+//     280 MiB), and inserts fail past it. A million deliveries stored
+//     through the store cost 60 MiB of resident memory in all (63 bytes
+//     each, most of it JetStream's own per-message state), against
+//     156 MiB for JetStream's Nats-Msg-Id window and 146 MiB for a KV
+//     bucket with a key per delivery.
+//   - Lookups: a map probe of the memtables, then one pread of 16 slots
+//     (384 bytes) in the common case, served by the page cache: 1.06 µs
+//     for a hit and 1.16 µs for a miss in a table of 100 000 entries, one
+//     small allocation each. A candidate is only a hash match: the caller
+//     reads the stream to confirm it, and that read, not the index, is the
+//     cost of a duplicate.
+//   - Inserts: 0.49 µs each, the merges into the file and the grows
+//     included: a map insert under a mutex, then a merge writes a batch in
+//     24 KiB chunks, a few system calls per thousand inserts. A pwrite per
+//     insert had cost 6 µs each, 10% of the ingest path's CPU.
+//   - Durability: the memtables are lost with the process. The header
+//     records the highest sequence merged (Last after Open), and the store
+//     indexes its streams again from a little before it at start-up.
+package seqindex
 
 import (
 	"cmp"
@@ -15,14 +61,8 @@ import (
 	"time"
 )
 
-// index is a hash table on disk that maps a 64-bit key hash to the stream
-// sequences of the events stored under that key, for a bounded time. It is
-// forgehook's dedup index (delivery key -> event), its id index (event id
-// -> event) and its attempts index: JetStream's own per-subject and
-// Nats-Msg-Id state would hold about 160 bytes of memory per remembered
-// delivery, which a 72 h window at load cannot afford, while this table
-// keeps only its recent inserts in memory and lets the kernel's page cache
-// hold the hot slots.
+// Index is one hash table on disk (see the package comment). Its methods
+// are safe for concurrent use; Close must be the last call.
 //
 // The file is a table with open addressing and linear probing over fixed
 // 24-byte slots (hash, sequence, unix time). An entry older than the
@@ -32,14 +72,39 @@ import (
 // is 70% full, dropping expired entries.
 //
 // Inserts go to a table in memory (the memtable) and a background merge
-// writes them into the file in batches, chunk by chunk: a pwrite per
-// insert cost a system call with a file-time update each (about 6 µs on
-// the machines we measure, 10% of the ingest path's CPU), a merge costs a
-// few per thousand inserts. Lookups read the memtables and then the file.
-// The memtables are lost with the process, which loses nothing: the
-// header records the highest sequence merged, and the store's tail indexes
-// the stream again from a little before it at the next start.
-type index struct {
+// writes them into the file in batches, chunk by chunk. Lookups read the
+// memtables and then the file.
+//
+// # Locks
+//
+// An Index holds three mutexes, and one lock-free field:
+//
+//   - mergeMu serializes merges, grows and Close, and guards the merger's
+//     own state (used, durable, lastMerge). It is held for a whole merge,
+//     file I/O included, so it is never taken on the insert or lookup path.
+//   - mu guards the memtables (mem, frozen) and last. It is held only for
+//     in-memory work: a map insert, a chain walk, a pointer swap.
+//   - fmu (a RWMutex) guards f and cap, which only a grow swaps. Lookups
+//     hold its read lock while they pread the file; a grow (under mergeMu)
+//     takes its write lock for the swap only, and Close to close the file.
+//   - mergeAt is atomic: Insert reads it to decide whether to wake the
+//     merger, without a lock.
+//
+// The order is mergeMu, then mu, then fmu: a goroutine that holds one may
+// take only a later one. Merge takes mu (briefly, released each time)
+// under mergeMu, and grow takes fmu under mergeMu; Insert and Last take
+// mu alone; Lookup takes mu, releases it, then takes fmu's read lock, so
+// it never holds two; Close waits for the merger's goroutine with no lock
+// held and then takes mergeMu and fmu in that order. No path takes mu and
+// fmu together, no path takes an earlier lock while it holds a later one,
+// and no lock is held across a channel operation that can block (the
+// merger's wake-up is a non-blocking send), so no cycle of waits can form:
+// the index cannot deadlock. The one wait under a lock is file I/O (merges
+// under mergeMu, lookups under fmu's read lock), which a grow's swap waits
+// for; a grow's rewrite runs before it takes fmu, so lookups go on during
+// it. Scan holds mergeMu while it calls its callback, which may therefore
+// insert and look up but not Close.
+type Index struct {
 	path   string
 	window time.Duration
 	// log reports a failed background merge (it is retried).
@@ -65,7 +130,8 @@ type index struct {
 	lastMerge time.Time // when the last merge ended
 
 	// fmu guards f and cap, which a grow swaps: lookups read the file
-	// under its read lock.
+	// under its read lock. They are written with both mergeMu and fmu
+	// held, so the merger reads them under mergeMu alone.
 	fmu sync.RWMutex
 	f   *os.File
 	cap uint64 // slots, a power of two
@@ -93,8 +159,10 @@ const (
 	maxPending = 4 << 20
 )
 
-// keyHash is the 64-bit hash of a key; 0 is reserved for empty slots.
-func keyHash(key string) uint64 {
+// Hash is the 64-bit hash of a key that Insert and Lookup take: the first
+// 8 bytes of its SHA-256, little-endian; never 0, which marks an empty
+// slot. It is part of the file format: changing it orphans every entry.
+func Hash(key string) uint64 {
 	sum := sha256.Sum256([]byte(key))
 	h := binary.LittleEndian.Uint64(sum[:8])
 	if h == 0 {
@@ -103,9 +171,12 @@ func keyHash(key string) uint64 {
 	return h
 }
 
-// openIndex opens or creates the table at path and starts its merger,
-// which reports failures to log (nil: nowhere); Close stops it.
-func openIndex(path string, window time.Duration, log *slog.Logger) (*index, error) {
+// Open opens or creates the table at path, whose entries live for window
+// (0: for ever), and starts its merger, which reports failures to log
+// (nil: nowhere); Close stops it. A file that is not an index, or a
+// damaged one, is an error that says to remove it: the store rebuilds a
+// missing index from its streams.
+func Open(path string, window time.Duration, log *slog.Logger) (*Index, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -113,7 +184,7 @@ func openIndex(path string, window time.Duration, log *slog.Logger) (*index, err
 	if err != nil {
 		return nil, fmt.Errorf("index %s: %w", path, err)
 	}
-	ix := &index{path: path, f: f, window: window, log: log}
+	ix := &Index{path: path, f: f, window: window, log: log}
 	var hdr [indexHeader]byte
 	n, err := f.ReadAt(hdr[:], 0)
 	switch {
@@ -152,7 +223,7 @@ func openIndex(path string, window time.Duration, log *slog.Logger) (*index, err
 }
 
 // writeHeader writes the table's header; the merger's (or the opener's).
-func (ix *index) writeHeader() error {
+func (ix *Index) writeHeader() error {
 	var hdr [indexHeader]byte
 	copy(hdr[:], indexMagic)
 	binary.LittleEndian.PutUint64(hdr[8:], ix.cap)
@@ -164,23 +235,28 @@ func (ix *index) writeHeader() error {
 	return nil
 }
 
-func (ix *index) setMergeAt() {
+func (ix *Index) setMergeAt() {
 	ix.mergeAt.Store(int64(max(minMergeAt, ix.cap/32)))
 }
 
 // Last returns the highest stream sequence inserted (at open: merged).
-func (ix *index) Last() uint64 {
+func (ix *Index) Last() uint64 {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	return ix.last
 }
 
-func (ix *index) live(t int64, now time.Time) bool {
+func (ix *Index) live(t int64, now time.Time) bool {
 	return ix.window <= 0 || now.Sub(time.Unix(t, 0)) <= ix.window
 }
 
-// Lookup returns the sequences of live entries whose hash is h.
-func (ix *index) Lookup(h uint64, now time.Time) ([]uint64, error) {
+// Lookup returns the sequences of the live entries whose hash is h: those
+// stored within the window before now, in no set order, without repeats.
+// Each is only a candidate (another key may share the hash), which the
+// caller confirms against the stored message. Lookup sees every Insert
+// that returned before it was called. An error is a failed read of the
+// file.
+func (ix *Index) Lookup(h uint64, now time.Time) ([]uint64, error) {
 	var out []uint64
 	ix.mu.Lock()
 	out = ix.mem.lookup(h, out, ix, now)
@@ -226,7 +302,10 @@ func (ix *index) Lookup(h uint64, now time.Time) ([]uint64, error) {
 // Insert records that the event at seq, stored at t, has key hash h. It is
 // idempotent: inserting the same (h, seq) twice keeps one entry. The entry
 // is visible to Lookup at once and written to the file by a later merge.
-func (ix *index) Insert(h, seq uint64, t time.Time) error {
+// It fails only when merges keep failing (a full or broken disk) and
+// maxPending inserts wait in memory: the caller loses nothing by going
+// on, as the store indexes its streams again at the next start.
+func (ix *Index) Insert(h, seq uint64, t time.Time) error {
 	ix.mu.Lock()
 	n := len(ix.mem.entries)
 	if n >= maxPending {
@@ -247,7 +326,7 @@ func (ix *index) Insert(h, seq uint64, t time.Time) error {
 }
 
 // loop merges the memtable when it is large enough or old enough.
-func (ix *index) loop() {
+func (ix *Index) loop() {
 	defer close(ix.stopped)
 	t := time.NewTicker(mergeEvery)
 	defer t.Stop()
@@ -277,14 +356,14 @@ func (ix *index) loop() {
 	}
 }
 
-func (ix *index) lastMergeTime() time.Time {
+func (ix *Index) lastMergeTime() time.Time {
 	ix.mergeMu.Lock()
 	defer ix.mergeMu.Unlock()
 	return ix.lastMerge
 }
 
 // flush merges everything inserted so far into the file.
-func (ix *index) flush() error {
+func (ix *Index) flush() error {
 	for range 2 { // the frozen memtable of a failed merge, then the current one
 		if err := ix.merge(); err != nil {
 			return err
@@ -296,7 +375,7 @@ func (ix *index) flush() error {
 // merge writes the frozen memtable (or, when there is none, the current
 // one, frozen first) into the file. On failure the frozen memtable stays,
 // still read by lookups, and the next merge tries it again.
-func (ix *index) merge() error {
+func (ix *Index) merge() error {
 	ix.mergeMu.Lock()
 	defer ix.mergeMu.Unlock()
 	ix.mu.Lock()
@@ -372,7 +451,7 @@ func (t *table) sort(es []memEntry) {
 // entry's home slot, so once the entries' homes have passed a chunk it is
 // written and let go: a merge holds a few chunks at a time. (A probe that
 // wraps past the table's end reads its first chunks again, as written.)
-func (ix *index) apply(t *table, now time.Time, es []memEntry) error {
+func (ix *Index) apply(t *table, now time.Time, es []memEntry) error {
 	mask := t.cap - 1
 	held := map[uint64]*chunk{}
 	var free [][]byte
@@ -467,7 +546,7 @@ func putSlot(s []byte, e memEntry) {
 // the live entries of a batch of the old table's slots at a time, sorted
 // by their home in the new one. Building the new table in memory cost its
 // whole size and more (70 MiB when growing past 700 000 entries).
-func (ix *index) grow(now time.Time, es []memEntry) error {
+func (ix *Index) grow(now time.Time, es []memEntry) error {
 	n := uint64(0)
 	if err := ix.scan(now, func(batch []memEntry) error { n += uint64(len(batch)); return nil }); err != nil {
 		return err
@@ -527,9 +606,37 @@ func (ix *index) grow(now time.Time, es []memEntry) error {
 	return nil
 }
 
+// Entry is one live entry of an Index, as Scan reports it.
+type Entry struct {
+	// Hash is the key's Hash.
+	Hash uint64
+	// Seq is the stream sequence stored under it.
+	Seq uint64
+	// Unix is when it was stored, in seconds since 1970.
+	Unix int64
+}
+
+// Scan calls fn with each live entry of the file (those stored within the
+// window before now), in the table's order, and stops at fn's first
+// error, which it returns. Entries not merged yet are not visited: call
+// it on a freshly opened Index to see what the file holds. It holds
+// mergeMu throughout (merges wait for it), so fn must not call Close.
+func (ix *Index) Scan(now time.Time, fn func(Entry) error) error {
+	ix.mergeMu.Lock()
+	defer ix.mergeMu.Unlock()
+	return ix.scan(now, func(batch []memEntry) error {
+		for _, e := range batch {
+			if err := fn(Entry{Hash: e.h, Seq: e.seq, Unix: e.ts}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // scan calls fn with the live entries of the file's table, a batch of
 // slots at a time; fn may reorder the batch but not keep it.
-func (ix *index) scan(now time.Time, fn func([]memEntry) error) error {
+func (ix *Index) scan(now time.Time, fn func([]memEntry) error) error {
 	const batchSlots = 1 << 16
 	buf := make([]byte, min(batchSlots, ix.cap)*slotSize)
 	var batch []memEntry
@@ -556,7 +663,7 @@ func (ix *index) scan(now time.Time, fn func([]memEntry) error) error {
 }
 
 // Close merges what is in memory, writes the header and closes the file.
-func (ix *index) Close() error {
+func (ix *Index) Close() error {
 	ix.mergeMu.Lock()
 	closed := ix.f == nil
 	ix.mergeMu.Unlock()
@@ -610,7 +717,7 @@ func (m *memtable) add(h, seq uint64, ts int64) {
 }
 
 // lookup appends the live sequences stored under h to out.
-func (m *memtable) lookup(h uint64, out []uint64, ix *index, now time.Time) []uint64 {
+func (m *memtable) lookup(h uint64, out []uint64, ix *Index, now time.Time) []uint64 {
 	head, ok := m.heads[h]
 	if !ok {
 		return out
