@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -12,7 +13,9 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -90,9 +93,41 @@ func checkNoLeak(t *testing.T, before map[string]string) {
 	t.Errorf("%d goroutines still running 5 s after the app stopped:\n\n%s", len(leaked), strings.Join(leaked, "\n\n"))
 }
 
+// logBuffer collects the app's log for the test to wait on.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// waitFor polls f every 20 ms until it is true, failing t after d.
+func waitFor(t *testing.T, d time.Duration, what string, f func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !f() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", d, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // TestAppRunStopsEveryGoroutine starts the app on an embedded store and
 // port-0 listeners, takes a signed delivery and an unauthenticated one,
-// delivers both to an HTTP receiver, answers admin API requests, stops
+// delivers both to an HTTP receiver, reloads its configuration on SIGHUP
+// (which replaces the triggers' runner) and delivers a third event,
+// answers admin API requests, stops
 // (ctx cancelled, Run returns) and checks that no goroutine it started
 // is left running.
 func TestAppRunStopsEveryGoroutine(t *testing.T) {
@@ -132,13 +167,19 @@ triggers:
 	cfg.Listen, cfg.Admin.Listen = "127.0.0.1:0", "127.0.0.1:0"
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	a, err := app.New(ctx, cfg, app.Options{Registry: reg, Presets: verify.PresetPrefixes})
+	logs := &logBuffer{}
+	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	a, err := app.New(ctx, cfg, app.Options{Logger: logger, Registry: reg, Presets: verify.PresetPrefixes})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ran := make(chan error, 1)
 	go func() { ran <- a.Run(ctx) }()
 	ingest, admin := "http://"+a.IngestAddr(), "http://"+a.AdminAddr()
+
+	// Run watches SIGHUP from this line on: before it, the signal would
+	// end the test process.
+	waitFor(t, 10*time.Second, "Run to start", func() bool { return strings.Contains(logs.String(), "forgehook serving") })
 
 	post := func(path string, h http.Header, body []byte) {
 		t.Helper()
@@ -154,22 +195,27 @@ triggers:
 			t.Fatalf("POST %s: %d %s", path, resp.StatusCode, b)
 		}
 	}
-	body := []byte(`{"ref":"refs/heads/main","after":"` + strings.Repeat("2", 40) + `","repository":{"full_name":"acme/app"}}`)
-	post("/hooks/gh", http.Header{
-		"Content-Type":        {"application/json"},
-		"X-Github-Event":      {"push"},
-		"X-Github-Delivery":   {"leak-1"},
-		"X-Hub-Signature-256": {verify.Sign(verify.SHA256, verify.Hex, "sha256=", []byte("s"), body)},
-	}, body)
-	post("/hooks/open", http.Header{"Content-Type": {"application/json"}}, []byte(`{"ref":"refs/heads/main"}`))
-
-	deadline := time.Now().Add(20 * time.Second)
-	for got.Load() < 2 {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d of 2 events delivered after 20 s", got.Load())
-		}
-		time.Sleep(20 * time.Millisecond)
+	signed := func(id string) {
+		t.Helper()
+		body := []byte(`{"ref":"refs/heads/main","after":"` + strings.Repeat("2", 40) + `","repository":{"full_name":"acme/app"}}`)
+		post("/hooks/gh", http.Header{
+			"Content-Type":        {"application/json"},
+			"X-Github-Event":      {"push"},
+			"X-Github-Delivery":   {id},
+			"X-Hub-Signature-256": {verify.Sign(verify.SHA256, verify.Hex, "sha256=", []byte("s"), body)},
+		}, body)
 	}
+	signed("leak-1")
+	post("/hooks/open", http.Header{"Content-Type": {"application/json"}}, []byte(`{"ref":"refs/heads/main"}`))
+	waitFor(t, 20*time.Second, "2 events delivered", func() bool { return got.Load() == 2 })
+
+	// A reload starts a new runner and stops the old one.
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "the reload", func() bool { return strings.Contains(logs.String(), "reload: configuration applied") })
+	signed("leak-2")
+	waitFor(t, 20*time.Second, "the event after the reload delivered", func() bool { return got.Load() == 3 })
 	for _, path := range []string{"/api/v1/events", "/api/v1/endpoints", "/metrics", "/readyz"} {
 		resp, err := client.Get(admin + path)
 		if err != nil {
@@ -193,6 +239,8 @@ triggers:
 		t.Fatal("Run did not return 30 s after its ctx was cancelled")
 	}
 	client.CloseIdleConnections()
-	rc.Close()
+	// The receiver is still up: a connection the app's triggers left open
+	// would keep a goroutine on both sides.
 	checkNoLeak(t, before)
+	rc.Close()
 }
