@@ -3,6 +3,7 @@ package app_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -127,7 +128,7 @@ func waitFor(t *testing.T, d time.Duration, what string, f func() bool) {
 // port-0 listeners, takes a signed delivery and an unauthenticated one,
 // delivers both to an HTTP receiver, reloads its configuration on SIGHUP
 // (which replaces the triggers' runner) and delivers a third event,
-// answers admin API requests, stops
+// replays it through the admin API, answers admin API requests, stops
 // (ctx cancelled, Run returns) and checks that no goroutine it started
 // is left running.
 func TestAppRunStopsEveryGoroutine(t *testing.T) {
@@ -181,24 +182,25 @@ triggers:
 	// end the test process.
 	waitFor(t, 10*time.Second, "Run to start", func() bool { return strings.Contains(logs.String(), "forgehook serving") })
 
-	post := func(path string, h http.Header, body []byte) {
+	post := func(url string, h http.Header, body []byte) []byte {
 		t.Helper()
-		req, _ := http.NewRequest("POST", ingest+path, bytes.NewReader(body))
+		req, _ := http.NewRequest("POST", url, bytes.NewReader(body))
 		req.Header = h
 		resp, err := client.Do(req)
 		if err != nil {
-			t.Fatalf("POST %s: %v", path, err)
+			t.Fatalf("POST %s: %v", url, err)
 		}
 		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		if resp.StatusCode != 200 {
-			t.Fatalf("POST %s: %d %s", path, resp.StatusCode, b)
+			t.Fatalf("POST %s: %d %s", url, resp.StatusCode, b)
 		}
+		return b
 	}
-	signed := func(id string) {
+	signed := func(id string) []byte {
 		t.Helper()
 		body := []byte(`{"ref":"refs/heads/main","after":"` + strings.Repeat("2", 40) + `","repository":{"full_name":"acme/app"}}`)
-		post("/hooks/gh", http.Header{
+		return post(ingest+"/hooks/gh", http.Header{
 			"Content-Type":        {"application/json"},
 			"X-Github-Event":      {"push"},
 			"X-Github-Delivery":   {id},
@@ -206,7 +208,7 @@ triggers:
 		}, body)
 	}
 	signed("leak-1")
-	post("/hooks/open", http.Header{"Content-Type": {"application/json"}}, []byte(`{"ref":"refs/heads/main"}`))
+	post(ingest+"/hooks/open", http.Header{"Content-Type": {"application/json"}}, []byte(`{"ref":"refs/heads/main"}`))
 	waitFor(t, 20*time.Second, "2 events delivered", func() bool { return got.Load() == 2 })
 
 	// A reload starts a new runner and stops the old one.
@@ -214,8 +216,17 @@ triggers:
 		t.Fatal(err)
 	}
 	waitFor(t, 10*time.Second, "the reload", func() bool { return strings.Contains(logs.String(), "reload: configuration applied") })
-	signed("leak-2")
+	ans := signed("leak-2")
 	waitFor(t, 20*time.Second, "the event after the reload delivered", func() bool { return got.Load() == 3 })
+	// A replay through the admin API goes through the REPLAY stream.
+	var stored struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal(ans, &stored); err != nil || stored.ID == "" {
+		t.Fatalf("ingest answer %s: %v", ans, err)
+	}
+	post(admin+"/api/v1/events/"+stored.ID+"/replay", http.Header{"Content-Type": {"application/json"}}, []byte(`{"trigger":"forward"}`))
+	waitFor(t, 20*time.Second, "the replay delivered", func() bool { return got.Load() == 4 })
 	for _, path := range []string{"/api/v1/events", "/api/v1/endpoints", "/metrics", "/readyz"} {
 		resp, err := client.Get(admin + path)
 		if err != nil {
