@@ -245,10 +245,11 @@ triggers:
 		t.Errorf("replay of a matching event: %v\n%s", err, out)
 	}
 	waitFor(t, 10*time.Second, "gh-1 replayed to deploy", func() bool { return len(rc.hitsFor(ghID)) == 3 })
-	time.Sleep(200 * time.Millisecond) // a wrong deploy delivery would have arrived by now
-	if n := len(rc.hitsFor(id)); n != 2 {
-		t.Errorf("the open endpoint's event reached the receiver %d times, want 2 (audit, audit replay)", n)
-	}
+	// A wrong deploy delivery of the open endpoint's event would arrive
+	// about when gh-1's replay did.
+	holdFor(t, 300*time.Millisecond, "the open endpoint's event reaching the receiver 2 times (audit, audit replay)", func() bool {
+		return len(rc.hitsFor(id)) == 2
+	})
 	srv.stop()
 }
 

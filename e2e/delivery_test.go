@@ -170,10 +170,9 @@ triggers:
 		t.Errorf("waits %v are exactly the doubling: no jitter", waits)
 	}
 	t.Logf("backoff waits: %v", waits)
-	time.Sleep(300 * time.Millisecond)
-	if n := len(rc.hitsFor(id)); n != 4 {
-		t.Fatalf("%d requests, want 4 (3 failures, 1 success, no more)", n)
-	}
+	holdFor(t, 300*time.Millisecond, "4 requests (3 failures, 1 success, no more)", func() bool {
+		return len(rc.hitsFor(id)) == 4
+	})
 	d, _ := getDetail(t, admin, id)
 	states := map[string]string{}
 	for _, tr := range d.Triggers {
@@ -264,10 +263,9 @@ triggers:
 		t.Fatalf("dry-run replay: %v %v", resp.StatusCode, err)
 	}
 	resp.Body.Close()
-	time.Sleep(300 * time.Millisecond)
-	if len(rc.hitsFor(jid)) != before {
-		t.Fatal("a dry run sent the event")
-	}
+	holdFor(t, 300*time.Millisecond, "no request after a dry run", func() bool {
+		return len(rc.hitsFor(jid)) == before
+	})
 	// The receiver is back: replaying the dead letter delivers it.
 	resp, err = http.Post(fmt.Sprintf("%s/api/v1/dead/%d/replay", admin, deploySeq), "application/json", nil)
 	if err != nil || resp.StatusCode != 200 {
@@ -320,7 +318,7 @@ func TestCrashKill9DuringDeliveries(t *testing.T) {
 	var mu sync.Mutex
 	got := map[string]int{}
 	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond) // slow on purpose: deliveries are in flight at the kill
 		mu.Lock()
 		got[r.Header.Get("X-Forgehook-Event-Id")]++
 		mu.Unlock()

@@ -321,7 +321,7 @@ func TestCrashKill9UnderLoad(t *testing.T) {
 				if err != nil || status != 200 {
 					failed.Add(1)
 					if err != nil {
-						time.Sleep(10 * time.Millisecond)
+						time.Sleep(10 * time.Millisecond) // the server is down: pace this sender's retries
 					}
 					continue
 				}
@@ -332,11 +332,18 @@ func TestCrashKill9UnderLoad(t *testing.T) {
 			}
 		}()
 	}
-	// Let the load run, then kill without warning.
-	time.Sleep(1500 * time.Millisecond)
+	// Let the load run until 500 deliveries are acknowledged, then kill
+	// without warning.
+	waitFor(t, 30*time.Second, "500 acknowledged deliveries", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(acked) >= 500
+	})
+	failedBefore := failed.Load()
 	srv.kill()
 	killed := time.Now()
-	time.Sleep(300 * time.Millisecond)
+	// The senders see the kill before they stop.
+	waitFor(t, 10*time.Second, "a request failing after the kill", func() bool { return failed.Load() > failedBefore })
 	cancel()
 	wg.Wait()
 
@@ -364,7 +371,7 @@ func TestCrashKill9UnderLoad(t *testing.T) {
 	// some older ones: each is recognized as the stored event. It does so
 	// after JetStream's own short Nats-Msg-Id window (5 s) has passed, so
 	// that only forgehook's index can recognize them.
-	time.Sleep(time.Until(killed.Add(6 * time.Second)))
+	time.Sleep(time.Until(killed.Add(6 * time.Second))) // the window is time itself: nothing to poll
 	again := order[max(0, len(order)-150):]
 	for i := 0; i < len(order)-150; i += max(1, len(order)/50) {
 		again = append(again, order[i])

@@ -184,7 +184,7 @@ func TestIngestAttackMemoryFollowsBytesReceived(t *testing.T) {
 			}
 			forge.add(status)
 			sent.Add(1)
-			time.Sleep(50 * time.Millisecond)
+			time.Sleep(50 * time.Millisecond) // the forge's pace during the attack: 20 deliveries a second
 		}
 	}()
 
@@ -329,7 +329,7 @@ func TestIngestAttackUnsignedFloodDoesNotStarveSigned(t *testing.T) {
 			t.Errorf("signed delivery %d during the flood: %d %s %v", i, status, ans.Error, err)
 		}
 		signed.add(status)
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(100 * time.Millisecond) // spread the signed deliveries over the flood
 	}
 	cancel()
 	wg.Wait()

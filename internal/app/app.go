@@ -56,9 +56,10 @@ type App struct {
 
 	metrics *metrics.Metrics
 
-	runMu  sync.Mutex // guards runner
-	runner *deliver.Runner
-	runCtx context.Context
+	runMu    sync.Mutex // guards runner and triggers
+	runner   *deliver.Runner
+	triggers []*trigger.Trigger // the runner's: their actions are closed after it stops
+	runCtx   context.Context
 
 	ingest    *ingest.Handler
 	ingestLn  net.Listener
@@ -302,19 +303,35 @@ func (a *App) startTriggers(cfg *config.Config) error {
 		return err
 	}
 	a.runMu.Lock()
-	old := a.runner
-	a.runner = r
+	old, oldTs := a.runner, a.triggers
+	a.runner, a.triggers = r, ts
 	a.runMu.Unlock()
-	if old != nil {
-		old.Stop()
-	}
+	stopRunner(old, oldTs)
 	return nil
+}
+
+// stopRunner stops r, then closes its triggers' actions: their idle
+// connections (an http action's to its receiver, a nats action's own) and
+// processes would otherwise outlive the runner, at every reload.
+func stopRunner(r *deliver.Runner, ts []*trigger.Trigger) {
+	if r != nil {
+		r.Stop()
+	}
+	trigger.Close(ts)
 }
 
 func (a *App) currentRunner() *deliver.Runner {
 	a.runMu.Lock()
 	defer a.runMu.Unlock()
 	return a.runner
+}
+
+// stopTriggers stops the running triggers and closes their actions.
+func (a *App) stopTriggers() {
+	a.runMu.Lock()
+	r, ts := a.runner, a.triggers
+	a.runMu.Unlock()
+	stopRunner(r, ts)
 }
 
 // IngestAddr returns the ingest listener's address.
@@ -360,9 +377,7 @@ loop:
 	defer cancel()
 	_ = a.ingestSrv.Shutdown(sctx)
 	_ = a.adminSrv.Shutdown(sctx)
-	if r := a.currentRunner(); r != nil {
-		r.Stop()
-	}
+	a.stopTriggers()
 	a.store.Close()
 	a.log.Info("forgehook stopped")
 	return runErr
@@ -416,9 +431,7 @@ func (a *App) Close() {
 	if a.adminLn != nil {
 		a.adminLn.Close()
 	}
-	if r := a.currentRunner(); r != nil {
-		r.Stop()
-	}
+	a.stopTriggers()
 	if a.store != nil {
 		a.store.Close()
 	}
