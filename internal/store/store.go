@@ -1,14 +1,18 @@
 // Package store is forgehook's durable log: NATS JetStream, either an
 // in-process server with file storage in the data directory (the default)
 // or an external NATS cluster reached through the same code path. It owns
-// the streams and buckets whose names are part of the public contract:
+// the streams and buckets whose names are part of the public contract
+// (docs/events.md lists them, and TestStoreContractMatchesDocs holds the
+// list to what a real store creates): the EVENTS, ATTEMPTS, DEAD and REPLAY
+// streams, the forgehook_endpoints KV bucket and the forgehook_bodies object
+// store.
 //
-//   - stream EVENTS, subjects forgehook.event.<endpoint>.<forge>.<kind>
-//   - KV bucket forgehook_endpoints: endpoint -> status (verified by ping at ...)
-//
-// Lookups by delivery key (dedup) and by event id go through two hash tables
-// on disk in the data directory, fed by a headers-only tail of EVENTS so
-// that every replica sees the events the others stored (see package seqindex).
+// Lookups by delivery key (dedup), by event id and of attempts go through
+// hash tables on disk in the data directory (package seqindex), fed by a
+// headers-only tail of the streams so that every replica sees what the
+// others stored. The embedded server's data directory is locked for one
+// process; its write failures, damage and size limits are watched (see
+// health.go and limits.go).
 package store
 
 import (
