@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -17,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -241,6 +243,13 @@ func TestIngestAttackMemoryFollowsBytesReceived(t *testing.T) {
 			req.Header = hdr("Content-Type", "application/x-www-form-urlencoded", "X-Gitea-Event", "push", "X-Gitea-Delivery", fmt.Sprint("big-", i))
 			resp, err := attacker.Do(req)
 			if err != nil {
+				// A server that refuses (503, busy) before the whole
+				// body is read closes the connection under the sender:
+				// a refusal too, counted as status 0.
+				if errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET) {
+					big.add(0)
+					return
+				}
 				t.Errorf("unsigned form post: %v", err)
 				return
 			}
