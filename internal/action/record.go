@@ -43,6 +43,14 @@ type Record struct {
 		v    Head
 		err  error
 	}
+	// more holds the larger views, allocated when one is first asked
+	// for: the delivery loop keeps a Record per event in flight, and most
+	// deliveries read only the head.
+	more atomic.Pointer[views]
+}
+
+// views are the larger views of a Record.
+type views struct {
 	attrs struct {
 		once sync.Once
 		v    *event.Event
@@ -53,6 +61,23 @@ type Record struct {
 		v    atomic.Pointer[event.Event] // set once decoded without error
 		err  error
 	}
+}
+
+// views returns r's larger views, allocating them on first use.
+func (r *Record) views() *views {
+	if v := r.more.Load(); v != nil {
+		return v
+	}
+	r.more.CompareAndSwap(nil, new(views))
+	return r.more.Load()
+}
+
+// decoded returns the whole record if it has been decoded, else nil.
+func (r *Record) decoded() *event.Event {
+	if v := r.more.Load(); v != nil {
+		return v.full.v.Load()
+	}
+	return nil
 }
 
 // Head is the part of a record that the delivery loop reads of every
@@ -98,7 +123,7 @@ func (r *Record) Head() (Head, error) {
 		return Head{}, ErrNoRecord
 	}
 	r.head.once.Do(func() {
-		if ev := r.full.v.Load(); ev != nil {
+		if ev := r.decoded(); ev != nil {
 			r.head.v = Head{ID: ev.ID, Time: ev.Time}
 			return
 		}
@@ -125,23 +150,24 @@ func (r *Record) Attributes() (*event.Event, error) {
 	if r == nil {
 		return nil, ErrNoRecord
 	}
-	r.attrs.once.Do(func() {
-		if ev := r.full.v.Load(); ev != nil {
+	v := r.views()
+	v.attrs.once.Do(func() {
+		if ev := v.full.v.Load(); ev != nil {
 			a := *ev
 			a.Data = event.Data{}
-			r.attrs.v = &a
+			v.attrs.v = &a
 			return
 		}
 		var a attributes
 		if err := jsonx.Unmarshal(r.raw, &a); err != nil {
-			r.attrs.err = fmt.Errorf("decode record: %w", err)
+			v.attrs.err = fmt.Errorf("decode record: %w", err)
 			return
 		}
-		r.attrs.v = &event.Event{SpecVersion: a.SpecVersion, ID: a.ID, Source: a.Source, Type: a.Type,
+		v.attrs.v = &event.Event{SpecVersion: a.SpecVersion, ID: a.ID, Source: a.Source, Type: a.Type,
 			Subject: a.Subject, Time: a.Time, DataContentType: a.DataContentType, Forge: a.Forge,
 			ForgeEvent: a.ForgeEvent, ForgeAction: a.ForgeAction, Endpoint: a.Endpoint, Delivery: a.Delivery}
 	})
-	return r.attrs.v, r.attrs.err
+	return v.attrs.v, v.attrs.err
 }
 
 // attributes is what Attributes decodes: the members of event.Event but
@@ -166,13 +192,14 @@ func (r *Record) Event() (*event.Event, error) {
 	if r == nil {
 		return nil, ErrNoRecord
 	}
-	r.full.once.Do(func() {
+	v := r.views()
+	v.full.once.Do(func() {
 		ev := new(event.Event)
 		if err := jsonx.Unmarshal(r.raw, ev); err != nil {
-			r.full.err = fmt.Errorf("decode record: %w", err)
+			v.full.err = fmt.Errorf("decode record: %w", err)
 			return
 		}
-		r.full.v.Store(ev)
+		v.full.v.Store(ev)
 	})
-	return r.full.v.Load(), r.full.err
+	return v.full.v.Load(), v.full.err
 }

@@ -64,9 +64,9 @@ func (tr *runner) firstAttempt(j *job) int {
 	}
 	ctx, cancel := context.WithTimeout(tr.r.ctx, 10*time.Second)
 	defer cancel()
-	atts, err := tr.r.st.Attempts(ctx, tr.t.Name, j.head.ID)
+	atts, err := tr.r.st.Attempts(ctx, tr.t.Name, j.head().ID)
 	if err != nil {
-		tr.log.Warn("deliver: attempts of a redelivered event not readable, counting from its deliveries", "event", j.head.ID, "err", err)
+		tr.log.Warn("deliver: attempts of a redelivered event not readable, counting from its deliveries", "event", j.head().ID, "err", err)
 		return n
 	}
 	for _, a := range atts {
@@ -81,7 +81,7 @@ func (tr *runner) firstAttempt(j *job) int {
 // accordingly. again reports that the attempt is to be retried in this
 // process after delay (an event with a serialize key).
 func (tr *runner) settle(j *job, in action.Input, res action.Result, doErr error, start time.Time) (delay time.Duration, again bool) {
-	ctx, m, head := tr.r.ctx, j.m, &j.head
+	ctx, m, head := tr.r.ctx, j.m, j.head()
 	a := store.Attempt{
 		Trigger: tr.t.Name, EventID: head.ID, Attempt: in.Attempt, Time: start, Duration: time.Since(start),
 		Status: res.Status, Output: res.Output, Replay: j.replay,

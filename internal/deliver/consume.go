@@ -96,12 +96,17 @@ type job struct {
 	// whole delivery: prepare decodes its head, and the action, the
 	// attempt records and the dead letter read this one.
 	rec    action.Record
-	head   action.Head // rec's head
 	key    string
 	replay bool
 	// wip keeps the message ours while it waits for its key, while the
 	// action runs and while a retry waits for its backoff.
 	wip keepAlive
+}
+
+// head returns the id and time of j's record, which prepare decoded.
+func (j *job) head() action.Head {
+	h, _ := j.rec.Head()
+	return h
 }
 
 // dispatch is called by the consumer for each message, one at a time, in
@@ -206,7 +211,7 @@ func (tr *runner) prepare(m jetstream.Msg, replay bool) (*job, bool) {
 	// The head (id and time) decodes exactly when the whole record does
 	// (see action.Record.Head); the rest is decoded only if the action
 	// reads it.
-	if j.head, err = j.rec.Head(); err != nil {
+	if _, err = j.rec.Head(); err != nil {
 		// The dead letter names the decoding error itself, without the
 		// view's "decode record" wording.
 		tr.undecodable(m, md, raw, replay, cmp.Or(errors.Unwrap(err), err))
@@ -215,7 +220,7 @@ func (tr *runner) prepare(m jetstream.Msg, replay bool) (*job, bool) {
 	if tr.t.Serialize != nil {
 		k, err := tr.t.Serialize.Key(act)
 		if err != nil {
-			tr.log.Warn("deliver: serialize key failed, running without a key", "event", j.head.ID, "err", err)
+			tr.log.Warn("deliver: serialize key failed, running without a key", "event", j.head().ID, "err", err)
 		}
 		j.key = k
 	}

@@ -49,7 +49,7 @@ func (tr *runner) undecodable(m jetstream.Msg, md *jetstream.MsgMetadata, raw []
 // is kept (negatively acknowledged with the longest backoff) for a later
 // attempt rather than lost.
 func (tr *runner) dead(ctx context.Context, j *job, a store.Attempt, doErr error) {
-	id := j.head.ID
+	id := j.head().ID
 	seq := j.md.Sequence.Stream
 	if j.replay {
 		seq = 0

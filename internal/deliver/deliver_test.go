@@ -186,8 +186,8 @@ func TestDeliverUndecodableRecordsAreDeadLettered(t *testing.T) {
 			wantDead[fmt.Sprintf("seq-%d", 100+i)] = true
 			continue
 		}
-		if j.head.ID != ev.ID || !j.head.Time.Equal(ev.Time) {
-			t.Errorf("prepare(%s): id %q, time %v; want %q, %v", rec, j.head.ID, j.head.Time, ev.ID, ev.Time)
+		if j.head().ID != ev.ID || !j.head().Time.Equal(ev.Time) {
+			t.Errorf("prepare(%s): id %q, time %v; want %q, %v", rec, j.head().ID, j.head().Time, ev.ID, ev.Time)
 		}
 	}
 	dead, _, err := tr.r.st.ListDead(context.Background(), "sink", 0, 100)

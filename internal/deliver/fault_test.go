@@ -421,7 +421,8 @@ func TestDeliverFirstAttemptAfterRedelivery(t *testing.T) {
 	}{{"k", 2, 6}, {"k", 7, 7}, {"k", 1, 1}, {"", 2, 2}} {
 		m := &fakeMsg{hdr: nats.Header{}}
 		m.md.NumDelivered, m.md.Timestamp = tc.delivered, stored
-		j := &job{m: m, md: &m.md, key: tc.key, head: action.Head{ID: "ev-1"}}
+		j := &job{m: m, md: &m.md, key: tc.key}
+		j.rec.Init([]byte(`{"id":"ev-1"}`))
 		if got := tr.firstAttempt(j); got != tc.want {
 			t.Errorf("key %q, delivery %d: first attempt %d, want %d", tc.key, tc.delivered, got, tc.want)
 		}

@@ -90,15 +90,15 @@ func (tr *runner) next(key string) *job {
 func (tr *runner) supersede(j, by *job) {
 	j.wip.stop()
 	a := store.Attempt{
-		Trigger: tr.t.Name, EventID: j.head.ID, Attempt: int(j.md.NumDelivered), Time: time.Now(),
-		Outcome: store.OutcomeSuperseded, Output: "superseded by event " + by.head.ID, Replay: j.replay,
+		Trigger: tr.t.Name, EventID: j.head().ID, Attempt: int(j.md.NumDelivered), Time: time.Now(),
+		Outcome: store.OutcomeSuperseded, Output: "superseded by event " + by.head().ID, Replay: j.replay,
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(tr.r.ctx), 10*time.Second)
 	defer cancel()
 	tr.record(ctx, a)
-	tr.observe(a, j.head.Time)
+	tr.observe(a, j.head().Time)
 	_ = j.m.Ack()
-	tr.log.LogAttrs(ctx, slog.LevelInfo, "delivery", slog.String("event", j.head.ID), slog.Int("attempt", a.Attempt),
-		slog.String("outcome", a.Outcome), slog.String("by", by.head.ID), slog.Bool("replay", a.Replay))
-	tr.forget(j.head.ID)
+	tr.log.LogAttrs(ctx, slog.LevelInfo, "delivery", slog.String("event", j.head().ID), slog.Int("attempt", a.Attempt),
+		slog.String("outcome", a.Outcome), slog.String("by", by.head().ID), slog.Bool("replay", a.Replay))
+	tr.forget(j.head().ID)
 }
