@@ -7,32 +7,14 @@ package action
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"time"
-
-	"github.com/forgehook/forgehook/internal/event"
-	"github.com/forgehook/forgehook/internal/jsonx"
 )
 
 // Input is one event offered to an action.
-//
-// The delivery loop sets Raw and ID and leaves Event nil: most deliveries
-// need only the stored bytes and the id (an http action in cloudevents
-// format sends the record as is), and decoding the whole record cost as
-// much as the rest of the delivery's own work. Actions read the id with
-// EventID and the decoded record with Record, which work whichever of
-// Event and Raw the caller set.
 type Input struct {
-	// Event is the decoded record, or nil when the caller did not decode
-	// it (see Record).
-	Event *event.Event
-	// Raw is the record's CloudEvents JSON exactly as stored. Actions must
-	// not modify it.
-	Raw []byte
-	// ID is the record's id, or "" when the caller did not set it (see
-	// EventID). When set, it is the id of Event and of Raw.
-	ID string
+	// Record is the event: its bytes as stored and its decoded views,
+	// each decoded at most once (see Record). Actions must not modify it.
+	Record *Record
 	// Trigger is the trigger's name.
 	Trigger string
 	// Attempt counts from 1.
@@ -42,51 +24,6 @@ type Input struct {
 	// key at once, nor a later one before an earlier one is done (retries
 	// included); actions need not serialize themselves.
 	Key string
-}
-
-// EventID returns the record's id: ID when set, else Event's id, else the
-// id member of Raw ("" when Raw has none or is not a JSON object).
-func (in *Input) EventID() string {
-	switch {
-	case in.ID != "":
-		return in.ID
-	case in.Event != nil:
-		return in.Event.ID
-	case len(in.Raw) == 0:
-		return ""
-	}
-	// A struct with the one member: the record's other members, its body
-	// first, are only scanned.
-	var id struct {
-		ID string `json:"id"`
-	}
-	if jsonx.Unmarshal(in.Raw, &id) != nil {
-		return ""
-	}
-	return id.ID
-}
-
-// ErrNoRecord is returned by Record for an input with neither Event nor Raw.
-var ErrNoRecord = errors.New("no event in the input")
-
-// Record returns the decoded record: Event when set, else Raw decoded,
-// which is then kept in Event so that the next call returns it at once.
-// The error wraps ErrNoRecord when the input has neither, or is the
-// decoding error when Raw is not a record. The record is the caller's
-// input: it must not be modified.
-func (in *Input) Record() (*event.Event, error) {
-	if in.Event != nil {
-		return in.Event, nil
-	}
-	if len(in.Raw) == 0 {
-		return nil, ErrNoRecord
-	}
-	ev := new(event.Event)
-	if err := jsonx.Unmarshal(in.Raw, ev); err != nil {
-		return nil, fmt.Errorf("decode record: %w", err)
-	}
-	in.Event = ev
-	return ev, nil
 }
 
 // Result describes one attempt, for the record of attempts and the retry

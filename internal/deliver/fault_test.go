@@ -104,9 +104,9 @@ func (a *outageAction) Do(_ context.Context, in action.Input) (action.Result, er
 	a.mu.Lock()
 	a.running++
 	if a.running > 1 {
-		a.t.Errorf("%s runs while another run of its key does", in.ID)
+		a.t.Errorf("%s runs while another run of its key does", in.Record.ID())
 	}
-	a.runs = append(a.runs, in.ID)
+	a.runs = append(a.runs, in.Record.ID())
 	down := a.down
 	a.mu.Unlock()
 	time.Sleep(2 * time.Millisecond)
@@ -263,7 +263,7 @@ type captureIDs struct {
 
 func (c *captureIDs) Do(_ context.Context, in action.Input) (action.Result, error) {
 	c.mu.Lock()
-	c.ids = append(c.ids, in.ID)
+	c.ids = append(c.ids, in.Record.ID())
 	c.mu.Unlock()
 	return action.Result{}, nil
 }
@@ -421,7 +421,8 @@ func TestDeliverFirstAttemptAfterRedelivery(t *testing.T) {
 	}{{"k", 2, 6}, {"k", 7, 7}, {"k", 1, 1}, {"", 2, 2}} {
 		m := &fakeMsg{hdr: nats.Header{}}
 		m.md.NumDelivered, m.md.Timestamp = tc.delivered, stored
-		j := &job{m: m, md: &m.md, key: tc.key, env: envelope{ID: "ev-1"}}
+		j := &job{m: m, md: &m.md, key: tc.key}
+		j.rec.Init([]byte(`{"id":"ev-1"}`))
 		if got := tr.firstAttempt(j); got != tc.want {
 			t.Errorf("key %q, delivery %d: first attempt %d, want %d", tc.key, tc.delivered, got, tc.want)
 		}

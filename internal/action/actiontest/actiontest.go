@@ -83,7 +83,7 @@ func Event(t testing.TB) action.Input {
 // of provider p to the named endpoint, with headers h and body body (JSON,
 // or a form whose payload= field is the JSON), built as ingest builds the
 // stored record: credential headers redacted, the provider's normalized
-// fields, the envelope, and Raw as the record's JSON. The delivery is not
+// fields, the envelope, and the record's JSON. The delivery is not
 // verified. The record's time is Received; its id is the forge's delivery
 // id, or one derived from the body when the forge sends none.
 func Record(t testing.TB, p forge.Provider, endpoint string, h http.Header, body []byte) action.Input {
@@ -134,7 +134,32 @@ func Record(t testing.TB, p forge.Provider, endpoint string, h http.Header, body
 	if err != nil {
 		t.Fatalf("actiontest: encode record: %v", err)
 	}
-	return action.Input{Event: ev, Raw: raw, Trigger: Trigger, Attempt: 1}
+	return action.Input{Record: action.NewRecord(raw), Trigger: Trigger, Attempt: 1}
+}
+
+// Decoded returns in's record decoded anew with encoding/json: a copy the
+// caller may modify, unlike the view in.Record.Event returns.
+func Decoded(t testing.TB, in action.Input) *event.Event {
+	t.Helper()
+	ev := new(event.Event)
+	if err := json.Unmarshal(in.Record.Raw(), ev); err != nil {
+		t.Fatalf("actiontest: decode record: %v", err)
+	}
+	return ev
+}
+
+// Edit returns in with its record replaced by the encoding of in's event
+// after change has modified it.
+func Edit(t testing.TB, in action.Input, change func(ev *event.Event)) action.Input {
+	t.Helper()
+	ev := Decoded(t, in)
+	change(ev)
+	raw, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatalf("actiontest: encode record: %v", err)
+	}
+	in.Record = action.NewRecord(raw)
+	return in
 }
 
 // fnv64 is the FNV-1a hash of b, for stable made-up ids.

@@ -14,7 +14,10 @@ import (
 
 func TestActiontestEvent(t *testing.T) {
 	in := Event(t)
-	ev := in.Event
+	ev, err := in.Record.Event()
+	if err != nil {
+		t.Fatal(err)
+	}
 	f := ev.Data.Normalized
 	if ev.ID != "4f205aa1-a291-5884-8b41-efa4ea4736db" || ev.Forge != "github" || ev.ForgeEvent != "push" ||
 		ev.Endpoint != Endpoint || ev.Type != "dev.forgehook.push" || ev.Subject != "refs/heads/master" ||
@@ -26,16 +29,21 @@ func TestActiontestEvent(t *testing.T) {
 		t.Errorf("signature header stored as %q, want it redacted", got)
 	}
 	var back event.Event
-	if err := json.Unmarshal(in.Raw, &back); err != nil || back.ID != ev.ID {
+	if err := json.Unmarshal(in.Record.Raw(), &back); err != nil || back.ID != ev.ID {
 		t.Errorf("Raw does not decode to the record: %v", err)
 	}
-	if bytes.Contains(in.Raw, []byte(HookSecret)) {
+	if bytes.Contains(in.Record.Raw(), []byte(HookSecret)) {
 		t.Error("the record holds the hook secret")
 	}
 	// Each call is independent.
-	in.Event.ID = "changed"
-	if Event(t).Event.ID == "changed" {
+	in.Record.Raw()[8] = 'X'
+	if Event(t).Record.Raw()[8] == 'X' {
 		t.Error("Event shares its record between calls")
+	}
+	// Edit changes a copy.
+	edited := Edit(t, in, func(ev *event.Event) { ev.ID = "changed" })
+	if edited.Record.ID() != "changed" || ev.ID == "changed" || Decoded(t, edited).ID != "changed" {
+		t.Errorf("Edit: id %q, original %q", edited.Record.ID(), ev.ID)
 	}
 }
 

@@ -69,8 +69,8 @@ func Run(t *testing.T, newAction func(t *testing.T, target string) action.Action
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			hits.Add(1)
 			_, _ = io.Copy(io.Discard, r.Body)
-			if opts.IDHeader != "" && in.Event != nil && r.Header.Get(opts.IDHeader) != in.Event.ID {
-				t.Errorf("request header %s = %q, want the event id %q", opts.IDHeader, r.Header.Get(opts.IDHeader), in.Event.ID)
+			if opts.IDHeader != "" && r.Header.Get(opts.IDHeader) != in.Record.ID() {
+				t.Errorf("request header %s = %q, want the event id %q", opts.IDHeader, r.Header.Get(opts.IDHeader), in.Record.ID())
 			}
 			for k, v := range header {
 				w.Header()[k] = v

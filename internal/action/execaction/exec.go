@@ -101,8 +101,8 @@ func New(block *config.ExecAction, env action.Env) (action.Action, error) {
 func (e *Exec) Coalesce() bool { return e.s.coalesce }
 
 // Do runs the command once for in and returns when the command and the
-// processes of its group have ended. It does not modify in.Raw, which the
-// command reads on stdin. It does not look at in.Key: the delivery loop
+// processes of its group have ended. The command reads the record's
+// stored bytes on stdin. It does not look at in.Key: the delivery loop
 // serializes the runs of a key.
 //
 // A nil error is success: exit code 0. Errors: a non-zero exit
@@ -169,31 +169,82 @@ func (e *TimeoutError) Error() string {
 // Unwrap returns context.DeadlineExceeded.
 func (e *TimeoutError) Unwrap() error { return context.DeadlineExceeded }
 
-// run runs the command once.
+// run runs the command once: start it, wait for it, end what is left of
+// its process group, and turn how it ended into a result.
 func (e *Exec) run(ctx context.Context, in action.Input) (action.Result, error) {
-	// The FORGEHOOK_* variables need the decoded record; the delivery
-	// loop passes only the stored bytes. A record that does not decode
-	// leaves them empty.
-	_, _ = in.Record()
 	timeout := &TimeoutError{After: e.s.timeout}
 	runCtx, cancel := context.WithTimeoutCause(ctx, e.s.timeout, timeout)
 	defer cancel()
+	p, err := e.start(runCtx, in)
+	if err != nil {
+		switch {
+		case errors.Is(err, errPipe):
+			return action.Result{Retry: true}, err
+		case ctx.Err() != nil:
+			return action.Result{Retry: true}, fmt.Errorf("stopped: %w", context.Cause(ctx))
+		case runCtx.Err() != nil:
+			return action.Result{Retry: true}, timeout
+		}
+		return action.Result{}, err
+	}
+	waitErr := p.cmd.Wait()
+	took := time.Since(p.started)
+	stopped, timedOut := ctx.Err() != nil, runCtx.Err() != nil
+	held := p.end(e.grace)
 
+	b, cut := p.out.Bytes()
+	b = mask(b, e.s.secrets)
+	res := action.Result{Output: excerpt(b, cut)}
+	switch {
+	case waitErr == nil:
+	case stopped:
+		res.Retry, err = true, fmt.Errorf("stopped: %w", context.Cause(ctx))
+	case timedOut:
+		res.Retry, err = true, timeout
+	default:
+		res.Retry = true
+		res.Status, err = exitError(waitErr)
+	}
+	e.logRun(ctx, in, p, held, took, err, b)
+	return res, err
+}
+
+// errPipe is wrapped by the error of a run whose pipes could not be made.
+var errPipe = errors.New("pipe")
+
+// process is one started run of the command.
+type process struct {
+	cmd     *exec.Cmd
+	pid     int
+	started time.Time
+	termAt  *atomic.Int64 // when Cancel sent SIGTERM, in Unix nanoseconds
+	stdinW  *os.File      // the command's stdin, written by a goroutine
+	outR    *os.File      // the command's stdout and stderr, read into out
+	out     *tail
+	wrote   chan struct{} // closed when the record has been written to stdin
+	read    chan struct{} // closed when the output has been read to its end
+}
+
+// start starts the command for in, bound to ctx (the run's, with its
+// timeout), with the record on its stdin and its output read into a tail.
+// An error wraps errPipe when the pipes could not be made, else it is the
+// error of starting.
+func (e *Exec) start(ctx context.Context, in action.Input) (*process, error) {
 	stdinR, stdinW, err := os.Pipe()
 	if err != nil {
-		return action.Result{Retry: true}, fmt.Errorf("stdin pipe: %w", err)
+		return nil, fmt.Errorf("stdin %w: %w", errPipe, err)
 	}
 	outR, outW, err := os.Pipe()
 	if err != nil {
 		stdinR.Close()
 		stdinW.Close()
-		return action.Result{Retry: true}, fmt.Errorf("output pipe: %w", err)
+		return nil, fmt.Errorf("output %w: %w", errPipe, err)
 	}
 
 	// The pipes are ours, not os/exec's, so that Wait returns as soon as
 	// the command exits even if its children hold them open; we then end
 	// the children and read the output to its end.
-	cmd := exec.CommandContext(runCtx, e.s.path, e.s.args[1:]...)
+	cmd := exec.CommandContext(ctx, e.s.path, e.s.args[1:]...)
 	cmd.Args[0] = e.s.args[0]
 	cmd.Dir = e.s.dir
 	cmd.Env = e.environ(in)
@@ -201,128 +252,112 @@ func (e *Exec) run(ctx context.Context, in action.Input) (action.Result, error) 
 	cmd.Stdout = outW
 	cmd.Stderr = outW
 	cmd.SysProcAttr = procAttr()
-	var termAt atomic.Int64 // when Cancel sent SIGTERM, in Unix nanoseconds
+	p := &process{cmd: cmd, termAt: new(atomic.Int64), stdinW: stdinW, outR: outR,
+		out: &tail{limit: e.s.outputLimit}, wrote: make(chan struct{}), read: make(chan struct{})}
 	cmd.Cancel = func() error {
-		termAt.Store(time.Now().UnixNano())
+		p.termAt.Store(time.Now().UnixNano())
 		return terminate(cmd.Process.Pid)
 	}
 	cmd.WaitDelay = e.grace // then os/exec kills the leader itself
 
-	started := time.Now()
+	p.started = time.Now()
 	err = cmd.Start()
 	stdinR.Close()
 	outW.Close()
 	if err != nil {
 		stdinW.Close()
 		outR.Close()
-		if ctx.Err() != nil {
-			return action.Result{Retry: true}, fmt.Errorf("stopped: %w", context.Cause(ctx))
-		}
-		if runCtx.Err() != nil {
-			return action.Result{Retry: true}, timeout
-		}
-		return action.Result{}, fmt.Errorf("start: %w", err)
+		return nil, fmt.Errorf("start: %w", err)
 	}
-	pid := cmd.Process.Pid
-
-	wrote := make(chan struct{})
+	p.pid = cmd.Process.Pid
+	raw := in.Record.Raw()
 	go func() {
-		defer close(wrote)
-		_, _ = stdinW.Write(in.Raw) // EPIPE when the command does not read it all
+		defer close(p.wrote)
+		_, _ = stdinW.Write(raw) // EPIPE when the command does not read it all
 		stdinW.Close()
 	}()
-	out := &tail{limit: e.s.outputLimit}
-	read := make(chan struct{})
 	go func() {
-		defer close(read)
-		_, _ = io.CopyBuffer(out, outR, make([]byte, 32<<10))
+		defer close(p.read)
+		_, _ = io.CopyBuffer(p.out, outR, make([]byte, 32<<10))
 	}()
+	return p, nil
+}
 
-	waitErr := cmd.Wait()
-	took := time.Since(started)
-	stopped, timedOut := ctx.Err() != nil, runCtx.Err() != nil
-
-	// End what is left of the group: SIGTERM, then SIGKILL once the grace
-	// since the first SIGTERM is over or, earlier, once nothing holds the
-	// output open any more.
-	deadline := time.Now().Add(e.grace)
-	if t := termAt.Load(); t != 0 {
-		deadline = time.Unix(0, t).Add(e.grace)
+// end ends what is left of the process group once the command has exited,
+// and waits for both of its pipes' goroutines: SIGTERM, then SIGKILL once
+// grace since the first SIGTERM is over or, earlier, once nothing holds
+// the output open any more. held reports that a process outside the group
+// kept the output open, which was then closed under it.
+func (p *process) end(grace time.Duration) (held bool) {
+	deadline := time.Now().Add(grace)
+	if t := p.termAt.Load(); t != 0 {
+		deadline = time.Unix(0, t).Add(grace)
 	}
-	groupGone := errors.Is(terminate(pid), os.ErrProcessDone)
-	grace := time.NewTimer(time.Until(deadline))
+	groupGone := errors.Is(terminate(p.pid), os.ErrProcessDone)
+	timer := time.NewTimer(time.Until(deadline))
 	select {
-	case <-read:
-	case <-grace.C:
+	case <-p.read:
+	case <-timer.C:
 	}
-	grace.Stop()
+	timer.Stop()
 	if !groupGone {
-		_ = kill(pid)
+		_ = kill(p.pid)
 	}
-	held := false
 	select {
-	case <-read:
+	case <-p.read:
 	case <-time.After(drainWait):
 		held = true
-		outR.Close()
-		<-read
+		p.outR.Close()
+		<-p.read
 	}
-	outR.Close()
-	stdinW.Close()
-	<-wrote
+	p.outR.Close()
+	p.stdinW.Close()
+	<-p.wrote
+	return held
+}
 
-	b, cut := out.Bytes()
-	b = mask(b, e.s.secrets)
-	res := action.Result{Output: excerpt(b, cut)}
-	switch {
-	case waitErr == nil:
-		err = nil
-	case stopped:
-		res.Retry = true
-		err = fmt.Errorf("stopped: %w", context.Cause(ctx))
-	case timedOut:
-		res.Retry = true
-		err = timeout
-	default:
-		res.Retry = true
-		var ee *exec.ExitError
-		if errors.As(waitErr, &ee) {
-			if sig, ok := signaled(ee.ProcessState); ok {
-				err = fmt.Errorf("killed by signal %s", sig)
-			} else {
-				res.Status = ee.ExitCode()
-				err = fmt.Errorf("exit status %d", res.Status)
-			}
-		} else {
-			err = fmt.Errorf("wait: %w", waitErr)
-		}
+// exitError returns the exit code and the error of a command whose Wait
+// failed other than by its context: a non-zero exit or death by a signal.
+func exitError(waitErr error) (status int, err error) {
+	var ee *exec.ExitError
+	if !errors.As(waitErr, &ee) {
+		return 0, fmt.Errorf("wait: %w", waitErr)
 	}
+	if sig, ok := signaled(ee.ProcessState); ok {
+		return 0, fmt.Errorf("killed by signal %s", sig)
+	}
+	return ee.ExitCode(), fmt.Errorf("exit status %d", ee.ExitCode())
+}
 
+// logRun logs a run: a warning when a process outside its group held its
+// output (held), and at debug level its result and output (b, masked).
+func (e *Exec) logRun(ctx context.Context, in action.Input, p *process, held bool, took time.Duration, err error, b []byte) {
 	if held {
 		e.log.LogAttrs(ctx, slog.LevelWarn, "exec: a process outside the run's group kept its output open; output closed",
-			slog.String("trigger", in.Trigger), slog.String("event", eventID(in)), slog.Int("pid", pid))
+			slog.String("trigger", in.Trigger), slog.String("event", in.Record.ID()), slog.Int("pid", p.pid))
 	}
-	if e.log.Enabled(ctx, slog.LevelDebug) {
-		result := "ok"
-		if err != nil {
-			result = err.Error()
-		}
-		e.log.LogAttrs(ctx, slog.LevelDebug, "exec: run",
-			slog.String("trigger", in.Trigger), slog.String("event", eventID(in)),
-			slog.Int("attempt", in.Attempt), slog.Int("pid", pid),
-			slog.Duration("took", took), slog.String("result", result),
-			slog.Int64("output_bytes", out.total), slog.String("output", string(b)))
+	if !e.log.Enabled(ctx, slog.LevelDebug) {
+		return
 	}
-	return res, err
+	result := "ok"
+	if err != nil {
+		result = err.Error()
+	}
+	e.log.LogAttrs(ctx, slog.LevelDebug, "exec: run",
+		slog.String("trigger", in.Trigger), slog.String("event", in.Record.ID()),
+		slog.Int("attempt", in.Attempt), slog.Int("pid", p.pid),
+		slog.Duration("took", took), slog.String("result", result),
+		slog.Int64("output_bytes", p.out.total), slog.String("output", string(b)))
 }
 
 // environ returns the environment of a run: the base and block variables,
 // then the FORGEHOOK_* ones. NUL bytes, which no environment can hold, are
 // dropped from event values.
+// A record that does not decode leaves the event's variables empty.
 func (e *Exec) environ(in action.Input) []string {
 	var ev event.Event
-	if in.Event != nil {
-		ev = *in.Event
+	if rec, err := in.Record.Event(); err == nil {
+		ev = *rec
 	}
 	f := &ev.Data.Normalized
 	env := make([]string, 0, len(e.s.env)+len(reservedEnv))
@@ -351,5 +386,3 @@ func (e *Exec) environ(in action.Input) []string {
 	add("FORGEHOOK_ATTEMPT", strconv.Itoa(in.Attempt))
 	return env
 }
-
-func eventID(in action.Input) string { return in.EventID() }

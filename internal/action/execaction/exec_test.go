@@ -79,7 +79,7 @@ func input(t testing.TB, ev *event.Event, key string) action.Input {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return action.Input{Event: ev, Raw: raw, Trigger: "t", Attempt: 1, Key: key}
+	return action.Input{Record: action.NewRecord(raw), Trigger: "t", Attempt: 1, Key: key}
 }
 
 // waitFor polls cond until it holds, failing the test after patience.
@@ -163,8 +163,8 @@ echo "deployed $FORGEHOOK_REPOSITORY@$FORGEHOOK_BRANCH"
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(stdin, in.Raw) {
-		t.Errorf("stdin = %q, want the record %q", stdin, in.Raw)
+	if !bytes.Equal(stdin, in.Record.Raw()) {
+		t.Errorf("stdin = %q, want the record %q", stdin, in.Record.Raw())
 	}
 
 	envText, err := os.ReadFile(filepath.Join(dir, "env"))
@@ -219,17 +219,14 @@ func TestExecPullRequestNumber(t *testing.T) {
 	}
 }
 
-func TestExecRawOnly(t *testing.T) {
-	// The delivery loop passes the stored bytes and the id, not the
-	// decoded record: the variables come from the bytes.
+func TestExecVariablesFromRecord(t *testing.T) {
+	// The variables come from the stored bytes, decoded once.
 	sh := script(t, `echo "id=$FORGEHOOK_EVENT_ID pr=$FORGEHOOK_PR_NUMBER kind=$FORGEHOOK_KIND repo=$FORGEHOOK_REPOSITORY endpoint=$FORGEHOOK_ENDPOINT"`)
 	e := newExec(t, map[string]any{"command": []any{sh}}, nil)
 	ev := testEvent("ev-raw")
 	ev.Data.Normalized.Kind = event.KindPullRequest
 	ev.Data.Normalized.PullRequest.Number = 7
-	in := input(t, ev, "")
-	in.Event, in.ID = nil, ev.ID
-	res, err := e.Do(t.Context(), in)
+	res, err := e.Do(t.Context(), input(t, ev, ""))
 	if want := "id=ev-raw pr=7 kind=pull_request repo=acme/app endpoint=acme-github\n"; err != nil || res.Output != want {
 		t.Errorf("Do = %+v, %v; want output %q", res, err, want)
 	}
@@ -417,7 +414,7 @@ func TestExecIgnoresStdin(t *testing.T) {
 	sh := script(t, "exit 0\n")
 	e := newExec(t, map[string]any{"command": []any{sh}}, nil)
 	in := input(t, testEvent("ev-1"), "")
-	in.Raw = bytes.Repeat([]byte("x"), 4<<20)
+	in.Record = action.NewRecord(bytes.Repeat([]byte("x"), 4<<20))
 	if res, err := e.Do(t.Context(), in); err != nil {
 		t.Errorf("Do = %+v, %v", res, err)
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/forgehook/forgehook/internal/action"
 	"github.com/forgehook/forgehook/internal/action/actiontest"
 	"github.com/forgehook/forgehook/internal/config"
+	"github.com/forgehook/forgehook/internal/event"
 	"github.com/forgehook/forgehook/internal/forge"
 	"github.com/forgehook/forgehook/internal/forge/forgetest"
 	"github.com/forgehook/forgehook/internal/forge/gitea"
@@ -135,14 +136,14 @@ func TestHTTPActionStructured(t *testing.T) {
 	if c.Method != http.MethodPost || c.Path != "/hook" {
 		t.Errorf("request %s %s, want POST /hook", c.Method, c.Path)
 	}
-	if !bytes.Equal(c.Body, in.Raw) {
-		t.Errorf("body is not the stored record:\n got %.200s\nwant %.200s", c.Body, in.Raw)
+	if !bytes.Equal(c.Body, in.Record.Raw()) {
+		t.Errorf("body is not the stored record:\n got %.200s\nwant %.200s", c.Body, in.Record.Raw())
 	}
 	for k, want := range map[string]string{
 		"Content-Type":         "application/cloudevents+json",
 		"User-Agent":           "forgehook",
-		"X-Forgehook-Event-Id": in.Event.ID,
-		"Webhook-Id":           in.Event.ID,
+		"X-Forgehook-Event-Id": in.Record.ID(),
+		"Webhook-Id":           in.Record.ID(),
 	} {
 		if got := c.Header.Get(k); got != want {
 			t.Errorf("header %s = %q, want %q", k, got, want)
@@ -179,7 +180,7 @@ func TestHTTPActionStructured(t *testing.T) {
 // checkEvent compares a CloudEvent read by sdk-go with the record of in.
 func checkEvent(t *testing.T, e *ceevent.Event, in action.Input) {
 	t.Helper()
-	ev := in.Event
+	ev := actiontest.Decoded(t, in)
 	if err := e.Validate(); err != nil {
 		t.Errorf("sdk-go: Validate: %v", err)
 	}
@@ -232,8 +233,8 @@ func TestHTTPActionBinary(t *testing.T) {
 		t.Fatalf("sdk-go http binding: %v", err)
 	}
 	checkEvent(t, e, in)
-	if got := c.Header.Get("Ce-Id"); got != in.Event.ID {
-		t.Errorf("ce-id = %q, want the event id %q", got, in.Event.ID)
+	if got := c.Header.Get("Ce-Id"); got != in.Record.ID() {
+		t.Errorf("ce-id = %q, want the event id %q", got, in.Record.ID())
 	}
 	if got := c.Header.Get("Content-Type"); got != "application/json" {
 		t.Errorf("Content-Type = %q, want application/json", got)
@@ -241,7 +242,7 @@ func TestHTTPActionBinary(t *testing.T) {
 	var rec struct {
 		Data json.RawMessage `json:"data"`
 	}
-	if err := json.Unmarshal(in.Raw, &rec); err != nil {
+	if err := json.Unmarshal(in.Record.Raw(), &rec); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(c.Body, rec.Data) {
@@ -251,22 +252,22 @@ func TestHTTPActionBinary(t *testing.T) {
 	if err := wh.Verify(c.Body, c.Header); err != nil {
 		t.Errorf("standard-webhooks: Verify: %v", err)
 	}
-	if got, want := c.Header.Get("X-Forgehook-Event-Id"), in.Event.ID; got != want {
+	if got, want := c.Header.Get("X-Forgehook-Event-Id"), in.Record.ID(); got != want {
 		t.Errorf("X-Forgehook-Event-Id = %q, want %q", got, want)
 	}
 }
 
 func TestHTTPActionBinaryPercentEncoding(t *testing.T) {
 	in := actiontest.Event(t)
-	in.Event.Subject = `tags/v1 "ünï" 100%`
-	in.Raw = nil // rebuilt from Event
+	const subject = `tags/v1 "ünï" 100%`
+	in = actiontest.Edit(t, in, func(ev *event.Event) { ev.Subject = subject })
 	c := send(t, map[string]any{"format": "binary"}, in)
 	raw := c.Header.Get("Ce-Subject")
 	if want := `tags/v1%20%22%C3%BCn%C3%AF%22%20100%25`; raw != want {
 		t.Errorf("ce-subject = %q, want %q", raw, want)
 	}
-	if got, err := url.PathUnescape(raw); err != nil || got != in.Event.Subject {
-		t.Errorf("ce-subject decodes to %q (%v), want %q", got, err, in.Event.Subject)
+	if got, err := url.PathUnescape(raw); err != nil || got != subject {
+		t.Errorf("ce-subject decodes to %q (%v), want %q", got, err, subject)
 	}
 	for k, v := range c.Header {
 		for _, s := range v {
@@ -332,8 +333,8 @@ func TestHTTPActionOriginal(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := send(t, map[string]any{"format": "original", "secret": tc.secret}, tc.in)
-			if !bytes.Equal(c.Body, tc.in.Event.Data.Body) {
-				t.Errorf("body is not the forge's payload:\n got %.120s\nwant %.120s", c.Body, tc.in.Event.Data.Body)
+			if !bytes.Equal(c.Body, actiontest.Decoded(t, tc.in).Data.Body) {
+				t.Errorf("body is not the forge's payload:\n got %.120s\nwant %.120s", c.Body, actiontest.Decoded(t, tc.in).Data.Body)
 			}
 			req := &forge.Request{Header: c.Header, Body: c.Body, Payload: c.Body, Received: time.Now()}
 			if err := tc.p.Verify(req, []config.Secret{config.Secret(tc.secret)}); err != nil {
@@ -346,12 +347,12 @@ func TestHTTPActionOriginal(t *testing.T) {
 				t.Errorf("%s's Inspect: %v", tc.p.Name(), err)
 			}
 			for _, k := range tc.keep {
-				if got, want := c.Header.Get(k), tc.in.Event.Data.Header[k]; len(want) == 0 || got != want[0] {
+				if got, want := c.Header.Get(k), actiontest.Decoded(t, tc.in).Data.Header[k]; len(want) == 0 || got != want[0] {
 					t.Errorf("header %s = %q, want the original %q", k, got, want)
 				}
 			}
 			for _, k := range tc.dropped {
-				if _, ok := tc.in.Event.Data.Header[k]; !ok {
+				if _, ok := actiontest.Decoded(t, tc.in).Data.Header[k]; !ok {
 					t.Fatalf("test bug: the record has no %s header", k)
 				}
 				if v := c.Header.Get(k); v != "" && (k != "Content-Length" || v != fmt.Sprint(len(c.Body))) {
@@ -373,10 +374,10 @@ func TestHTTPActionOriginal(t *testing.T) {
 			if got := c.Header.Get("Content-Type"); got != "application/json" {
 				t.Errorf("Content-Type = %q, want application/json", got)
 			}
-			if got := c.Header.Get(HeaderEventID); got != tc.in.Event.ID {
-				t.Errorf("%s = %q, want %q", HeaderEventID, got, tc.in.Event.ID)
+			if got := c.Header.Get(HeaderEventID); got != tc.in.Record.ID() {
+				t.Errorf("%s = %q, want %q", HeaderEventID, got, tc.in.Record.ID())
 			}
-			if got, want := c.Header.Get("User-Agent"), tc.in.Event.Data.Header["User-Agent"]; len(want) == 0 || got != want[0] {
+			if got, want := c.Header.Get("User-Agent"), actiontest.Decoded(t, tc.in).Data.Header["User-Agent"]; len(want) == 0 || got != want[0] {
 				t.Errorf("User-Agent = %q, want the forge's %q", got, want)
 			}
 		})
@@ -403,13 +404,12 @@ func TestHTTPActionOriginalForwardsOnlyForgeHeaders(t *testing.T) {
 	in := actiontest.Record(t, ghp, "gh", h, fx.Body)
 	// The record as stored redacts Authorization and Cookie; a record
 	// that did not must not leak them either.
-	unredacted := in
-	ev := *in.Event
-	ev.Data.Header = map[string][]string{}
-	for k, v := range h {
-		ev.Data.Header[k] = v
-	}
-	unredacted.Event, unredacted.Raw = &ev, nil
+	unredacted := actiontest.Edit(t, in, func(ev *event.Event) {
+		ev.Data.Header = map[string][]string{}
+		for k, v := range h {
+			ev.Data.Header[k] = v
+		}
+	})
 	own := []string{"X-Github-Event", "X-Github-Delivery", "X-Github-Hook-Id",
 		"X-Github-Hook-Installation-Target-Type", "X-Github-Hook-Installation-Target-Id", "User-Agent"}
 	for _, tc := range []struct {
@@ -448,8 +448,7 @@ func TestHTTPActionOriginalForwardsOnlyForgeHeaders(t *testing.T) {
 }
 
 func TestHTTPActionOriginalNoSigner(t *testing.T) {
-	in := actiontest.Event(t)
-	in.Event.Forge = "dockerhub"
+	in := actiontest.Edit(t, actiontest.Event(t), func(ev *event.Event) { ev.Forge = "dockerhub" })
 	srv, ch := receiver(t, http.StatusOK)
 	a, err := build(map[string]any{"url": srv.URL, "format": "original", "secret": "s3cr3t"}, action.Env{Signer: signers})
 	if err != nil {
@@ -710,27 +709,30 @@ func TestHTTPActionOutputExcerpt(t *testing.T) {
 	}
 }
 
-func TestHTTPActionRawOnly(t *testing.T) {
-	// An input with only the stored bytes (no decoded record) works.
-	in := actiontest.Event(t)
-	want := in.Event.ID
-	in.Event = nil
-	c := send(t, map[string]any{"format": "binary"}, in)
-	if c.Header.Get("Ce-Id") != want || c.Header.Get(HeaderEventID) != want {
-		t.Errorf("ce-id %q, %s %q; want %q", c.Header.Get("Ce-Id"), HeaderEventID, c.Header.Get(HeaderEventID), want)
-	}
-	// As the delivery loop passes it: the bytes and the id.
-	for _, format := range []string{FormatCloudEvents, FormatOriginal} {
+func TestHTTPActionRecordViews(t *testing.T) {
+	// Each format reads what it needs of the stored record: the id and
+	// the bytes, the attributes, or the whole record.
+	for _, format := range []string{FormatCloudEvents, FormatBinary, FormatOriginal} {
 		in := actiontest.Event(t)
-		ev := in.Event
-		in.Event, in.ID = nil, ev.ID
+		ev := actiontest.Decoded(t, in)
 		c := send(t, map[string]any{"format": format}, in)
-		want := in.Raw
-		if format == FormatOriginal {
+		want := in.Record.Raw()
+		switch format {
+		case FormatBinary:
+			if c.Header.Get("Ce-Id") != ev.ID {
+				t.Errorf("binary: ce-id %q, want %q", c.Header.Get("Ce-Id"), ev.ID)
+			}
+		case FormatOriginal:
 			want = ev.Data.Body
 		}
-		if !bytes.Equal(c.Body, want) || c.Header.Get(HeaderEventID) != ev.ID {
+		if format != FormatBinary && !bytes.Equal(c.Body, want) || c.Header.Get(HeaderEventID) != ev.ID {
 			t.Errorf("%s: %s %q and %d bytes; want %q and %d bytes", format, HeaderEventID, c.Header.Get(HeaderEventID), len(c.Body), ev.ID, len(want))
+		}
+	}
+	for _, raw := range []string{`{"time":"2026-01-02T03:04:05Z"}`, `{"id":"x","time":"yesterday"}`, `not json`} {
+		a := newAction(t, map[string]any{"url": "http://127.0.0.1:9/"})
+		if res, err := a.Do(context.Background(), action.Input{Record: action.NewRecord([]byte(raw))}); err == nil || res.Retry {
+			t.Errorf("record %s: %+v, %v; want a failure without Retry", raw, res, err)
 		}
 	}
 	a := newAction(t, map[string]any{"url": "http://127.0.0.1:9/"})
@@ -759,7 +761,7 @@ func BenchmarkHTTPActionStructured(b *testing.B) {
 	a := newAction(b, map[string]any{"url": srv.URL + "/hook", "secret": swSecret})
 	in := actiontest.Event(b)
 	ctx := context.Background()
-	b.SetBytes(int64(len(in.Raw)))
+	b.SetBytes(int64(len(in.Record.Raw())))
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := a.Do(ctx, in); err != nil {
@@ -781,7 +783,7 @@ func BenchmarkHTTPActionStructuredParallel(b *testing.B) {
 	a := newAction(b, map[string]any{"url": srv.URL + "/hook"})
 	in := actiontest.Event(b)
 	ctx := context.Background()
-	b.SetBytes(int64(len(in.Raw)))
+	b.SetBytes(int64(len(in.Record.Raw())))
 	b.ReportAllocs()
 	b.SetParallelism(32)
 	b.RunParallel(func(pb *testing.PB) {

@@ -38,12 +38,18 @@ const (
 // action has a secret but whose event's forge cannot sign deliveries.
 var ErrNoSigner = errors.New("forge cannot sign deliveries")
 
-// request builds the HTTP request for in, bound to ctx.
+// request builds the HTTP request for in, bound to ctx. The CloudEvents
+// formats send the stored bytes and read only the record's head (its id);
+// format original reads the whole decoded record.
 func (a *Action) request(ctx context.Context, in action.Input) (*http.Request, error) {
-	id, raw, err := record(&in, a.format != FormatOriginal)
+	head, err := in.Record.Head()
 	if err != nil {
 		return nil, err
 	}
+	if head.ID == "" {
+		return nil, errors.New("the record has no id")
+	}
+	id, raw := head.ID, in.Record.Raw()
 	// Room for the configured headers and those set below: a map that
 	// grows, or one larger than needed, costs more allocations.
 	n := len(a.headers) + 8
@@ -52,7 +58,9 @@ func (a *Action) request(ctx context.Context, in action.Input) (*http.Request, e
 	case FormatBinary:
 		n += 16 // the ce-* attributes
 	case FormatOriginal:
-		ev = in.Event // set by record
+		if ev, err = in.Record.Event(); err != nil {
+			return nil, err
+		}
 		n += len(ev.Data.Header)
 	}
 	h := make(http.Header, n)
@@ -105,33 +113,6 @@ func (a *Action) request(ctx context.Context, in action.Input) (*http.Request, e
 	}
 	req.Header = h
 	return req, nil
-}
-
-// record returns the id of in's event and its JSON as stored. The
-// CloudEvents formats need only those (rawOnly): the record is then
-// decoded only when in has no id, or has no JSON and only the decoded
-// record. Otherwise in.Event is set on return.
-func record(in *action.Input, rawOnly bool) (string, []byte, error) {
-	id, raw := in.EventID(), in.Raw
-	if !rawOnly || len(raw) == 0 || id == "" {
-		ev, err := in.Record()
-		if err != nil {
-			return "", nil, err
-		}
-		if id == "" {
-			id = ev.ID
-		}
-	}
-	if len(raw) == 0 {
-		var err error
-		if raw, err = json.Marshal(in.Event); err != nil {
-			return "", nil, fmt.Errorf("encode record: %w", err)
-		}
-	}
-	if id == "" {
-		return "", nil, errors.New("the record has no id")
-	}
-	return id, raw, nil
 }
 
 // signStandard sets the Standard Webhooks headers for body when the

@@ -94,7 +94,7 @@ func (a *Action) Do(ctx context.Context, in action.Input) (action.Result, error)
 
 // line gathers what is printed of in.
 func (a *Action) line(in action.Input) Line {
-	ev, err := in.Record()
+	ev, err := in.Record.Event()
 	if err != nil {
 		ev = new(event.Event) // print what can be read: the trigger
 	}

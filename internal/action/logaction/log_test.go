@@ -12,6 +12,7 @@ import (
 
 	"github.com/forgehook/forgehook/internal/action"
 	"github.com/forgehook/forgehook/internal/action/actiontest"
+	"github.com/forgehook/forgehook/internal/event"
 	"github.com/forgehook/forgehook/internal/forge/forgetest"
 	"github.com/forgehook/forgehook/internal/forge/github"
 )
@@ -53,8 +54,8 @@ func TestLogActionText(t *testing.T) {
 			t.Errorf("Output %q is not the printed line", res.Output)
 		}
 	}
-	want := "2026-11-23T08:25:20Z " + push.Event.ID + " github/push push created Codertocat/Hello-World refs/heads/master trigger=echo\n" +
-		"2026-11-23T08:25:20Z " + pr.Event.ID + " github/pull_request pull_request opened Codertocat/Hello-World pulls/2 trigger=echo\n"
+	want := "2026-11-23T08:25:20Z " + push.Record.ID() + " github/push push created Codertocat/Hello-World refs/heads/master trigger=echo\n" +
+		"2026-11-23T08:25:20Z " + pr.Record.ID() + " github/pull_request pull_request opened Codertocat/Hello-World pulls/2 trigger=echo\n"
 	if out.String() != want {
 		t.Errorf("printed\n%s\nwant\n%s", out.String(), want)
 	}
@@ -63,15 +64,16 @@ func TestLogActionText(t *testing.T) {
 func TestLogActionTextQuoting(t *testing.T) {
 	var out bytes.Buffer
 	a := newLog(t, map[string]any{"format": "text"}, &out)
-	in := actiontest.Event(t)
-	in.Event.Data.Normalized.Ref = "refs/heads/evil branch\nINJECTED"
-	in.Event.Data.Normalized.Repository.FullName = ""
-	in.Event.Time = time.Date(2026, 1, 2, 3, 4, 5, 0, time.FixedZone("CET", 3600))
+	in := actiontest.Edit(t, actiontest.Event(t), func(ev *event.Event) {
+		ev.Data.Normalized.Ref = "refs/heads/evil branch\nINJECTED"
+		ev.Data.Normalized.Repository.FullName = ""
+		ev.Time = time.Date(2026, 1, 2, 3, 4, 5, 0, time.FixedZone("CET", 3600))
+	})
 	in.Trigger = "t"
 	if _, err := a.Do(context.Background(), in); err != nil {
 		t.Fatal(err)
 	}
-	want := "2026-01-02T02:04:05Z " + in.Event.ID + ` github/push push created - "refs/heads/evil branch\nINJECTED" trigger=t` + "\n"
+	want := "2026-01-02T02:04:05Z " + in.Record.ID() + ` github/push push created - "refs/heads/evil branch\nINJECTED" trigger=t` + "\n"
 	if out.String() != want {
 		t.Errorf("printed %q, want %q", out.String(), want)
 	}
@@ -94,7 +96,7 @@ func TestLogActionJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Line{
-		Time: actiontest.Received, ID: in.Event.ID, Forge: "github", ForgeEvent: "pull_request",
+		Time: actiontest.Received, ID: in.Record.ID(), Forge: "github", ForgeEvent: "pull_request",
 		Kind: "pull_request", Action: "opened", Repository: "Codertocat/Hello-World", Ref: "pulls/2", Trigger: actiontest.Trigger,
 	}
 	if got != want {
@@ -102,20 +104,10 @@ func TestLogActionJSON(t *testing.T) {
 	}
 }
 
-func TestLogActionRawOnlyAndEmpty(t *testing.T) {
+func TestLogActionUndecodable(t *testing.T) {
 	var out bytes.Buffer
 	a := newLog(t, nil, &out)
-	in := actiontest.Event(t)
-	id := in.Event.ID
-	in.Event = nil
-	if _, err := a.Do(context.Background(), in); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(out.String(), " "+id+" github/push push created Codertocat/Hello-World refs/heads/master ") {
-		t.Errorf("from Raw alone: %q", out.String())
-	}
-	out.Reset()
-	res, err := a.Do(context.Background(), action.Input{Raw: []byte("not json")})
+	res, err := a.Do(context.Background(), action.Input{Record: action.NewRecord([]byte("not json"))})
 	if err != nil {
 		t.Fatalf("Do never fails: %v", err)
 	}

@@ -44,7 +44,6 @@ import (
 	"github.com/forgehook/forgehook/internal/action"
 	"github.com/forgehook/forgehook/internal/config"
 	"github.com/forgehook/forgehook/internal/event"
-	"github.com/forgehook/forgehook/internal/jsonx"
 	"github.com/forgehook/forgehook/internal/redact"
 )
 
@@ -497,42 +496,22 @@ func (c *lookupCache) forget(subject string) {
 	delete(c.m, subject)
 }
 
-// record returns the event of in and its JSON as stored. When in has no
-// decoded record, only what the subject and the headers read is decoded:
-// the returned event has nothing else.
+// record returns what the subject and the headers read of in's record
+// (its context attributes, or the whole record when they lack the forge
+// or the type) and its JSON as stored.
 func record(in action.Input) (*event.Event, []byte, error) {
-	ev, raw := in.Event, in.Raw
-	if len(raw) == 0 {
-		return nil, nil, errors.New("the input has no stored record")
+	ev, err := in.Record.Attributes()
+	if err != nil {
+		return nil, nil, err
 	}
-	if ev == nil {
-		var r subjectRecord
-		if err := jsonx.Unmarshal(raw, &r); err != nil {
-			return nil, nil, fmt.Errorf("decode record: %w", err)
+	if ev.Forge == "" || ev.Type == "" {
+		// subjectFor falls back on the normalized forge and kind.
+		if ev, err = in.Record.Event(); err != nil {
+			return nil, nil, err
 		}
-		ev = &event.Event{ID: r.ID, Type: r.Type, Forge: r.Forge, Endpoint: r.Endpoint, Time: r.Time,
-			Data: event.Data{Normalized: event.Fields{Kind: r.Data.Normalized.Kind, Forge: r.Data.Normalized.Forge}}}
 	}
 	if ev.ID == "" {
 		return nil, nil, errors.New("the record has no id")
 	}
-	return ev, raw, nil
-}
-
-// subjectRecord is the part of a record that subjectFor and the headers
-// read. Time is decoded too, so that the records that fail to decode are
-// those that fail as an event.Event: time is the only member whose decoding
-// can fail on well-formed JSON.
-type subjectRecord struct {
-	ID       string    `json:"id"`
-	Type     string    `json:"type"`
-	Forge    string    `json:"forge"`
-	Endpoint string    `json:"endpoint"`
-	Time     time.Time `json:"time"`
-	Data     struct {
-		Normalized struct {
-			Kind  event.Kind `json:"kind"`
-			Forge string     `json:"forge"`
-		} `json:"normalized"`
-	} `json:"data"`
+	return ev, in.Record.Raw(), nil
 }

@@ -2,7 +2,6 @@ package natsaction
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -114,12 +113,12 @@ func TestNATSActionJetStream(t *testing.T) {
 	if m.Subject != "out.acme-github.github.push" {
 		t.Errorf("subject %q", m.Subject)
 	}
-	if string(m.Data) != string(in.Raw) {
+	if string(m.Data) != string(in.Record.Raw()) {
 		t.Error("the message is not the stored record")
 	}
 	for k, want := range map[string]string{
-		HeaderMsgID:       in.Event.ID + "." + actiontest.Trigger,
-		HeaderEventID:     in.Event.ID,
+		HeaderMsgID:       in.Record.ID() + "." + actiontest.Trigger,
+		HeaderEventID:     in.Record.ID(),
 		HeaderContentType: ContentType,
 	} {
 		if got := m.Header.Get(k); got != want {
@@ -178,10 +177,10 @@ func TestNATSActionCore(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if m.Subject != "events.push" || string(m.Data) != string(in.Raw) || m.Reply != "" {
+			if m.Subject != "events.push" || string(m.Data) != string(in.Record.Raw()) || m.Reply != "" {
 				t.Errorf("got %s (reply %q), want the record on events.push with no reply subject", m.Subject, m.Reply)
 			}
-			if m.Header.Get("X-Tenant") != "acme" || m.Header.Get(HeaderEventID) != in.Event.ID {
+			if m.Header.Get("X-Tenant") != "acme" || m.Header.Get(HeaderEventID) != in.Record.ID() {
 				t.Errorf("headers %v", m.Header)
 			}
 			if m, err := sub.NextMsg(5 * time.Second); err != nil || m.Subject != "events.sentinel" {
@@ -339,21 +338,22 @@ func TestNATSActionNoConnection(t *testing.T) {
 func TestNATSActionSubject(t *testing.T) {
 	a := newNATS(t, map[string]any{"subject": "hooks.{endpoint}.{forge}.{kind}.done"}, action.Env{})
 	in := actiontest.Event(t)
-	in.Event.Endpoint = "a.b *>c"
-	in.Event.Forge = ""
-	in.Event.Data.Normalized.Forge = "github"
-	in.Event.Data.Normalized.Kind = ""
-	in.Event.Type = "dev.forgehook.tag"
-	if got, want := a.subjectFor(in.Event), "hooks.a_b___c.github.tag.done"; got != want {
+	ev := actiontest.Decoded(t, in)
+	ev.Endpoint = "a.b *>c"
+	ev.Forge = ""
+	ev.Data.Normalized.Forge = "github"
+	ev.Data.Normalized.Kind = ""
+	ev.Type = "dev.forgehook.tag"
+	if got, want := a.subjectFor(ev), "hooks.a_b___c.github.tag.done"; got != want {
 		t.Errorf("subject %q, want %q", got, want)
 	}
-	in.Event.Type = ""
-	if got, want := a.subjectFor(in.Event), "hooks.a_b___c.github._.done"; got != want {
+	ev.Type = ""
+	if got, want := a.subjectFor(ev), "hooks.a_b___c.github._.done"; got != want {
 		t.Errorf("subject %q, want %q", got, want)
 	}
 	// A rendered subject under forgehook's own streams is refused.
 	b := newNATS(t, map[string]any{"subject": "{endpoint}.event.x"}, action.Env{})
-	in.Event.Endpoint = "forgehook"
+	in = actiontest.Edit(t, in, func(ev *event.Event) { ev.Endpoint = "forgehook" })
 	if res, err := b.Do(ctx(t), in); err == nil || res.Retry || !strings.Contains(err.Error(), "loop") {
 		t.Errorf("%+v, %v; want a refusal without Retry", res, err)
 	}
@@ -395,36 +395,39 @@ func TestNATSActionConfig(t *testing.T) {
 	}
 }
 
-func TestNATSActionRawOnly(t *testing.T) {
-	// The delivery loop passes the stored bytes and the id, not the
-	// decoded record: the subject and the headers come from the bytes.
+func TestNATSActionRecordView(t *testing.T) {
+	// The subject and the headers come from the record's attributes, or
+	// from the whole record when they lack the forge or the type: either
+	// way the subject is the one the whole record gives.
 	a := newNATS(t, map[string]any{"subject": "hooks.{endpoint}.{forge}.{kind}"}, action.Env{})
-	in := actiontest.Event(t)
 	for _, change := range []func(ev *event.Event){
 		func(*event.Event) {},
 		func(ev *event.Event) {
 			ev.Endpoint, ev.Forge, ev.Data.Normalized.Forge = "a.b *>c", "", "gitea"
 			ev.Data.Normalized.Kind, ev.Type = "", "dev.forgehook.tag"
 		},
+		func(ev *event.Event) { ev.Type = "" },
 	} {
-		change(in.Event)
-		raw, err := json.Marshal(in.Event)
+		in := actiontest.Edit(t, actiontest.Event(t), change)
+		whole := actiontest.Decoded(t, in)
+		ev, got, err := record(in)
 		if err != nil {
 			t.Fatal(err)
 		}
-		ev, got, err := record(action.Input{Raw: raw, ID: in.Event.ID})
-		if err != nil {
-			t.Fatal(err)
+		if string(got) != string(in.Record.Raw()) || ev.ID != whole.ID {
+			t.Errorf("record: id %q, %d bytes; want %q and the %d stored bytes", ev.ID, len(got), whole.ID, len(in.Record.Raw()))
 		}
-		if string(got) != string(raw) || ev.ID != in.Event.ID {
-			t.Errorf("record: id %q, %d bytes; want %q and the %d stored bytes", ev.ID, len(got), in.Event.ID, len(raw))
-		}
-		if s, want := a.subjectFor(ev), a.subjectFor(in.Event); s != want {
-			t.Errorf("subject from the bytes %q, from the record %q", s, want)
+		if s, want := a.subjectFor(ev), a.subjectFor(whole); s != want {
+			t.Errorf("subject from the view %q, from the whole record %q", s, want)
 		}
 	}
-	if _, _, err := record(action.Input{Raw: []byte(`{"id":"x","time":"yesterday"}`)}); err == nil {
-		t.Error("a record whose time does not decode was accepted")
+	for _, raw := range []string{`{"id":"x","time":"yesterday"}`, `{"forge":"github","type":"dev.forgehook.push","time":"2026-01-02T03:04:05Z"}`} {
+		if _, _, err := record(action.Input{Record: action.NewRecord([]byte(raw))}); err == nil {
+			t.Errorf("record %s was accepted", raw)
+		}
+	}
+	if _, _, err := record(action.Input{}); !errors.Is(err, action.ErrNoRecord) {
+		t.Errorf("empty input: %v, want ErrNoRecord", err)
 	}
 }
 
