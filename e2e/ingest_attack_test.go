@@ -510,3 +510,133 @@ func TestIngestAttackDeliveryIDAndSmuggling(t *testing.T) {
 	}
 	srv.stop()
 }
+
+// slowSender is one attacker connection of
+// TestIngestAttackSlowBodiesDoNotStarveSigned, from source address from: it
+// announces 4 MiB, sends 100 KiB at once (so that the server's buffer for
+// it grows to 128 KiB), then 4 bytes every 500 ms, until the server
+// answers or closes, or ctx ends. It returns the status of the answer, or
+// -1 when the connection ended without one.
+func slowSender(ctx context.Context, addr string, from net.IP) int {
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: from}, Timeout: 5 * time.Second}
+	c, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return -1
+	}
+	defer c.Close()
+	answered := make(chan int, 1)
+	go func() {
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			answered <- -1
+			return
+		}
+		resp.Body.Close()
+		answered <- resp.StatusCode
+	}()
+	// The reader goroutine ends when c is closed (deferred above), so the
+	// caller's wait covers it.
+	var head bytes.Buffer
+	fmt.Fprintf(&head, "POST /hooks/gh HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-GitHub-Event: push\r\nX-Hub-Signature-256: sha256=00\r\nContent-Length: %d\r\n\r\n{\"pad\":\"", 4<<20)
+	head.Write(bytes.Repeat([]byte("x"), 100<<10))
+	if _, err := c.Write(head.Bytes()); err != nil {
+		return <-answered
+	}
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			c.Close()
+			<-answered
+			return 0
+		case s := <-answered:
+			return s
+		case <-tick.C:
+			if _, err := c.Write([]byte("xxxx")); err != nil {
+				c.Close()
+				return <-answered
+			}
+		}
+	}
+}
+
+// TestIngestAttackSlowBodiesDoNotStarveSigned keeps 300 connections from
+// 20 source addresses (127.0.0.10-29) sending bodies slowly: each sends
+// 100 KiB of an announced 4 MiB at once, then 8 bytes a second, and opens
+// a new one whenever the server answers. Unchecked, about 256 of them hold
+// 128 KiB each of the 32 MiB body budget until read_timeout (60 s), and
+// deliveries wait 2 s, then get 503. With the per-source cap on concurrent
+// body reads (server.max_concurrent_per_source, 8) and the minimum body
+// rate (server.min_body_rate, 16 KiB/s after 5 s), they are refused (429)
+// or cut (408), and every signed delivery from 127.0.0.1, one every
+// 100 ms, gets 200; peak RSS stays under 300 MiB.
+func TestIngestAttackSlowBodiesDoNotStarveSigned(t *testing.T) {
+	dir := t.TempDir()
+	cfg, ingest, admin := writeConfig(t, dir, `endpoints:
+  - name: gh
+    provider: github
+    secrets: ["`+attackSecret+`"]
+`)
+	srv := start(t, cfg, ingest, admin)
+	pid := srv.cmd.Process.Pid
+	addr := strings.TrimPrefix(ingest, "http://")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+
+	var slow statusCounts
+	var rounds atomic.Int64
+	var attackers sync.WaitGroup
+	for i := range 300 {
+		from := net.IPv4(127, 0, 0, byte(10+i%20))
+		attackers.Go(func() {
+			for ctx.Err() == nil {
+				s := slowSender(ctx, addr, from)
+				if ctx.Err() != nil {
+					return
+				}
+				slow.add(s)
+				rounds.Add(1)
+				select { // a new connection at once, but not a busy loop
+				case <-ctx.Done():
+				case <-time.After(50 * time.Millisecond):
+				}
+			}
+		})
+	}
+
+	// The forge: a signed delivery every 100 ms for 15 s, past the 5 s
+	// grace and the first cuts.
+	var forge statusCounts
+	deadline := time.Now().Add(15 * time.Second)
+	for i := 0; time.Now().Before(deadline); i++ {
+		body := pushBody(i)
+		status, ans, err := post(context.Background(), ingest+"/hooks/gh", signedPush(fmt.Sprintf("slow-%d", i), body), body)
+		if err != nil {
+			t.Errorf("signed delivery %d during the attack: %v", i, err)
+			status = -1
+		} else if status != 200 {
+			t.Errorf("signed delivery %d during the attack: %d %s", i, status, ans.Error)
+		}
+		forge.add(status)
+		time.Sleep(100 * time.Millisecond)
+	}
+	peak := statusKB(t, pid, "VmHWM")
+	cancel()
+	attackers.Wait()
+	t.Logf("peak RSS %d MiB; signed deliveries: %s; slow bodies (%d answered): %s",
+		peak>>20, forge.String(), rounds.Load(), slow.String())
+	if peak >= 300<<20 {
+		t.Errorf("peak RSS %d MiB under the attack, want < 300 MiB", peak>>20)
+	}
+	slow.mu.Lock()
+	cut, refused := slow.m[408], slow.m[429]
+	slow.mu.Unlock()
+	if cut == 0 || refused == 0 {
+		t.Errorf("slow bodies answered %s: want some cut (408) and some refused (429)", slow.String())
+	}
+	if !strings.Contains(srv.Output(), "body sent too slowly") {
+		t.Errorf("no log line for a cut slow body")
+	}
+	srv.stop()
+}
