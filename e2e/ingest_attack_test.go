@@ -561,17 +561,28 @@ func slowSender(ctx context.Context, addr string, from net.IP) int {
 	}
 }
 
-// TestIngestAttackSlowBodiesDoNotStarveSigned keeps 300 connections from
-// 20 source addresses (127.0.0.10-29) sending bodies slowly: each sends
-// 100 KiB of an announced 4 MiB at once, then 8 bytes a second, and opens
-// a new one whenever the server answers. Unchecked, about 256 of them hold
-// 128 KiB each of the 32 MiB body budget until read_timeout (60 s), and
-// deliveries wait 2 s, then get 503. With the per-source cap on concurrent
-// body reads (server.max_concurrent_per_source, 8) and the minimum body
-// rate (server.min_body_rate, 16 KiB/s after 5 s), they are refused (429)
-// or cut (408), and every signed delivery from 127.0.0.1, one every
-// 100 ms, gets 200; peak RSS stays under 300 MiB.
+
+// TestIngestAttackSlowBodiesDoNotStarveSigned keeps 300 connections
+// sending bodies slowly: each sends 100 KiB of an announced 4 MiB at once,
+// then 8 bytes a second, and opens a new one whenever the server answers.
+// Unchecked, about 256 of them hold 128 KiB each of the 32 MiB body budget
+// until read_timeout (60 s), and deliveries wait 2 s, then get 503. From 20
+// source addresses (127.0.0.10-29, 15 connections each), the per-source
+// cap on concurrent body reads (server.max_concurrent_per_source, 8)
+// refuses some (429); from 100 (3 each), it does not, and the bodies that
+// hold the budget are cut, the slowest first, for the deliveries that wait
+// for room, and by the minimum body rate (server.min_body_rate, 16 KiB/s
+// after 5 s): 408, and their sources then run into the failed
+// authentication limit (429). Either way every signed delivery from
+// 127.0.0.1, one every 100 ms for 15 s, gets 200, and peak RSS stays under
+// 300 MiB.
 func TestIngestAttackSlowBodiesDoNotStarveSigned(t *testing.T) {
+	for _, sources := range []int{20, 100} {
+		t.Run(fmt.Sprintf("%d sources", sources), func(t *testing.T) { slowBodies(t, sources) })
+	}
+}
+
+func slowBodies(t *testing.T, sources int) {
 	dir := t.TempDir()
 	cfg, ingest, admin := writeConfig(t, dir, `endpoints:
   - name: gh
@@ -588,7 +599,7 @@ func TestIngestAttackSlowBodiesDoNotStarveSigned(t *testing.T) {
 	var rounds atomic.Int64
 	var attackers sync.WaitGroup
 	for i := range 300 {
-		from := net.IPv4(127, 0, 0, byte(10+i%20))
+		from := net.IPv4(127, 0, 0, byte(10+i%sources))
 		attackers.Go(func() {
 			for ctx.Err() == nil {
 				s := slowSender(ctx, addr, from)

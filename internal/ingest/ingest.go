@@ -185,6 +185,7 @@ type Handler struct {
 	budget    *budget
 	sources   *sourceLimiter
 	readers   *readers
+	reads     reads
 }
 
 // New returns a Handler with no endpoints.
@@ -219,6 +220,7 @@ func New(opts Options) *Handler {
 	h := &Handler{opts: opts, log: opts.Logger, budget: newBudget(opts.MaxBodyInFlight),
 		sources: newSourceLimiter(opts.Unauthenticated.PerSecond, opts.Unauthenticated.Burst, opts.MaxSources),
 		readers: newReaders(opts.MaxConcurrentPerSource)}
+	h.budget.shed = h.reads.shed
 	empty := map[string]*Endpoint{}
 	h.endpoints.Store(&empty)
 	return h
@@ -416,11 +418,13 @@ func (h *Handler) readBody(ctx context.Context, r io.Reader, bp *[]byte, rs *res
 	if contentLength >= 0 {
 		limit = min(limit, contentLength+1)
 	}
+	defer h.finish(p)
 	b := (*bp)[:0]
 	grow := func(n int64) error {
 		t := time.Now()
+		p.wait(true, 0)
 		err := rs.grow(ctx, n)
-		p.pause(time.Since(t))
+		p.wait(false, time.Since(t))
 		return err
 	}
 	if err := grow(int64(cap(b))); err != nil {
@@ -441,16 +445,24 @@ func (h *Handler) readBody(ctx context.Context, r io.Reader, bp *[]byte, rs *res
 			old := b
 			b = nb
 			rs.shrink(int64(cap(old)))
-			h.bufs.put(&old) // nothing refers to it any more
+			if cap(old) <= initialBody {
+				// Nothing refers to it any more. A larger one is left to
+				// the collector: bodies that grow past initialBody and are
+				// cut (an attack's) would fill the pool with sizes that
+				// only large records take.
+				h.bufs.put(&old)
+			}
 		}
-		p.before(int64(len(b)))
+		if err := p.before(int64(len(b))); err != nil {
+			return err
+		}
 		n, err := r.Read(b[len(b):cap(b)])
 		b = b[:len(b)+n]
 		if err == io.EOF {
 			return nil
 		}
 		if err != nil {
-			return p.check(err, int64(len(b)))
+			return p.check(err)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package ingest
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/netip"
 	"os"
@@ -95,9 +96,18 @@ func (l *readers) len() int {
 	return len(l.items)
 }
 
-// errTooSlow means a body came slower than the minimum body rate: ingest
-// answers 408 and closes the connection.
+// errTooSlow means a body came slower than the minimum body rate, or was
+// the slowest when the body budget was full: ingest answers 408 and closes
+// the connection.
 var errTooSlow = errors.New("body sent too slowly")
+
+// shedAge is how long a body read must have lasted before it may be shed
+// for a waiting request: its average rate means something by then.
+const shedAge = time.Second
+
+// shedRetry is how often a request waiting for room in the body budget
+// looks again for a slow body to shed.
+const shedRetry = 100 * time.Millisecond
 
 // pace holds one body read to the minimum body rate: once the read has
 // lasted grace, the bytes received must average at least rate a second. It
@@ -105,72 +115,189 @@ var errTooSlow = errors.New("body sent too slowly")
 // the moment the average would fall under the rate if nothing more came,
 // and never past the end of read_timeout: no goroutine, no timer. Time the
 // request spends waiting for room in the body budget is not the client's
-// and does not count. A zero pace, or one whose connection has no read
+// and does not count. A nil pace, or one whose connection has no read
 // deadline (a test's ResponseRecorder), enforces nothing.
+//
+// While it reads, the pace is in its handler's table of body reads, from
+// which a request that waits for room in the budget sheds the slowest
+// (see reads.shed).
 type pace struct {
 	rc    *http.ResponseController
 	rate  float64       // bytes a second
 	grace time.Duration // before the rate applies
-	start time.Time     // of the read, moved on by the budget's waits
 	end   time.Time     // read_timeout's end, zero for none
 	set   time.Time     // the deadline last set
 	// slow is true when the deadline last set is the rate's, not
 	// read_timeout's.
 	slow bool
+
+	mu       sync.Mutex
+	start    time.Time // of the read, moved on by the budget's waits
+	received int64
+	reading  bool // false once the read is over: never cut then
+	waiting  bool // for room in the budget: not the client's time
+	shed     bool // cut for a waiting request
 }
 
 // newPace returns the pace of a body read starting at now (read_timeout
-// counts from a little earlier: the request's first byte).
+// counts from a little earlier: the request's first byte), in h's table
+// of body reads until its finish.
 func (h *Handler) newPace(w http.ResponseWriter, now time.Time) *pace {
-	if h.opts.MinBodyRate <= 0 {
-		return nil
+	p := &pace{rc: http.NewResponseController(w), grace: h.opts.MinBodyRateGrace, start: now, reading: true}
+	if h.opts.MinBodyRate > 0 {
+		p.rate = float64(h.opts.MinBodyRate)
 	}
-	p := &pace{rc: http.NewResponseController(w), rate: float64(h.opts.MinBodyRate), grace: h.opts.MinBodyRateGrace, start: now}
 	if h.opts.ReadTimeout > 0 {
 		p.end = now.Add(h.opts.ReadTimeout)
 	}
+	h.reads.add(p)
 	return p
 }
 
 // before sets the deadline of the next read, received bytes into the body.
-// When the connection has no deadline to set, it turns p off.
-func (p *pace) before(received int64) {
+// When the connection has no deadline to set, it turns p off. It returns
+// errTooSlow when p was shed.
+func (p *pace) before(received int64) error {
 	if p == nil || p.rc == nil {
-		return
+		return nil
 	}
-	d := p.start.Add(max(p.grace, time.Duration(float64(received)/p.rate*float64(time.Second))))
-	p.slow = true
-	if !p.end.IsZero() && d.After(p.end) {
-		d, p.slow = p.end, false
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.received = received
+	if p.shed {
+		return p.tooSlow(nil)
+	}
+	d, slow := p.end, false
+	if p.rate > 0 {
+		if r := p.start.Add(max(p.grace, time.Duration(float64(received)/p.rate*float64(time.Second)))); d.IsZero() || r.Before(d) {
+			d, slow = r, true
+		}
 	}
 	if d.Equal(p.set) {
-		return
+		return nil
 	}
 	if err := p.rc.SetReadDeadline(d); err != nil {
 		p.rc = nil // http.ErrNotSupported: nothing to enforce with
+		return nil
+	}
+	p.set, p.slow = d, slow
+	return nil
+}
+
+// wait marks the start (on) and the end of a wait for room in the budget:
+// a wait that is not the client's and moves the start of the read on.
+func (p *pace) wait(on bool, d time.Duration) {
+	if p == nil {
 		return
 	}
-	p.set = d
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.waiting = on
+	p.start = p.start.Add(d)
 }
 
-// pause moves the start of the read on by d, a wait that was not the
-// client's.
-func (p *pace) pause(d time.Duration) {
-	if p != nil {
-		p.start = p.start.Add(d)
+// finish ends the read: p leaves h's table and is never cut after.
+func (h *Handler) finish(p *pace) {
+	if p == nil {
+		return
 	}
+	p.mu.Lock()
+	p.reading = false
+	p.mu.Unlock()
+	h.reads.remove(p)
 }
 
-// check turns the error of a body read into errTooSlow (408) when the read
-// ran into the deadline p set, with the figures for the log.
-func (p *pace) check(err error, received int64) error {
+// check turns the error of a body read into a 408 when the read ran into
+// a deadline p set, with the figures for the log.
+func (p *pace) check(err error) error {
 	if p == nil || p.rc == nil || !errors.Is(err, os.ErrDeadlineExceeded) {
 		return err
 	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.slow && !p.shed {
+		return fail(http.StatusRequestTimeout, "body not received within server.read_timeout",
+			fmt.Errorf("%d bytes in %s: %w", p.received, time.Since(p.start).Round(time.Millisecond), err))
+	}
+	return p.tooSlow(err)
+}
+
+// tooSlow is p's 408; p.mu is held.
+func (p *pace) tooSlow(err error) error {
 	took := time.Since(p.start).Round(time.Millisecond)
-	if !p.slow {
-		return fail(http.StatusRequestTimeout, "body not received within server.read_timeout", fmt.Errorf("%d bytes in %s: %w", received, took, err))
+	if p.shed {
+		return fail(http.StatusRequestTimeout, "body sent too slowly",
+			fmt.Errorf("%w: %d bytes in %s, the slowest body while others waited for server.max_body_in_flight", errTooSlow, p.received, took))
 	}
 	return fail(http.StatusRequestTimeout, "body sent too slowly",
-		fmt.Errorf("%w: %d bytes in %s, under server.min_body_rate of %.0f bytes/s: %w", errTooSlow, received, took, p.rate, err))
+		fmt.Errorf("%w: %d bytes in %s, under server.min_body_rate of %.0f bytes/s: %w", errTooSlow, p.received, took, p.rate, err))
+}
+
+// reads is the table of the body reads in progress, for shedding. Lock
+// order: reads.mu, then a pace's mu. It is safe for concurrent use.
+type reads struct {
+	mu sync.Mutex
+	m  map[*pace]struct{}
+}
+
+func (f *reads) add(p *pace) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.m == nil {
+		f.m = map[*pace]struct{}{}
+	}
+	f.m[p] = struct{}{}
+}
+
+func (f *reads) remove(p *pace) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.m, p)
+}
+
+// shed cuts, at now, the body read whose average rate is the lowest among
+// those that have lasted shedAge and are not waiting for the budget
+// themselves: its read deadline becomes now, and its request is answered
+// 408 and releases its bytes. It reports whether it cut one. A request that
+// waits for room calls it, so that bodies that trickle in cannot keep the
+// budget from deliveries that come whole at once: the slowest body goes
+// first, never a fast one while a slow one is left.
+func (f *reads) shed(now time.Time) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var victim *pace
+	slowest := math.Inf(1)
+	for p := range f.m {
+		p.mu.Lock()
+		if p.reading && !p.waiting && !p.shed && p.rc != nil {
+			if el := now.Sub(p.start); el >= shedAge {
+				if r := float64(p.received) / el.Seconds(); r < slowest {
+					victim, slowest = p, r
+				}
+			}
+		}
+		p.mu.Unlock()
+	}
+	if victim == nil {
+		return false
+	}
+	victim.mu.Lock()
+	defer victim.mu.Unlock()
+	if !victim.reading {
+		return false
+	}
+	victim.shed = true
+	// The read is not over: its next read fails at once. (Should its
+	// last bytes arrive in this very instant, net/http's read of the
+	// connection after the body fails instead, which cancels the
+	// request's context: it is answered 503, never a 2xx for nothing.)
+	_ = victim.rc.SetReadDeadline(now)
+	return true
+}
+
+// len returns how many body reads are in progress.
+func (f *reads) len() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.m)
 }
