@@ -561,7 +561,6 @@ func slowSender(ctx context.Context, addr string, from net.IP) int {
 	}
 }
 
-
 // TestIngestAttackSlowBodiesDoNotStarveSigned keeps 300 connections
 // sending bodies slowly: each sends 100 KiB of an announced 4 MiB at once,
 // then 8 bytes a second, and opens a new one whenever the server answers.
