@@ -30,8 +30,12 @@ const attackSecret = "attack-secret"
 
 // attackerClient is an HTTP client whose connections come from 127.0.0.2:
 // another source address than the forge's 127.0.0.1, as an attacker's is.
-func attackerClient() *http.Client {
-	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}, Timeout: 5 * time.Second}
+func attackerClient() *http.Client { return clientFrom(net.IPv4(127, 0, 0, 2)) }
+
+// clientFrom is an HTTP client whose connections come from the loopback
+// address ip.
+func clientFrom(ip net.IP) *http.Client {
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: ip}, Timeout: 5 * time.Second}
 	return &http.Client{Transport: &http.Transport{DialContext: d.DialContext, MaxIdleConnsPerHost: 16}, Timeout: 30 * time.Second}
 }
 
@@ -144,7 +148,9 @@ func (c *statusCounts) String() string {
 
 // TestIngestAttackMemoryFollowsBytesReceived runs forgehook in a memory
 // cgroup of 1 GiB under 200 connections that announce max_body (25 MiB)
-// and trickle, plus 10 unsigned form posts of 20 MiB, while a forge sends
+// and trickle (from 25 addresses, 8 each: server.max_concurrent_per_source
+// lets them all in), plus 10 unsigned form posts of 20 MiB (from 10 more
+// addresses), while a forge sends
 // signed deliveries: memory must follow the bytes received and the body
 // budget (peak RSS under 300 MiB), and every signed delivery gets 200,
 // during and after.
@@ -188,13 +194,13 @@ func TestIngestAttackMemoryFollowsBytesReceived(t *testing.T) {
 		}
 	}()
 
-	// 200 slow connections from 127.0.0.2 announce max_body and send 1 KiB
-	// every 250 ms.
+	// 200 slow connections from 127.0.0.100-124 announce max_body and send
+	// 1 KiB every 250 ms.
 	var slow sync.WaitGroup
 	var opened atomic.Int64
-	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}}
 	chunk := bytes.Repeat([]byte(" "), 1024)
-	for range 200 {
+	for i := range 200 {
+		d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(100+i%25))}}
 		slow.Go(func() {
 			c, err := d.DialContext(ctx, "tcp", addr)
 			if err != nil {
@@ -234,8 +240,8 @@ func TestIngestAttackMemoryFollowsBytesReceived(t *testing.T) {
 	form = append(form, url.QueryEscape(`"}`)...)
 	var big statusCounts
 	var posts sync.WaitGroup
-	attacker := attackerClient()
 	for i := range 10 {
+		attacker := clientFrom(net.IPv4(127, 0, 0, byte(200+i)))
 		posts.Go(func() {
 			req, _ := http.NewRequestWithContext(ctx, "POST", ingest+"/hooks/tea", bytes.NewReader(form))
 			req.Header = hdr("Content-Type", "application/x-www-form-urlencoded", "X-Gitea-Event", "push", "X-Gitea-Delivery", fmt.Sprint("big-", i))
