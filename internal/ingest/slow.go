@@ -33,7 +33,7 @@ type readers struct {
 	max int
 
 	mu    sync.Mutex
-	items map[netip.Prefix]*reading
+	items map[netip.Prefix]reading
 }
 
 type reading struct {
@@ -45,7 +45,7 @@ func newReaders(maxPerSource int) *readers {
 	if maxPerSource <= 0 {
 		return nil
 	}
-	return &readers{max: maxPerSource, items: map[netip.Prefix]*reading{}}
+	return &readers{max: maxPerSource, items: map[netip.Prefix]reading{}}
 }
 
 // acquire counts one more body read from a at now, unless a has max
@@ -60,17 +60,15 @@ func (l *readers) acquire(a netip.Addr, now time.Time) (ok, logIt bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	s := l.items[k]
-	if s == nil {
-		s = &reading{}
-		l.items[k] = s
-	}
 	if s.n >= l.max {
 		if logIt = now.Sub(s.refused) >= time.Second; logIt {
 			s.refused = now
+			l.items[k] = s
 		}
 		return false, logIt
 	}
 	s.n++
+	l.items[k] = s
 	return true, false
 }
 
@@ -82,9 +80,11 @@ func (l *readers) release(a netip.Addr) {
 	k := sourceKey(a)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if s := l.items[k]; s != nil {
+	if s, ok := l.items[k]; ok {
 		if s.n--; s.n <= 0 {
 			delete(l.items, k)
+		} else {
+			l.items[k] = s
 		}
 	}
 }
