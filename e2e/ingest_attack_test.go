@@ -32,8 +32,12 @@ const attackSecret = "attack-secret"
 
 // attackerClient is an HTTP client whose connections come from 127.0.0.2:
 // another source address than the forge's 127.0.0.1, as an attacker's is.
-func attackerClient() *http.Client {
-	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}, Timeout: 5 * time.Second}
+func attackerClient() *http.Client { return clientFrom(net.IPv4(127, 0, 0, 2)) }
+
+// clientFrom is an HTTP client whose connections come from the loopback
+// address ip.
+func clientFrom(ip net.IP) *http.Client {
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: ip}, Timeout: 5 * time.Second}
 	return &http.Client{Transport: &http.Transport{DialContext: d.DialContext, MaxIdleConnsPerHost: 16}, Timeout: 30 * time.Second}
 }
 
@@ -146,7 +150,9 @@ func (c *statusCounts) String() string {
 
 // TestIngestAttackMemoryFollowsBytesReceived runs forgehook in a memory
 // cgroup of 1 GiB under 200 connections that announce max_body (25 MiB)
-// and trickle, plus 10 unsigned form posts of 20 MiB, while a forge sends
+// and trickle (from 25 addresses, 8 each: server.max_concurrent_per_source
+// lets them all in), plus 10 unsigned form posts of 20 MiB (from 10 more
+// addresses), while a forge sends
 // signed deliveries: memory must follow the bytes received and the body
 // budget (peak RSS under 300 MiB), and every signed delivery gets 200,
 // during and after.
@@ -190,13 +196,13 @@ func TestIngestAttackMemoryFollowsBytesReceived(t *testing.T) {
 		}
 	}()
 
-	// 200 slow connections from 127.0.0.2 announce max_body and send 1 KiB
-	// every 250 ms.
+	// 200 slow connections from 127.0.0.100-124 announce max_body and send
+	// 1 KiB every 250 ms.
 	var slow sync.WaitGroup
 	var opened atomic.Int64
-	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}}
 	chunk := bytes.Repeat([]byte(" "), 1024)
-	for range 200 {
+	for i := range 200 {
+		d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(100+i%25))}}
 		slow.Go(func() {
 			c, err := d.DialContext(ctx, "tcp", addr)
 			if err != nil {
@@ -236,8 +242,8 @@ func TestIngestAttackMemoryFollowsBytesReceived(t *testing.T) {
 	form = append(form, url.QueryEscape(`"}`)...)
 	var big statusCounts
 	var posts sync.WaitGroup
-	attacker := attackerClient()
 	for i := range 10 {
+		attacker := clientFrom(net.IPv4(127, 0, 0, byte(200+i)))
 		posts.Go(func() {
 			req, _ := http.NewRequestWithContext(ctx, "POST", ingest+"/hooks/tea", bytes.NewReader(form))
 			req.Header = hdr("Content-Type", "application/x-www-form-urlencoded", "X-Gitea-Event", "push", "X-Gitea-Delivery", fmt.Sprint("big-", i))
@@ -516,6 +522,149 @@ func TestIngestAttackDeliveryIDAndSmuggling(t *testing.T) {
 	}
 	if rest, err := io.ReadAll(br); err != nil || len(rest) != 0 {
 		t.Errorf("after the CL+TE answer the connection gave %q, %v; want it closed", rest, err)
+	}
+	srv.stop()
+}
+
+// slowSender is one attacker connection of
+// TestIngestAttackSlowBodiesDoNotStarveSigned, from source address from: it
+// announces 4 MiB, sends 100 KiB at once (so that the server's buffer for
+// it grows to 128 KiB), then 4 bytes every 500 ms, until the server
+// answers or closes, or ctx ends. It returns the status of the answer, or
+// -1 when the connection ended without one.
+func slowSender(ctx context.Context, addr string, from net.IP) int {
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: from}, Timeout: 5 * time.Second}
+	c, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return -1
+	}
+	defer c.Close()
+	answered := make(chan int, 1)
+	go func() {
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			answered <- -1
+			return
+		}
+		resp.Body.Close()
+		answered <- resp.StatusCode
+	}()
+	// The reader goroutine ends when c is closed (deferred above), so the
+	// caller's wait covers it.
+	var head bytes.Buffer
+	fmt.Fprintf(&head, "POST /hooks/gh HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-GitHub-Event: push\r\nX-Hub-Signature-256: sha256=00\r\nContent-Length: %d\r\n\r\n{\"pad\":\"", 4<<20)
+	head.Write(bytes.Repeat([]byte("x"), 100<<10))
+	if _, err := c.Write(head.Bytes()); err != nil {
+		return <-answered
+	}
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			c.Close()
+			<-answered
+			return 0
+		case s := <-answered:
+			return s
+		case <-tick.C:
+			if _, err := c.Write([]byte("xxxx")); err != nil {
+				c.Close()
+				return <-answered
+			}
+		}
+	}
+}
+
+// TestIngestAttackSlowBodiesDoNotStarveSigned keeps 300 connections
+// sending bodies slowly: each sends 100 KiB of an announced 4 MiB at once,
+// then 8 bytes a second, and opens a new one whenever the server answers.
+// Unchecked, about 256 of them hold 128 KiB each of the 32 MiB body budget
+// until read_timeout (60 s), and deliveries wait 2 s, then get 503. From 20
+// source addresses (127.0.0.10-29, 15 connections each), the per-source
+// cap on concurrent body reads (server.max_concurrent_per_source, 8)
+// refuses some (429); from 100 (3 each), it does not, and the bodies that
+// hold the budget are cut, the slowest first, for the deliveries that wait
+// for room, and by the minimum body rate (server.min_body_rate, 16 KiB/s
+// after 5 s): 408, and their sources may then run into the failed
+// authentication limit (429). Either way every signed delivery from
+// 127.0.0.1, one every 100 ms for 15 s, gets 200, and peak RSS stays under
+// 300 MiB.
+func TestIngestAttackSlowBodiesDoNotStarveSigned(t *testing.T) {
+	for _, sources := range []int{20, 100} {
+		t.Run(fmt.Sprintf("%d sources", sources), func(t *testing.T) { slowBodies(t, sources) })
+	}
+}
+
+func slowBodies(t *testing.T, sources int) {
+	dir := t.TempDir()
+	cfg, ingest, admin := writeConfig(t, dir, `endpoints:
+  - name: gh
+    provider: github
+    secrets: ["`+attackSecret+`"]
+`)
+	srv := start(t, cfg, ingest, admin)
+	pid := srv.cmd.Process.Pid
+	addr := strings.TrimPrefix(ingest, "http://")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+
+	var slow statusCounts
+	var rounds atomic.Int64
+	var attackers sync.WaitGroup
+	for i := range 300 {
+		from := net.IPv4(127, 0, 0, byte(10+i%sources))
+		attackers.Go(func() {
+			for ctx.Err() == nil {
+				s := slowSender(ctx, addr, from)
+				if ctx.Err() != nil {
+					return
+				}
+				slow.add(s)
+				rounds.Add(1)
+				select { // a new connection at once, but not a busy loop
+				case <-ctx.Done():
+				case <-time.After(50 * time.Millisecond):
+				}
+			}
+		})
+	}
+
+	// The forge: a signed delivery every 100 ms for 15 s, past the 5 s
+	// grace and the first cuts.
+	var forge statusCounts
+	deadline := time.Now().Add(15 * time.Second)
+	for i := 0; time.Now().Before(deadline); i++ {
+		body := pushBody(i)
+		status, ans, err := post(context.Background(), ingest+"/hooks/gh", signedPush(fmt.Sprintf("slow-%d", i), body), body)
+		if err != nil {
+			t.Errorf("signed delivery %d during the attack: %v", i, err)
+			status = -1
+		} else if status != 200 {
+			t.Errorf("signed delivery %d during the attack: %d %s", i, status, ans.Error)
+		}
+		forge.add(status)
+		time.Sleep(100 * time.Millisecond)
+	}
+	peak := statusKB(t, pid, "VmHWM")
+	cancel()
+	attackers.Wait()
+	t.Logf("peak RSS %d MiB; signed deliveries: %s; slow bodies (%d answered): %s",
+		peak>>20, forge.String(), rounds.Load(), slow.String())
+	if peak >= 300<<20 {
+		t.Errorf("peak RSS %d MiB under the attack, want < 300 MiB", peak>>20)
+	}
+	slow.mu.Lock()
+	cut, refused := slow.m[408], slow.m[429]
+	slow.mu.Unlock()
+	if cut == 0 {
+		t.Errorf("slow bodies answered %s: want some cut (408)", slow.String())
+	}
+	if sources*8 < 300 && refused == 0 {
+		t.Errorf("slow bodies answered %s: want some refused (429) past 8 at once per source", slow.String())
+	}
+	if !strings.Contains(srv.Output(), "body sent too slowly") {
+		t.Errorf("no log line for a cut slow body")
 	}
 	srv.stop()
 }

@@ -106,6 +106,10 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		// requests in flight.
 		MaxBodyInFlight: int64(cfg.Server.MaxBodyInFlight),
 		Unauthenticated: cfg.Server.UnauthenticatedRateLimit,
+		// Nor these: they bound body reads in flight.
+		MaxConcurrentPerSource: cfg.Server.MaxConcurrentPerSource,
+		MinBodyRate:            int64(cfg.Server.MinBodyRate),
+		ReadTimeout:            cfg.Server.ReadTimeout.D(),
 	})
 	if err := a.setEndpoints(cfg); err != nil {
 		a.Close()

@@ -217,9 +217,11 @@ endpoints:
 		},
 		{
 			name: "server limits",
-			yaml: "server:\n  unauthenticated_rate_limit:\n    per_second: -1\n",
+			yaml: "server:\n  unauthenticated_rate_limit:\n    per_second: -1\n  max_concurrent_per_source: -2\n  min_body_rate: -1\n",
 			want: []string{
 				`f.yaml:3: server.unauthenticated_rate_limit.per_second: must be greater than 0`,
+				`f.yaml:4: server.max_concurrent_per_source: must be greater than 0`,
+				`f.yaml:5: server.min_body_rate: invalid size "-1": write a number of bytes, optionally with a unit: B, KiB, MiB, GiB, TiB (powers of 1024) or KB, MB, GB, TB (powers of 1000)`,
 			},
 		},
 		{
@@ -616,6 +618,8 @@ func TestConfigDefaults(t *testing.T) {
 			IdleTimeout:              Duration(120 * time.Second),
 			MaxBodyInFlight:          32 * MiB,
 			UnauthenticatedRateLimit: RateLimit{PerSecond: 1, Burst: 20},
+			MaxConcurrentPerSource:   8,
+			MinBodyRate:              16 * KiB,
 		},
 	}
 	if !reflect.DeepEqual(d, want) {

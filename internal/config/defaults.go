@@ -40,6 +40,15 @@ const (
 // second.
 var DefaultUnauthenticatedRateLimit = RateLimit{PerSecond: 1, Burst: 20}
 
+// The defaults of the ingest listener's limits on slow bodies.
+const (
+	// DefaultMaxConcurrentPerSource is server.max_concurrent_per_source's
+	// default.
+	DefaultMaxConcurrentPerSource = 8
+	// DefaultMinBodyRate is server.min_body_rate's default, a second.
+	DefaultMinBodyRate = 16 * KiB
+)
+
 // Values of Store.Sync.
 const (
 	// SyncInterval lets JetStream flush to disk periodically: an ack
@@ -75,6 +84,8 @@ func (c *Config) ApplyDefaults() {
 	setDefault(&c.Server.IdleTimeout, DefaultIdleTimeout)
 	setDefault(&c.Server.MaxBodyInFlight, DefaultMaxBodyInFlight)
 	setDefault(&c.Server.UnauthenticatedRateLimit, DefaultUnauthenticatedRateLimit)
+	setDefault(&c.Server.MaxConcurrentPerSource, DefaultMaxConcurrentPerSource)
+	setDefault(&c.Server.MinBodyRate, DefaultMinBodyRate)
 	for i := range c.Endpoints {
 		ep := &c.Endpoints[i]
 		setDefault(&ep.MaxBody, DefaultMaxBody)

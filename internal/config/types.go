@@ -105,6 +105,14 @@ type Server struct {
 	// refused before they were authenticated (default 1/s, burst 20): a
 	// source past it is answered 429 before its body is read.
 	UnauthenticatedRateLimit RateLimit `yaml:"unauthenticated_rate_limit"`
+	// MaxConcurrentPerSource bounds, per source address, the requests
+	// whose body is being read (default 8): past it a request is answered
+	// 429 before its body is read.
+	MaxConcurrentPerSource int `yaml:"max_concurrent_per_source"`
+	// MinBodyRate is the least average rate, a second, at which a body
+	// must arrive once its read has lasted 5s (default 16KiB): a slower one
+	// is answered 408 and its connection closed.
+	MinBodyRate ByteSize `yaml:"min_body_rate"`
 }
 
 // Endpoint is one webhook receiver: /hooks/{name} or /hooks/{key}.

@@ -148,6 +148,9 @@ func (v *validator) run() {
 	} else if rl.Burst < 0 {
 		v.errorf("server.unauthenticated_rate_limit.burst", "must not be negative")
 	}
+	if c.Server.MaxConcurrentPerSource <= 0 {
+		v.errorf("server.max_concurrent_per_source", "must be greater than 0")
+	}
 	for i, p := range c.TrustedProxies {
 		if !isAddrOrPrefix(p) {
 			v.errorf(fmt.Sprintf("trusted_proxies[%d]", i), "%q is not an IP address or CIDR prefix", p)

@@ -147,7 +147,7 @@ func TestIngestMemoryFollowsBytesReceived(t *testing.T) {
 	var rs reservation
 	rs.b, rs.wait = h.budget, time.Second
 	bp := h.bufs.get(initialBody)
-	if err := h.readBody(context.Background(), &countingReader{n: 10}, bp, &rs, 25<<20, 25<<20); err != nil {
+	if err := h.readBody(context.Background(), &countingReader{n: 10}, bp, &rs, 25<<20, 25<<20, nil); err != nil {
 		t.Fatal(err)
 	}
 	if cap(*bp) > initialBody || rs.held > initialBody {
@@ -155,7 +155,7 @@ func TestIngestMemoryFollowsBytesReceived(t *testing.T) {
 	}
 	rs.release()
 	bp = h.bufs.get(initialBody)
-	if err := h.readBody(context.Background(), &countingReader{n: 3 << 20}, bp, &rs, -1, 25<<20); err != nil {
+	if err := h.readBody(context.Background(), &countingReader{n: 3 << 20}, bp, &rs, -1, 25<<20, nil); err != nil {
 		t.Fatal(err)
 	}
 	if len(*bp) != 3<<20 || cap(*bp) > 2*(3<<20) || rs.held != int64(cap(*bp)) {

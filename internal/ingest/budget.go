@@ -33,6 +33,10 @@ type budget struct {
 	// freed is closed, and replaced, whenever bytes are released: the
 	// waiters then try again.
 	freed chan struct{}
+	// shed, when set, is called by a request about to wait for room, and
+	// again every shedRetry while it waits: it may cut another request so
+	// that its bytes come back (see reads.shed).
+	shed func(now time.Time) bool
 }
 
 // smallRequest is the most a request may hold and still count as small:
@@ -98,12 +102,19 @@ func (r *reservation) grow(ctx context.Context, n int64) error {
 		if d <= 0 {
 			return errBusy
 		}
+		if b.shed != nil {
+			b.shed(time.Now())
+			// Look again for one to shed before long, freed or not.
+			d = min(d, shedRetry)
+		}
 		t := time.NewTimer(d)
 		select {
 		case <-freed:
 			t.Stop()
 		case <-t.C:
-			return errBusy
+			if b.shed == nil {
+				return errBusy
+			}
 		case <-ctx.Done():
 			t.Stop()
 			return context.Cause(ctx)

@@ -125,6 +125,23 @@ type Options struct {
 	// MaxSources bounds the source addresses Unauthenticated remembers
 	// (default DefaultMaxSources).
 	MaxSources int
+	// MaxConcurrentPerSource bounds, per source address (an IPv6 address
+	// by its /64), the requests whose body is being read, none of them
+	// authenticated yet: past it a request is answered 429 with
+	// Retry-After before its body is read. 0:
+	// DefaultMaxConcurrentPerSource; negative: no bound.
+	MaxConcurrentPerSource int
+	// MinBodyRate is the least average rate, in bytes a second, at which a
+	// body must arrive once its read has lasted MinBodyRateGrace: a slower
+	// one is cut, answered 408 and its connection closed. 0:
+	// DefaultMinBodyRate; negative: none.
+	MinBodyRate int64
+	// MinBodyRateGrace is how long a body read may last before MinBodyRate
+	// applies (default DefaultMinBodyRateGrace).
+	MinBodyRateGrace time.Duration
+	// ReadTimeout is the server's read_timeout: MinBodyRate's deadlines
+	// never go past it (0: none).
+	ReadTimeout time.Duration
 	// NewID returns the id of a new event received at now whose forge
 	// delivery id is delivery ("" when it sent none). The default is a
 	// UUIDv7 at now, whatever the delivery id: ids are forgehook's own,
@@ -167,6 +184,8 @@ type Handler struct {
 	bufs      bufPool
 	budget    *budget
 	sources   *sourceLimiter
+	readers   *readers
+	reads     reads
 }
 
 // New returns a Handler with no endpoints.
@@ -186,11 +205,22 @@ func New(opts Options) *Handler {
 	if opts.BusyWait <= 0 {
 		opts.BusyWait = 2 * time.Second
 	}
+	if opts.MaxConcurrentPerSource == 0 {
+		opts.MaxConcurrentPerSource = DefaultMaxConcurrentPerSource
+	}
+	if opts.MinBodyRate == 0 {
+		opts.MinBodyRate = DefaultMinBodyRate
+	}
+	if opts.MinBodyRateGrace <= 0 {
+		opts.MinBodyRateGrace = DefaultMinBodyRateGrace
+	}
 	if opts.NewID == nil {
 		opts.NewID = func(now time.Time, _ string) string { return newUUIDv7(now) }
 	}
 	h := &Handler{opts: opts, log: opts.Logger, budget: newBudget(opts.MaxBodyInFlight),
-		sources: newSourceLimiter(opts.Unauthenticated.PerSecond, opts.Unauthenticated.Burst, opts.MaxSources)}
+		sources: newSourceLimiter(opts.Unauthenticated.PerSecond, opts.Unauthenticated.Burst, opts.MaxSources),
+		readers: newReaders(opts.MaxConcurrentPerSource)}
+	h.budget.shed = h.reads.shed
 	empty := map[string]*Endpoint{}
 	h.endpoints.Store(&empty)
 	return h
@@ -244,6 +274,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if errors.Is(err, errBusy) {
 				w.Header().Set("Retry-After", "1")
 			}
+		case http.StatusRequestTimeout:
+			// The rest of the body may still come: the connection is
+			// not read again.
+			w.Header().Set("Connection", "close")
 		}
 		if !st.authenticated && he.Status != http.StatusTooManyRequests && he.Status != http.StatusServiceUnavailable {
 			// A request refused before it was authenticated (a wrong
@@ -376,14 +410,24 @@ const initialBody = 8 << 10
 // when unknown) and doubles as it fills, up to contentLength+1 or
 // maxBody+1 (net/http stops at Content-Length; the reader enforces
 // max_body), each growth reserved in rs before it is made. A growth the
-// budget cannot hold in time is errBusy.
-func (h *Handler) readBody(ctx context.Context, r io.Reader, bp *[]byte, rs *reservation, contentLength, maxBody int64) error {
+// budget cannot hold in time is errBusy. p (nil for none) holds the read to
+// the minimum body rate: a body slower than it is cut with errTooSlow; the
+// budget's waits do not count against the client.
+func (h *Handler) readBody(ctx context.Context, r io.Reader, bp *[]byte, rs *reservation, contentLength, maxBody int64, p *pace) error {
 	limit := maxBody + 1
 	if contentLength >= 0 {
 		limit = min(limit, contentLength+1)
 	}
+	defer h.finish(p)
 	b := (*bp)[:0]
-	if err := rs.grow(ctx, int64(cap(b))); err != nil {
+	grow := func(n int64) error {
+		t := time.Now()
+		p.wait(true, 0)
+		err := rs.grow(ctx, n)
+		p.wait(false, time.Since(t))
+		return err
+	}
+	if err := grow(int64(cap(b))); err != nil {
 		return err
 	}
 	defer func() { *bp = b }()
@@ -393,7 +437,7 @@ func (h *Handler) readBody(ctx context.Context, r io.Reader, bp *[]byte, rs *res
 			if n <= int64(cap(b)) {
 				n = 2*int64(cap(b)) + 1
 			}
-			if err := rs.grow(ctx, n); err != nil {
+			if err := grow(n); err != nil {
 				return err
 			}
 			nb := make([]byte, len(b), n)
@@ -401,7 +445,16 @@ func (h *Handler) readBody(ctx context.Context, r io.Reader, bp *[]byte, rs *res
 			old := b
 			b = nb
 			rs.shrink(int64(cap(old)))
-			h.bufs.put(&old) // nothing refers to it any more
+			if cap(old) <= initialBody {
+				// Nothing refers to it any more. A larger one is left to
+				// the collector: bodies that grow past initialBody and are
+				// cut (an attack's) would fill the pool with sizes that
+				// only large records take.
+				h.bufs.put(&old)
+			}
+		}
+		if err := p.before(int64(len(b))); err != nil {
+			return err
 		}
 		n, err := r.Read(b[len(b):cap(b)])
 		b = b[:len(b)+n]
@@ -409,7 +462,7 @@ func (h *Handler) readBody(ctx context.Context, r io.Reader, bp *[]byte, rs *res
 			return nil
 		}
 		if err != nil {
-			return err
+			return p.check(err)
 		}
 	}
 }
@@ -540,15 +593,25 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, o
 		return answer{}, err
 	}
 
-	// 3. Read, with memory that follows the bytes received.
+	// 3. Read, with memory that follows the bytes received, at most
+	// MaxConcurrentPerSource bodies at once from one source, none slower
+	// than MinBodyRate.
+	if ok, logIt := h.readers.acquire(client, now); !ok {
+		st.quiet = !logIt
+		w.Header().Set("Retry-After", "1")
+		return answer{}, fail(http.StatusTooManyRequests, "too many concurrent requests from this address", fmt.Errorf("source %s has %d bodies being read", client, h.readers.max))
+	}
 	initial := initialBody
 	if r.ContentLength >= 0 && r.ContentLength < initialBody {
 		initial = int(r.ContentLength) + 1
 	}
 	st.body = h.bufs.get(initial)
-	if err := h.readBody(r.Context(), http.MaxBytesReader(w, r.Body, ep.MaxBody), st.body, rs, r.ContentLength, ep.MaxBody); err != nil {
+	err = h.readBody(r.Context(), http.MaxBytesReader(w, r.Body, ep.MaxBody), st.body, rs, r.ContentLength, ep.MaxBody, h.newPace(w, time.Now()))
+	h.readers.release(client)
+	if err != nil {
 		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) || errors.Is(err, errBusy) {
+		var he *httpError
+		if errors.As(err, &mbe) || errors.Is(err, errBusy) || errors.As(err, &he) {
 			return answer{}, err
 		}
 		return answer{}, fail(http.StatusBadRequest, "could not read body", err)
