@@ -186,6 +186,10 @@ type Handler struct {
 	sources   *sourceLimiter
 	readers   *readers
 	reads     reads
+	// cuts samples the log lines of bodies cut for being too slow: one a
+	// second, with the count of those left out since, so that an attack
+	// of slow bodies does not flood the log (metrics count every one).
+	cuts logSampler
 }
 
 // New returns a Handler with no endpoints.
@@ -285,6 +289,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			// whole) counts against its source; the server's own load
 			// (503) and this limit itself (429) do not.
 			h.sources.fail(st.client, start)
+		}
+		if he.Status == http.StatusRequestTimeout && errors.Is(he.Err, errTooSlow) && !st.quiet {
+			if ok, skipped := h.cuts.take(start); !ok {
+				st.quiet = true
+			} else if skipped > 0 {
+				he.Err = fmt.Errorf("%w (and %d more bodies cut since the last line)", he.Err, skipped)
+			}
 		}
 		if !st.quiet {
 			h.logLine(r, &o, he.Err)

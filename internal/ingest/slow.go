@@ -301,3 +301,24 @@ func (f *reads) len() int {
 	defer f.mu.Unlock()
 	return len(f.m)
 }
+
+// logSampler lets one event a second through and counts the others. The
+// zero value is ready; it is safe for concurrent use.
+type logSampler struct {
+	mu      sync.Mutex
+	last    time.Time
+	skipped int
+}
+
+// take reports whether the event at now is to be logged and, if it is,
+// how many were left out since the last one logged.
+func (s *logSampler) take(now time.Time) (ok bool, skipped int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.last.IsZero() && now.Sub(s.last) < time.Second {
+		s.skipped++
+		return false, 0
+	}
+	s.last, skipped, s.skipped = now, s.skipped, 0
+	return true, skipped
+}

@@ -287,3 +287,19 @@ func TestIngestShedsSlowestForWaiter(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+func TestIngestLogSamplerOneASecond(t *testing.T) {
+	var s logSampler
+	t0 := time.Unix(1000, 0)
+	if ok, n := s.take(t0); !ok || n != 0 {
+		t.Fatalf("first: %v %d", ok, n)
+	}
+	for i := range 50 {
+		if ok, _ := s.take(t0.Add(time.Duration(i) * 10 * time.Millisecond)); ok {
+			t.Fatalf("event %d within the second was let through", i)
+		}
+	}
+	if ok, n := s.take(t0.Add(time.Second)); !ok || n != 50 {
+		t.Errorf("after a second: %v, %d left out; want true, 50", ok, n)
+	}
+}
