@@ -605,12 +605,12 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, o
 	}
 
 	// 3. Read, with memory that follows the bytes received, at most
-	// MaxConcurrentPerSource bodies at once from one source, none slower
-	// than MinBodyRate.
+	// MaxConcurrentPerSource slow bodies at once from one source, none
+	// slower than MinBodyRate.
 	if ok, logIt := h.readers.acquire(client, now); !ok {
 		st.quiet = !logIt
 		w.Header().Set("Retry-After", "1")
-		return answer{}, fail(http.StatusTooManyRequests, "too many concurrent requests from this address", fmt.Errorf("source %s has %d bodies being read", client, h.readers.max))
+		return answer{}, fail(http.StatusTooManyRequests, "too many concurrent requests from this address", fmt.Errorf("source %s has %d bodies being read for %s or longer", client, h.readers.max, h.readers.slowAfter))
 	}
 	initial := initialBody
 	if r.ContentLength >= 0 && r.ContentLength < initialBody {
@@ -618,7 +618,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, o
 	}
 	st.body = h.bufs.get(initial)
 	err = h.readBody(r.Context(), http.MaxBytesReader(w, r.Body, ep.MaxBody), st.body, rs, r.ContentLength, ep.MaxBody, h.newPace(w, time.Now()))
-	h.readers.release(client)
+	h.readers.release(client, now)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		var he *httpError

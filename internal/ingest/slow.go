@@ -22,36 +22,45 @@ const DefaultMinBodyRate = 16 << 10
 // DefaultMinBodyRateGrace is the default of Options.MinBodyRateGrace.
 const DefaultMinBodyRateGrace = 5 * time.Second
 
-// readers counts, per source address (an IPv6 address by its /64), the
-// requests whose body is being read: none is authenticated yet. A source at
-// max is answered 429 before another body of its is read. A source is in
-// the table only while it has a body being read, so the table never holds
-// more entries than the requests it counts (each of which holds far more:
-// a connection, a goroutine, a buffer), and nothing is ever forgotten
-// wholesale. It is safe for concurrent use; a nil *readers counts nothing.
+// slowReadAfter is how long a body read lasts before it counts as slow,
+// towards its source's cap: a delivery's body arrives in milliseconds, so
+// a forge that sends many at once from one address (or a proxy that
+// forwards everyone's) is never capped, while bodies that trickle are.
+const slowReadAfter = time.Second
+
+// readers tracks, per source address (an IPv6 address by its /64), the
+// requests whose body is being read: none is authenticated yet. A source
+// with max reads that have lasted slowAfter or longer is answered 429
+// before another body of its is read. A source is in the table only while
+// it has a body being read, so the table never holds more entries than the
+// requests it tracks (each of which holds far more: a connection, a
+// goroutine, a buffer), and nothing is ever forgotten wholesale. It is
+// safe for concurrent use; a nil *readers counts nothing.
 type readers struct {
-	max int
+	max       int
+	slowAfter time.Duration // 0: every read counts at once
 
 	mu    sync.Mutex
 	items map[netip.Prefix]reading
 }
 
 type reading struct {
-	n       int
-	refused time.Time // when a refusal of it was last logged
+	starts  []time.Time // of the reads in progress
+	refused time.Time   // when a refusal of it was last logged
 }
 
 func newReaders(maxPerSource int) *readers {
 	if maxPerSource <= 0 {
 		return nil
 	}
-	return &readers{max: maxPerSource, items: map[netip.Prefix]reading{}}
+	return &readers{max: maxPerSource, slowAfter: slowReadAfter, items: map[netip.Prefix]reading{}}
 }
 
-// acquire counts one more body read from a at now, unless a has max
-// already: then it returns false, and whether to log the refusal (once a
-// second per source, so that a flood does not flood the log too). A
-// successful acquire must be followed by one release of the same a.
+// acquire records a body read from a starting at now, unless a has max
+// slow reads in progress already: then it returns false, and whether to
+// log the refusal (once a second per source, so that a flood does not
+// flood the log too). A successful acquire must be followed by one release
+// with the same a and now.
 func (l *readers) acquire(a netip.Addr, now time.Time) (ok, logIt bool) {
 	if l == nil || !a.IsValid() {
 		return true, false
@@ -60,32 +69,46 @@ func (l *readers) acquire(a netip.Addr, now time.Time) (ok, logIt bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	s := l.items[k]
-	if s.n >= l.max {
+	slow := 0
+	for _, t := range s.starts {
+		if now.Sub(t) >= l.slowAfter {
+			slow++
+		}
+	}
+	if slow >= l.max {
 		if logIt = now.Sub(s.refused) >= time.Second; logIt {
 			s.refused = now
 			l.items[k] = s
 		}
 		return false, logIt
 	}
-	s.n++
+	s.starts = append(s.starts, now)
 	l.items[k] = s
 	return true, false
 }
 
-// release ends one body read from a counted by acquire.
-func (l *readers) release(a netip.Addr) {
+// release ends the body read from a that acquire recorded at start.
+func (l *readers) release(a netip.Addr, start time.Time) {
 	if l == nil || !a.IsValid() {
 		return
 	}
 	k := sourceKey(a)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if s, ok := l.items[k]; ok {
-		if s.n--; s.n <= 0 {
-			delete(l.items, k)
-		} else {
-			l.items[k] = s
+	s, ok := l.items[k]
+	if !ok {
+		return
+	}
+	for i, t := range s.starts {
+		if t.Equal(start) {
+			s.starts = append(s.starts[:i], s.starts[i+1:]...)
+			break
 		}
+	}
+	if len(s.starts) == 0 {
+		delete(l.items, k)
+	} else {
+		l.items[k] = s
 	}
 }
 
