@@ -87,7 +87,7 @@ func Unmarshal(data []byte, v any) error {
 	if d.pos >= len(data) {
 		return newSyntaxError(data, d.pos)
 	}
-	if err := d.top(c, rv.UnsafePointer()); err != nil {
+	if err := d.top(c, addrOf(rv)); err != nil {
 		if !errors.Is(err, ErrSyntax) && !Valid(data) {
 			// encoding/json reports bad syntax before anything else.
 			return &syntaxError{off: -1, msg: "not one JSON value"}
