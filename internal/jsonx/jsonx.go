@@ -75,6 +75,9 @@ func Valid(data []byte) bool {
 // json.Unmarshaler and encoding.TextUnmarshaler implementations are passed
 // parts of it, as encoding/json passes them.
 func Unmarshal(data []byte, v any) error {
+	if stdUnmarshal {
+		return unmarshalStd(data, v)
+	}
 	rv := reflect.ValueOf(v)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() {
 		if !Valid(data) {
@@ -98,23 +101,6 @@ func Unmarshal(data []byte, v any) error {
 		return newSyntaxError(data, i)
 	}
 	return nil
-}
-
-// AppendString appends s as a JSON string exactly as json.Marshal writes
-// it: printable ASCII without a quote, a backslash or one of the characters
-// it escapes for HTML safety (<, >, &) is copied as is; anything else goes
-// through json.Marshal. It is for the short strings of hand-written
-// encoders (ingest's answers, attempt records).
-func AppendString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			q, _ := json.Marshal(s)
-			return append(b, q...)
-		}
-	}
-	b = append(b, '"')
-	b = append(b, s...)
-	return append(b, '"')
 }
 
 // MaxDepth is forgehook's one nesting rule for payloads: the deepest
