@@ -86,11 +86,7 @@ func (w writer) byte(c byte) writer {
 
 // str writes s as a JSON string, HTML escaping off.
 func (w writer) str(s string) writer {
-	if w.n >= 0 {
-		w.n += jsonx.StringLenNoHTML(s)
-		return w
-	}
-	w.b = jsonx.AppendStringNoHTML(w.b, s)
+	w.b, w.n = jsonx.QuoteNoHTML(w.b, w.n, s)
 	return w
 }
 

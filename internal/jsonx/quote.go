@@ -19,6 +19,30 @@ func AppendString(b []byte, s string) []byte { return appendQuoted(b, s, true) }
 // the extended buffer. It allocates only when b has no room.
 func AppendStringNoHTML(b []byte, s string) []byte { return appendQuoted(b, s, false) }
 
+// QuoteNoHTML is AppendStringNoHTML and StringLenNoHTML in one call, for
+// an encoder that runs once counting and once writing (the record encoder
+// of package event): with n negative it returns AppendStringNoHTML(b, s)
+// and n, else b and n + StringLenNoHTML(s). A plain string (most are) costs
+// one call.
+func QuoteNoHTML(b []byte, n int, s string) ([]byte, int) {
+	i := 0
+	if s != "" {
+		i = plainLen(s, false)
+	}
+	if i == len(s) {
+		if n >= 0 {
+			return b, n + len(s) + len(`""`)
+		}
+		b = append(b, '"')
+		b = append(b, s...)
+		return append(b, '"'), n
+	}
+	if n >= 0 {
+		return b, n + quotedLen(s, false)
+	}
+	return appendQuoted(b, s, false), n
+}
+
 // StringLenNoHTML returns len(AppendStringNoHTML(nil, s)), without writing.
 func StringLenNoHTML(s string) int { return quotedLen(s, false) }
 

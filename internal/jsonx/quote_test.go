@@ -35,6 +35,12 @@ func checkQuote(t testing.TB, s string) {
 			if n := StringLenNoHTML(s); n != len(want) {
 				t.Fatalf("StringLenNoHTML(%q) = %d, want %d (%s)", s, n, len(want), want)
 			}
+			if b, n := QuoteNoHTML([]byte("y"), 5, s); string(b) != "y" || n != 5+len(want) {
+				t.Fatalf("QuoteNoHTML(%q) counting: %q, %d; want \"y\", %d", s, b, n, 5+len(want))
+			}
+			if b, n := QuoteNoHTML([]byte("x"), -1, s); string(b) != "x"+string(want) || n != -1 {
+				t.Fatalf("QuoteNoHTML(%q) writing: %s, %d; want x%s, -1", s, b, n, want)
+			}
 		}
 		if string(got) != "x"+string(want) {
 			t.Fatalf("html %v: quoted %q as %s, want x%s", html, s, got, want)
