@@ -9,7 +9,7 @@ import (
 
 // pushFixture returns the body of GitHub's push delivery (8 KB), the
 // benchmarks' input.
-func pushFixture(b *testing.B) []byte {
+func pushFixture(b testing.TB) []byte {
 	b.Helper()
 	raw, err := os.ReadFile(filepath.Join("..", "forge", "github", "testdata", "deliveries", "push.with-new-branch.txtar"))
 	if err != nil {

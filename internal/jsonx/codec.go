@@ -10,13 +10,12 @@ import (
 	"sync"
 	"unicode"
 	"unicode/utf8"
-	"unsafe"
 )
 
 // decodeFunc decodes the JSON value at d.pos (white space skipped, not at
 // the end of the input) into the Go value of type c.typ at p, and leaves
 // d.pos just past the JSON value.
-type decodeFunc func(d *decoder, c *codec, p unsafe.Pointer) error
+type decodeFunc func(d *decoder, c *codec, p addr) error
 
 // codec is the immutable decoding plan for one Go type.
 type codec struct {
@@ -44,7 +43,7 @@ type codec struct {
 // elemDecode decodes what a pointer of type c.typ points to: a pointer
 // again by the slot rules, anything else by kind (encoding/json takes no
 // address again once it followed a pointer).
-func (c *codec) elemDecode(d *decoder, p unsafe.Pointer) error {
+func (c *codec) elemDecode(d *decoder, p addr) error {
 	e := c.elem
 	if e.kind == reflect.Pointer {
 		return e.slot(d, e, p)

@@ -9,7 +9,6 @@ import (
 	"reflect"
 	"strconv"
 	"unicode/utf8"
-	"unsafe"
 )
 
 // decoder holds the state of one Unmarshal call.
@@ -177,12 +176,12 @@ func (d *decoder) keyString() (string, error) {
 // top decodes the whole input into the value of type c.typ.Elem() at p,
 // where c is the plan for the pointer passed to Unmarshal. Like
 // encoding/json it first looks at the methods of that pointer type.
-func (d *decoder) top(c *codec, p unsafe.Pointer) error {
+func (d *decoder) top(c *codec, p addr) error {
 	switch {
 	case c.unmarshaler:
-		return d.callUnmarshaler(reflect.NewAt(c.elem.typ, p))
+		return d.callUnmarshaler(p.ptrTo(c.elem.typ))
 	case c.textUnmarshaler && d.data[d.pos] != 'n':
-		return d.callTextUnmarshaler(reflect.NewAt(c.elem.typ, p))
+		return d.callTextUnmarshaler(p.ptrTo(c.elem.typ))
 	}
 	return c.elemDecode(d, p)
 }
@@ -190,41 +189,42 @@ func (d *decoder) top(c *codec, p unsafe.Pointer) error {
 // decPointer decodes into a pointer variable: null sets it to nil; any
 // other value allocates it if it is nil, then goes to the pointer's
 // json.Unmarshaler or encoding.TextUnmarshaler, else to what it points to.
-func decPointer(d *decoder, c *codec, p unsafe.Pointer) error {
-	pp := (*unsafe.Pointer)(p)
+func decPointer(d *decoder, c *codec, p addr) error {
 	if d.data[d.pos] == 'n' {
 		if err := d.null(); err != nil {
 			return err
 		}
-		*pp = nil
+		p.store(addr{})
 		return nil
 	}
-	if *pp == nil {
-		*pp = reflect.New(c.elem.typ).UnsafePointer()
+	q := p.load()
+	if q.isNil() {
+		q = newAddr(c.elem.typ)
+		p.store(q)
 	}
 	switch {
 	case c.unmarshaler:
-		return d.callUnmarshaler(reflect.NewAt(c.elem.typ, *pp))
+		return d.callUnmarshaler(q.ptrTo(c.elem.typ))
 	case c.textUnmarshaler:
-		return d.callTextUnmarshaler(reflect.NewAt(c.elem.typ, *pp))
+		return d.callTextUnmarshaler(q.ptrTo(c.elem.typ))
 	}
-	return c.elemDecode(d, *pp)
+	return c.elemDecode(d, q)
 }
 
 // decUnmarshalerAddr decodes into a variable whose address is a
 // json.Unmarshaler: every value, null too, goes to UnmarshalJSON.
-func decUnmarshalerAddr(d *decoder, c *codec, p unsafe.Pointer) error {
-	return d.callUnmarshaler(reflect.NewAt(c.typ, p))
+func decUnmarshalerAddr(d *decoder, c *codec, p addr) error {
+	return d.callUnmarshaler(p.ptrTo(c.typ))
 }
 
 // decTextUnmarshalerAddr decodes into a variable whose address is an
 // encoding.TextUnmarshaler: a string goes to UnmarshalText, null to the
 // plan by kind, anything else is skipped.
-func decTextUnmarshalerAddr(d *decoder, c *codec, p unsafe.Pointer) error {
+func decTextUnmarshalerAddr(d *decoder, c *codec, p addr) error {
 	if d.data[d.pos] == 'n' {
 		return c.value(d, c, p)
 	}
-	return d.callTextUnmarshaler(reflect.NewAt(c.typ, p))
+	return d.callTextUnmarshaler(p.ptrTo(c.typ))
 }
 
 // callUnmarshaler passes the raw value at d.pos to ptr's UnmarshalJSON,
@@ -261,10 +261,10 @@ func (d *decoder) callTextUnmarshaler(ptr reflect.Value) error {
 // struct (or *struct) type. encoding/json cannot call its methods nor set
 // the field; it fills in the struct's fields only, through a pointer that is
 // already set.
-func decReadOnlyStruct(d *decoder, c *codec, p unsafe.Pointer) error {
+func decReadOnlyStruct(d *decoder, c *codec, p addr) error {
 	if c.kind == reflect.Pointer {
-		p = *(*unsafe.Pointer)(p)
-		if p == nil {
+		p = p.load()
+		if p.isNil() {
 			// encoding/json panics setting the field; skip it instead.
 			return d.skip()
 		}
@@ -273,16 +273,16 @@ func decReadOnlyStruct(d *decoder, c *codec, p unsafe.Pointer) error {
 	return c.value(d, c, p)
 }
 
-func decBool(d *decoder, c *codec, p unsafe.Pointer) error {
+func decBool(d *decoder, c *codec, p addr) error {
 	var j int
 	switch d.data[d.pos] {
 	case 't':
 		if j = scanLiteral(d.data, d.pos, "true"); j >= 0 {
-			*(*bool)(p) = true
+			*at[bool](p) = true
 		}
 	case 'f':
 		if j = scanLiteral(d.data, d.pos, "false"); j >= 0 {
-			*(*bool)(p) = false
+			*at[bool](p) = false
 		}
 	case 'n':
 		return d.null()
@@ -349,7 +349,7 @@ func parseUint(s []byte) (uint64, bool) {
 	return n, true
 }
 
-func decInt(d *decoder, c *codec, p unsafe.Pointer) error {
+func decInt(d *decoder, c *codec, p addr) error {
 	s, isInt, err := d.number()
 	if err != nil {
 		return err
@@ -369,18 +369,18 @@ func decInt(d *decoder, c *codec, p unsafe.Pointer) error {
 	}
 	switch c.bits {
 	case 8:
-		*(*int8)(p) = int8(n)
+		*at[int8](p) = int8(n)
 	case 16:
-		*(*int16)(p) = int16(n)
+		*at[int16](p) = int16(n)
 	case 32:
-		*(*int32)(p) = int32(n)
+		*at[int32](p) = int32(n)
 	default:
-		*(*int64)(p) = n
+		*at[int64](p) = n
 	}
 	return nil
 }
 
-func decUint(d *decoder, c *codec, p unsafe.Pointer) error {
+func decUint(d *decoder, c *codec, p addr) error {
 	s, isInt, err := d.number()
 	if err != nil {
 		return err
@@ -400,18 +400,18 @@ func decUint(d *decoder, c *codec, p unsafe.Pointer) error {
 	}
 	switch c.bits {
 	case 8:
-		*(*uint8)(p) = uint8(n)
+		*at[uint8](p) = uint8(n)
 	case 16:
-		*(*uint16)(p) = uint16(n)
+		*at[uint16](p) = uint16(n)
 	case 32:
-		*(*uint32)(p) = uint32(n)
+		*at[uint32](p) = uint32(n)
 	default:
-		*(*uint64)(p) = n
+		*at[uint64](p) = n
 	}
 	return nil
 }
 
-func decFloat(d *decoder, c *codec, p unsafe.Pointer) error {
+func decFloat(d *decoder, c *codec, p addr) error {
 	s, _, err := d.number()
 	if err != nil {
 		return err
@@ -427,10 +427,10 @@ func decFloat(d *decoder, c *codec, p unsafe.Pointer) error {
 		if a := math.Abs(f); math.MaxFloat32 < a && a <= math.MaxFloat64 {
 			return nil
 		}
-		*(*float32)(p) = float32(f)
+		*at[float32](p) = float32(f)
 		return nil
 	}
-	*(*float64)(p) = f
+	*at[float64](p) = f
 	return nil
 }
 
@@ -443,14 +443,14 @@ func (d *decoder) notNumber() error {
 	return d.skip()
 }
 
-func decString(d *decoder, c *codec, p unsafe.Pointer) error {
+func decString(d *decoder, c *codec, p addr) error {
 	switch d.data[d.pos] {
 	case '"':
 		s, err := d.stringBody()
 		if err != nil {
 			return err
 		}
-		*(*string)(p) = string(s)
+		*at[string](p) = string(s)
 		return nil
 	case 'n':
 		return d.null()
@@ -460,7 +460,7 @@ func decString(d *decoder, c *codec, p unsafe.Pointer) error {
 
 // decNumber decodes into a json.Number: a number as written, or a string
 // that holds a valid number.
-func decNumber(d *decoder, c *codec, p unsafe.Pointer) error {
+func decNumber(d *decoder, c *codec, p addr) error {
 	switch d.data[d.pos] {
 	case '"':
 		start := d.pos
@@ -471,7 +471,7 @@ func decNumber(d *decoder, c *codec, p unsafe.Pointer) error {
 		if !isNumber(s) {
 			return errors.New("json: invalid number literal, trying to unmarshal " + strconv.Quote(string(d.data[start:d.pos])) + " into Number")
 		}
-		*(*json.Number)(p) = json.Number(s)
+		*at[json.Number](p) = json.Number(s)
 		return nil
 	case 'n':
 		return d.null()
@@ -483,7 +483,7 @@ func decNumber(d *decoder, c *codec, p unsafe.Pointer) error {
 		}
 		return err
 	}
-	*(*json.Number)(p) = json.Number(s)
+	*at[json.Number](p) = json.Number(s)
 	return nil
 }
 
@@ -522,16 +522,16 @@ func (d *decoder) decodeHeld(e reflect.Value) error {
 		return nil
 	}
 	// decPointer leaves a non-nil pointer as it is.
-	ptr := e.UnsafePointer()
-	return decPointer(d, c, unsafe.Pointer(&ptr))
+	ptr := addrOf(e)
+	return decPointer(d, c, addrOfVar(&ptr))
 }
 
 // decAny decodes into an empty interface: null sets it to nil; anything
 // else replaces it with a map[string]any, []any, string, float64 or bool.
-func decAny(d *decoder, c *codec, p unsafe.Pointer) error {
-	ip := (*any)(p)
+func decAny(d *decoder, c *codec, p addr) error {
+	ip := at[any](p)
 	if *ip != nil {
-		if e, ok := d.heldPointer(reflect.NewAt(c.typ, p).Elem()); ok {
+		if e, ok := d.heldPointer(p.ptrTo(c.typ).Elem()); ok {
 			return d.decodeHeld(e)
 		}
 	}
@@ -564,8 +564,8 @@ func decAny(d *decoder, c *codec, p unsafe.Pointer) error {
 }
 
 // decInterface decodes into an interface with methods: only null fits it.
-func decInterface(d *decoder, c *codec, p unsafe.Pointer) error {
-	v := reflect.NewAt(c.typ, p).Elem()
+func decInterface(d *decoder, c *codec, p addr) error {
+	v := p.ptrTo(c.typ).Elem()
 	if e, ok := d.heldPointer(v); ok {
 		return d.decodeHeld(e)
 	}
@@ -651,8 +651,8 @@ func (d *decoder) fillMapAny(m map[string]any) error {
 
 // decMapAny decodes into a map[string]any, filling the map it holds, if
 // any.
-func decMapAny(d *decoder, c *codec, p unsafe.Pointer) error {
-	mp := (*map[string]any)(p)
+func decMapAny(d *decoder, c *codec, p addr) error {
+	mp := at[map[string]any](p)
 	switch d.data[d.pos] {
 	case '{':
 		if *mp == nil {
@@ -672,8 +672,8 @@ func decMapAny(d *decoder, c *codec, p unsafe.Pointer) error {
 // decMap decodes into a map with string or integer keys, filling the map
 // it holds, if any. Each member is decoded into a zero element (a key that
 // does not parse as the key type is not stored).
-func decMap(d *decoder, c *codec, p unsafe.Pointer) error {
-	mv := reflect.NewAt(c.typ, p).Elem()
+func decMap(d *decoder, c *codec, p addr) error {
+	mv := p.ptrTo(c.typ).Elem()
 	switch d.data[d.pos] {
 	case '{':
 	case 'n':
@@ -690,7 +690,7 @@ func decMap(d *decoder, c *codec, p unsafe.Pointer) error {
 	}
 	kt := c.typ.Key()
 	ev := reflect.New(c.elem.typ).Elem()
-	ep := ev.Addr().UnsafePointer()
+	ep := addrOf(ev.Addr())
 	used := false
 	more, err := d.first('}')
 	for more && err == nil {
@@ -740,7 +740,7 @@ func mapKey(kt reflect.Type, k string) (reflect.Value, bool) {
 // decStruct decodes an object into a struct, member by member into the
 // fields they name (the last of duplicate members wins, into the value
 // the field holds); other members are skipped.
-func decStruct(d *decoder, c *codec, p unsafe.Pointer) error {
+func decStruct(d *decoder, c *codec, p addr) error {
 	switch d.data[d.pos] {
 	case '{':
 	case 'n':
@@ -758,7 +758,7 @@ func decStruct(d *decoder, c *codec, p unsafe.Pointer) error {
 		}
 		if f := fields.lookup(k, ascii); f == nil {
 			err = d.skip()
-		} else if fp := f.locate(p); fp == nil {
+		} else if fp := f.locate(p); fp.isNil() {
 			err = d.skip()
 		} else {
 			err = f.dec(d, f.codec, fp)
@@ -772,26 +772,28 @@ func decStruct(d *decoder, c *codec, p unsafe.Pointer) error {
 
 // locate returns the address of f in the struct at p, allocating the
 // embedded structs on the way; nil if one of them cannot be allocated.
-func (f *field) locate(p unsafe.Pointer) unsafe.Pointer {
+func (f *field) locate(p addr) addr {
 	for _, h := range f.hops {
-		pp := (*unsafe.Pointer)(unsafe.Add(p, h.offset))
-		if *pp == nil {
+		pp := p.offset(h.offset)
+		q := pp.load()
+		if q.isNil() {
 			if h.unexported {
-				return nil
+				return addr{}
 			}
-			*pp = reflect.New(h.elem).UnsafePointer()
+			q = newAddr(h.elem)
+			pp.store(q)
 		}
-		p = *pp
+		p = q
 	}
-	return unsafe.Add(p, f.offset)
+	return p.offset(f.offset)
 }
 
 // decSlice decodes an array into a slice as encoding/json does: elements
 // are decoded into the slice's backing array (into what it holds up to its
 // capacity), the slice grows as needed and is cut to the array's length;
 // an empty array gives an empty, non-nil slice.
-func decSlice(d *decoder, c *codec, p unsafe.Pointer) error {
-	sv := reflect.NewAt(c.typ, p).Elem()
+func decSlice(d *decoder, c *codec, p addr) error {
+	sv := p.ptrTo(c.typ).Elem()
 	switch d.data[d.pos] {
 	case '[':
 	case 'n':
@@ -816,7 +818,7 @@ func decSlice(d *decoder, c *codec, p unsafe.Pointer) error {
 			length = n + 1
 			sv.SetLen(length)
 		}
-		if err = e.slot(d, e, unsafe.Add(sv.UnsafePointer(), uintptr(n)*size)); err != nil {
+		if err = e.slot(d, e, addrOf(sv).offset(uintptr(n)*size)); err != nil {
 			break
 		}
 		n++
@@ -837,7 +839,7 @@ func decSlice(d *decoder, c *codec, p unsafe.Pointer) error {
 // decBytes decodes into a slice of bytes: a string is base64 (a string
 // that is not leaves the value as it was), an array is decoded as for
 // any slice.
-func decBytes(d *decoder, c *codec, p unsafe.Pointer) error {
+func decBytes(d *decoder, c *codec, p addr) error {
 	if d.data[d.pos] != '"' {
 		return decSlice(d, c, p)
 	}
@@ -850,13 +852,13 @@ func decBytes(d *decoder, c *codec, p unsafe.Pointer) error {
 	if err != nil {
 		return nil
 	}
-	*(*[]byte)(p) = b[:n]
+	*at[[]byte](p) = b[:n]
 	return nil
 }
 
 // decArray decodes an array into a Go array: extra elements are skipped,
 // missing ones set to zero.
-func decArray(d *decoder, c *codec, p unsafe.Pointer) error {
+func decArray(d *decoder, c *codec, p addr) error {
 	switch d.data[d.pos] {
 	case '[':
 	case 'n':
@@ -870,7 +872,7 @@ func decArray(d *decoder, c *codec, p unsafe.Pointer) error {
 	more, err := d.first(']')
 	for more && err == nil {
 		if n < c.length {
-			err = e.slot(d, e, unsafe.Add(p, uintptr(n)*size))
+			err = e.slot(d, e, p.offset(uintptr(n)*size))
 		} else {
 			err = d.skip()
 		}
@@ -884,14 +886,14 @@ func decArray(d *decoder, c *codec, p unsafe.Pointer) error {
 		return err
 	}
 	for ; n < c.length; n++ {
-		reflect.NewAt(e.typ, unsafe.Add(p, uintptr(n)*size)).Elem().SetZero()
+		p.offset(uintptr(n) * size).ptrTo(e.typ).Elem().SetZero()
 	}
 	return nil
 }
 
 // decOther decodes into a type that no JSON value fits (complex, chan,
 // func, unsafe.Pointer): everything is skipped.
-func decOther(d *decoder, c *codec, p unsafe.Pointer) error {
+func decOther(d *decoder, c *codec, p addr) error {
 	return d.skip()
 }
 
@@ -900,12 +902,12 @@ func decOther(d *decoder, c *codec, p unsafe.Pointer) error {
 // struct field is. A second field, after it, tells whether encoding/json
 // finished (after a type error, or another error it records and goes on
 // after, as Unmarshal goes on) or stopped at an error it returns at once.
-func decFallback(d *decoder, c *codec, p unsafe.Pointer) error {
+func decFallback(d *decoder, c *codec, p addr) error {
 	raw, err := d.raw()
 	if err != nil {
 		return err
 	}
-	v := reflect.NewAt(c.typ, p).Elem()
+	v := p.ptrTo(c.typ).Elem()
 	w := reflect.New(c.wrapper).Elem()
 	w.Field(0).Set(v)
 	in := make([]byte, 0, len(raw)+16)

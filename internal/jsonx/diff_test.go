@@ -573,3 +573,24 @@ func FuzzValid(f *testing.F) {
 		}
 	})
 }
+
+// FuzzUnmarshalShapes is the differential oracle on what the ingest path
+// decodes: every input goes into every provider's body type (the copies
+// of shapes_test.go, kept current by TestJSONXShapesCurrent), into a new
+// value and into a prefilled one, with encoding/json and with jsonx, which
+// must agree on the value and on error or no error (compare). Unlike
+// FuzzUnmarshal it never samples the targets, so the fuzzer's time goes to
+// these types alone; the test script runs it longer than the others.
+func FuzzUnmarshalShapes(f *testing.F) {
+	for _, body := range deliveryBodies(f) {
+		if len(body) <= maxFuzzSeed {
+			f.Add(body)
+		}
+	}
+	f.Add([]byte(`{"repository":{"full_name":"a/b","owner":null},"commits":[{"id":"x","added":["a"]}],"ref":"refs/heads/main"}`))
+	f.Add([]byte(`{"object_kind":"push","project":{"id":"12"},"commits":null,"total_commits_count":1e3}`))
+	f.Add([]byte(`{"pull_request":{"number":1.5,"merged":"true","labels":[{}]},"sender":[]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkTargets(t, data, shapeRootTypes)
+	})
+}

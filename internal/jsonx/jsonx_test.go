@@ -208,12 +208,3 @@ func TestJSONXConcurrent(t *testing.T) {
 		}
 	}
 }
-
-func TestAppendStringMatchesMarshal(t *testing.T) {
-	for _, s := range []string{"", "plain", `q"uote`, `back\slash`, "<a>&b", "tab\t", "\x00", "é", "\xff", "\u2028", "~\x7f"} {
-		want, _ := json.Marshal(s)
-		if got := AppendString([]byte("x"), s); string(got) != "x"+string(want) {
-			t.Errorf("AppendString(%q) = %s, want x%s", s, got, want)
-		}
-	}
-}
