@@ -389,7 +389,8 @@ func TestCrashKill9UnderLoad(t *testing.T) {
 
 func TestE2EQuickStart(t *testing.T) {
 	dir := t.TempDir()
-	ip, ap := freePort(t), freePort(t)
+	ports := freePorts(t, 2)
+	ip, ap := ports[0], ports[1]
 	run := func() (*proc, string) {
 		s := &proc{t: t, ingest: fmt.Sprintf("http://127.0.0.1:%d", ip), admin: fmt.Sprintf("http://127.0.0.1:%d", ap), exited: make(chan struct{})}
 		s.cmd = exec.Command(binary, "serve", "--data-dir", filepath.Join(dir, "data"),

@@ -41,12 +41,25 @@ func TestMain(m *testing.M) {
 
 func freePort(t testing.TB) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	return freePorts(t, 1)[0]
+}
+
+// freePorts returns n distinct free ports of 127.0.0.1: all are held open
+// until every one is chosen, so that the kernel cannot hand the same port
+// out twice (one freed at once may come back at the next call, and a
+// configuration with listen equal to admin.listen is refused).
+func freePorts(t testing.TB, n int) []int {
+	t.Helper()
+	ports := make([]int, n)
+	for i := range ports {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		ports[i] = ln.Addr().(*net.TCPAddr).Port
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	return ports
 }
 
 // proc is one running forgehook process.
@@ -87,7 +100,8 @@ func writeConfig(t testing.TB, dir, body string) (cfgPath, ingest, admin string)
 // writeConfigToken is writeConfig with an admin token ("" for none).
 func writeConfigToken(t testing.TB, dir, token, body string) (cfgPath, ingest, admin string) {
 	t.Helper()
-	ip, ap := freePort(t), freePort(t)
+	ports := freePorts(t, 2)
+	ip, ap := ports[0], ports[1]
 	adminToken := ""
 	if token != "" {
 		adminToken = fmt.Sprintf("  token: %q\n", token)

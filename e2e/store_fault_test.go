@@ -27,7 +27,8 @@ const faultSecret = "fault-secret"
 // writeConfigAt is writeConfig with the data directory given.
 func writeConfigAt(t *testing.T, dir, dataDir, body string) (cfgPath, ingest, admin string) {
 	t.Helper()
-	ip, ap := freePort(t), freePort(t)
+	ports := freePorts(t, 2)
+	ip, ap := ports[0], ports[1]
 	cfg := fmt.Sprintf("listen: 127.0.0.1:%d\nadmin:\n  listen: 127.0.0.1:%d\ndata_dir: %s\n%s", ip, ap, dataDir, body)
 	cfgPath = filepath.Join(dir, "forgehook.yaml")
 	if err := os.MkdirAll(dir, 0o700); err != nil {

@@ -204,7 +204,8 @@ func TestUIOperatorFixesAnOutage(t *testing.T) {
 	rc.down.Store(true) // the downstream is out: every delivery fails with 500
 
 	dir := t.TempDir()
-	ip, ap := freePort(t), freePort(t)
+	ports := freePorts(t, 2)
+	ip, ap := ports[0], ports[1]
 	ingest, admin := fmt.Sprintf("http://127.0.0.1:%d", ip), fmt.Sprintf("http://127.0.0.1:%d", ap)
 	cfg := fmt.Sprintf(`listen: 127.0.0.1:%d
 admin:
