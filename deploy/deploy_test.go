@@ -325,3 +325,25 @@ func TestDeployPlainManifestsMatchTheChart(t *testing.T) {
 	}
 	checkConfig(t, docs(t, out))
 }
+
+// TestDeployReleaseScriptWritesArchivesAndChecksums runs the release
+// script for the host's target (the others differ only in GOOS/GOARCH)
+// and checks the archive and its checksum line.
+func TestDeployReleaseScriptWritesArchivesAndChecksums(t *testing.T) {
+	dist := t.TempDir()
+	out, err := run(t, []string{"TARGETS=linux/amd64", "DIST=" + dist}, "bash", "../script/release.sh", "v0.0.1")
+	if err != nil {
+		t.Fatalf("script/release.sh: %v\n%s", err, out)
+	}
+	sums, err := os.ReadFile(filepath.Join(dist, "SHA256SUMS"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	archive := "forgehook_0.0.1_linux_amd64.tar.gz"
+	if _, err := os.Stat(filepath.Join(dist, archive)); err != nil || !strings.Contains(string(sums), "  "+archive+"\n") {
+		t.Fatalf("release archive or its checksum missing: %v\n%s", err, sums)
+	}
+	if out, err := run(t, nil, "sh", "-c", "cd "+dist+" && sha256sum -c SHA256SUMS"); err != nil {
+		t.Errorf("checksums do not verify: %v\n%s", err, out)
+	}
+}

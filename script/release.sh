@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 version="${1:?usage: script/release.sh VERSION}"
 commit="$(git rev-parse HEAD 2>/dev/null || echo unknown)"
 targets="${TARGETS:-linux/amd64 linux/arm64 darwin/amd64 darwin/arm64}"
-out="${DIST:-dist}"
+out="$(realpath -m "${DIST:-dist}")"
 rm -rf "$out" && mkdir -p "$out"
 for t in $targets; do
   os="${t%/*}" arch="${t#*/}"
