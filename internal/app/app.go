@@ -96,6 +96,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		return nil, err
 	}
 	a.store = st
+	evHeaders, dlHeaders := opts.Registry.IDHeaders()
 	a.ingest = ingest.New(ingest.Options{
 		Log:            st,
 		Logger:         opts.Logger,
@@ -110,6 +111,8 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		MaxConcurrentPerSource: cfg.Server.MaxConcurrentPerSource,
 		MinBodyRate:            int64(cfg.Server.MinBodyRate),
 		ReadTimeout:            cfg.Server.ReadTimeout.D(),
+		EventHeaders:           evHeaders,
+		DeliveryHeaders:        dlHeaders,
 	})
 	if err := a.setEndpoints(cfg); err != nil {
 		a.Close()
