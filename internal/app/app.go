@@ -152,6 +152,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	adminMux.Handle("GET /metrics", api.RequireToken(cfg.Admin.Token, adminFails, a.metrics.Handler()))
 	adminMux.HandleFunc("GET /healthz", a.healthz)
 	adminMux.HandleFunc("GET /readyz", a.readyz)
+	adminMux.HandleFunc("POST /hooks/{endpoint}", a.wrongListener)
 	adminMux.Handle("/", web.New(web.Options{
 		Events: st, Dead: st, Delivery: delivery{a}, Endpoints: a.endpointInfos,
 		Token: cfg.Admin.Token, Logger: opts.Logger, IngestURL: "http://" + a.IngestAddr(),
@@ -236,6 +237,19 @@ func (a *App) ingestMux() http.Handler {
 func (a *App) healthz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = io.WriteString(w, `{"status":"ok"}`+"\n")
+}
+
+// wrongListener answers a webhook sent to the admin listener: 404 with a
+// hint naming the ingest listener, in JSON as forges show it in their
+// delivery logs (not the UI's HTML page).
+func (a *App) wrongListener(w http.ResponseWriter, r *http.Request) {
+	msg := "this is forgehook's admin listener: webhooks go to the ingest listener (listen: " + a.cfg.Listen + "), at /hooks/" + r.PathValue("endpoint")
+	a.log.Warn("webhook sent to the admin listener", "endpoint", r.PathValue("endpoint"), "remote", r.RemoteAddr, "hint", "ingest listens on "+a.cfg.Listen)
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(http.StatusNotFound)
+	b, _ := json.Marshal(map[string]string{"error": msg})
+	_, _ = w.Write(append(b, '\n'))
 }
 
 // readyz answers 503 with the reason while the store cannot take events
