@@ -152,7 +152,7 @@ func quickStart(env *Env, cfg *config.Config, publicURL string) error {
 		fmt.Fprintln(w, "  or tunnel to the listen port). A Gitea or Forgejo on this machine refuses loopback targets")
 		fmt.Fprintln(w, "  unless its app.ini allows them ([webhook] ALLOWED_HOST_LIST = loopback).")
 	}
-	fmt.Fprintln(w, "  One line per event follows. Write forgehook.yaml for more (docs/configuration.md).")
+	fmt.Fprintln(w, "  One line per event follows (the log of each request goes to stderr). Write forgehook.yaml for more\n  (docs/configuration.md).")
 	return nil
 }
 
