@@ -372,6 +372,11 @@ func TestWebPagesRenderRealData(t *testing.T) {
 	if strings.Contains(a.body, hookSecret) {
 		t.Errorf("the endpoints page shows the secret")
 	}
+	// A Copy button copies a usable URL: the named endpoint has one, the
+	// keyed endpoint (its key hidden) none.
+	if !strings.Contains(a.body, `data-copy="http://example.com:8080/hooks/gh"`) || strings.Contains(a.body, `data-copy="http://example.com:8080/hooks/&lt;key&gt;"`) {
+		t.Errorf("the Copy buttons: want one for /hooks/gh and none for a hidden key")
+	}
 	if err := f.st.MarkVerified(context.Background(), "gh", "ping", time.Now().Add(-3*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
