@@ -303,7 +303,9 @@ func TestWebPagesRenderRealData(t *testing.T) {
 		t.Fatalf("GET /events: %d\n%s", a.code, a.body)
 	}
 	mustContain(t, "events", a.body, `href="/events/evt-ok"`, `href="/events/evt-bad"`, "acme/app", "refs/heads/main",
-		`class="badge s-delivered">delivered<`, `class="badge s-dead">dead<`, `data-live="/events?fragment=rows"`)
+		`class="badge s-delivered">delivered<`, `class="badge s-dead">dead<`, `data-live="/events?fragment=rows"`,
+		// One readable line per event, with the short sha.
+		"octocat pushed 1 commit to main: fix the build", "octocat pushed 1 commit to main: break it", `<code class="sha">0000000</code>`)
 	if i, j := strings.Index(a.body, "evt-bad"), strings.Index(a.body, "evt-ok"); i > j {
 		t.Errorf("events are not newest first")
 	}
