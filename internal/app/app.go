@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/forgehook/forgehook/internal/activity"
 	"io"
 	"log/slog"
 	"net"
@@ -55,6 +56,8 @@ type App struct {
 	eps []api.EndpointInfo
 
 	metrics *metrics.Metrics
+	// activity counts events and delivery outcomes per minute for the UI's charts.
+	activity *activity.Recorder
 
 	runMu    sync.Mutex // guards runner and triggers
 	runner   *deliver.Runner
@@ -74,7 +77,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	a := &App{opts: opts, log: opts.Logger, cfg: cfg, metrics: metrics.New()}
+	a := &App{opts: opts, log: opts.Logger, cfg: cfg, metrics: metrics.New(), activity: activity.New(time.Now())}
 	trusted, err := verify.ParseAllowlist(cfg.TrustedProxies)
 	if err != nil {
 		return nil, fmt.Errorf("trusted_proxies: %w", err)
@@ -102,7 +105,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		Logger:         opts.Logger,
 		AckTimeout:     cfg.Store.AckTimeout.D(),
 		TrustedProxies: trusted,
-		Observe:        a.metrics.ObserveIngest,
+		Observe:        a.observeIngest,
 		// Reload does not change these two: they hold the state of
 		// requests in flight.
 		MaxBodyInFlight: int64(cfg.Server.MaxBodyInFlight),
@@ -162,6 +165,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 			return web.EndpointCounts{Accepted: c.Accepted + c.Duplicates, Duplicates: c.Duplicates, Rejected: c.Rejected},
 				c.Accepted+c.Duplicates+c.Pings > 0 || len(c.Rejected) > 0
 		},
+		Activity: a.activity.Last,
 		TriggerCounts: func(name string) (web.TriggerCounts, bool) {
 			c, ok := a.metrics.Trigger(name)
 			broken := a.brokenTriggers()[name]
@@ -237,6 +241,21 @@ func (a *App) ingestMux() http.Handler {
 func (a *App) healthz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = io.WriteString(w, `{"status":"ok"}`+"\n")
+}
+
+// observeIngest feeds the metrics and, for each new event stored, the
+// UI's activity chart.
+func (a *App) observeIngest(o ingest.Outcome) {
+	a.metrics.ObserveIngest(o)
+	if o.Status == http.StatusOK && !o.Duplicate && !o.Ping {
+		a.activity.Add("events", time.Now())
+	}
+}
+
+// observeAttempt feeds the metrics and the UI's per-trigger chart.
+func (a *App) observeAttempt(at store.Attempt, eventTime time.Time) {
+	a.metrics.ObserveAttempt(at, eventTime)
+	a.activity.Add(at.Trigger+"/"+at.Outcome, time.Now())
 }
 
 // wrongListener answers a webhook sent to the admin listener: 404 with a
@@ -318,7 +337,7 @@ func (a *App) startTriggers(cfg *config.Config) error {
 		trigger.Close(ts)
 		return nil
 	}
-	r, err := deliver.Start(a.runCtx, a.store, ts, deliver.Options{Logger: a.log, Observe: a.metrics.ObserveAttempt})
+	r, err := deliver.Start(a.runCtx, a.store, ts, deliver.Options{Logger: a.log, Observe: a.observeAttempt})
 	if err != nil {
 		trigger.Close(ts)
 		return err
