@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -383,7 +384,7 @@ func TestGiteeNormalize(t *testing.T) {
 			t.Errorf("comment on a pull request: %+v", f)
 		}
 		f = normalize(t, "Note Hook", body("goscm-note-hook-issue-comment"))
-		if f.Kind != event.KindComment || f.PullRequest != (event.PullRequest{}) {
+		if f.Kind != event.KindComment || !reflect.DeepEqual(f.PullRequest, event.PullRequest{}) {
 			t.Errorf("comment on an issue: kind %q pull request %+v", f.Kind, f.PullRequest)
 		}
 	})
