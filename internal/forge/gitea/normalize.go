@@ -329,15 +329,11 @@ func (p *Provider) issue(is *issue) event.Issue {
 		Title:  is.Title,
 		State:  is.State,
 		URL:    is.HTMLURL,
-		Author: p.login1(is.User),
+		Author: p.person(is.User),
 		Labels: forge.Labels(is.Labels, labelName),
 	}
 }
 
-// login1 returns the person of an author whose login only is kept.
-func (p *Provider) login1(u *user) event.Person {
-	if u == nil {
-		return event.Person{}
 	}
 	return event.Person{Login: p.login(u)}
 }
@@ -513,7 +509,7 @@ func (p *Provider) pullRequest(b *body) event.PullRequest {
 	}
 	out.Title, out.State, out.URL, out.Merged, out.Draft = pr.Title, pr.State, pr.HTMLURL, pr.Merged, pr.Draft
 	out.SourceBranch, out.TargetBranch = pr.HeadBranch, pr.BaseBranch
-	out.Author = p.login1(pr.User)
+	out.Author = p.person(pr.User)
 	out.Labels = forge.Labels(pr.Labels, labelName)
 	// Gogs names the head repository head_repo; Gitea head.repo.
 	out.SourceRepository = p.repository(pr.HeadRepo)
