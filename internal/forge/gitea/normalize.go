@@ -334,10 +334,6 @@ func (p *Provider) issue(is *issue) event.Issue {
 	}
 }
 
-	}
-	return event.Person{Login: p.login(u)}
-}
-
 // classifyRef returns tag and the tag name for refs/tags/..., else push and
 // the branch name for refs/heads/... (no name for other refs).
 func classifyRef(ref string) (kind event.Kind, branch, tag string) {
