@@ -140,7 +140,6 @@ var gaps = map[string]map[string]gap{
 		"release.name":              {notShown, "release.name, null in the examples"},
 	},
 	"gitlab": {
-		"deleted":               {notShown, "an all-zero after; no deletion among the documented examples"},
 		"pipeline.tag":          {notShown, "a pipeline or job with tag true"},
 		"pull_request.base_sha": {notSent, "merge request payloads carry no base commit"},
 		"pull_request.draft":    {notShown, "object_attributes.draft (work_in_progress before GitLab 13)"},
