@@ -156,9 +156,10 @@ type ghIssue struct {
 }
 
 type ghComment struct {
-	ID      int64  `json:"id"`
-	Body    string `json:"body"`
-	HTMLURL string `json:"html_url"`
+	ID       int64  `json:"id"`
+	Body     string `json:"body"`
+	HTMLURL  string `json:"html_url"`
+	CommitID string `json:"commit_id"`
 }
 
 type ghRun struct {
