@@ -103,6 +103,8 @@ var gaps = map[string]map[string]gap{
 		"pull_request.merged":      {notShown, "pull_request.merged"},
 		"release.draft":            {notShown, "release.draft"},
 		"release.prerelease":       {notShown, "release.prerelease"},
+		"pipeline":                 {notShown, "status (context, id, state, sha, target_url, branches), workflow_run and workflow_job (name, id, status, conclusion, head_branch, head_sha, html_url), action_run_* (Forgejo): no captured payload yet"},
+		"registry":                 {notShown, "package (name, version, html_url): no captured payload yet"},
 	},
 	"generic": {
 		"actor.name": {notShown, "sender.full_name or name"},
@@ -125,6 +127,8 @@ var gaps = map[string]map[string]gap{
 		"pull_request.draft":       {notShown, "pull_request.draft (Gitea 1.22 and later)"},
 		"release.draft":            {notShown, "release.draft"},
 		"release.prerelease":       {notShown, "release.prerelease"},
+		"pipeline":                 {notShown, "status (context, id, state, sha, target_url, branches), workflow_run and workflow_job (name, id, status, conclusion, head_branch, head_sha, html_url), action_run_* (Forgejo): no captured payload yet"},
+		"registry":                 {notShown, "package (name, version, html_url): no captured payload yet"},
 	},
 	"gitee": {
 		"issue.number":       {notSent, "Gitee issue numbers are strings of letters and digits (I4CF12): the URL names the issue"},
@@ -176,6 +180,17 @@ var gaps = map[string]map[string]gap{
 	},
 }
 
+// unshownKinds are the kinds a forge sends and the provider maps but of
+// which no test payload exists: their fields apply, and gaps documents
+// them.
+var unshownKinds = map[string][]event.Kind{
+	// No capture of Gitea's or Forgejo's status, workflow_run,
+	// workflow_job, action_run_* or package events yet: their mapping is
+	// tested on payloads shaped after modules/structs (TestGiteaNormalizeRecord).
+	"gitea":   {event.KindPipeline, event.KindRegistry},
+	"forgejo": {event.KindPipeline, event.KindRegistry},
+}
+
 // twinForges are the forges that send a create event beside the push of
 // the same ref: the only ones where twin applies.
 var twinForges = []string{"forgejo", "gitea", "github", "gogs"}
@@ -223,6 +238,16 @@ func TestAllFieldMatrix(t *testing.T) {
 		}
 		kinds[forgeName][event.Kind(kind)] = true
 		markFilled(filled[forgeName], "", g.Normalized)
+	}
+	for f, ks := range unshownKinds {
+		for _, k := range ks {
+			if kinds[f][k] {
+				t.Errorf("unshownKinds: %s has a %s payload now: remove the entry", f, k)
+			}
+			if kinds[f] != nil {
+				kinds[f][k] = true
+			}
+		}
 	}
 	forges := make([]string, 0, len(filled))
 	for f := range filled {
