@@ -119,7 +119,7 @@ func (p *Provider) Normalize(m forge.Meta, payload []byte) (event.Fields, error)
 		}
 		f.Registry = pk.fields()
 	}
-	f.Twin = m.Event == "create" || m.Event == "delete"
+	f.Twin = (m.Event == "create" || m.Event == "delete") && f.Kind != event.KindOther
 	return f, nil
 }
 
