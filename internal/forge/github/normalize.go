@@ -165,6 +165,10 @@ func pipeline(ev string, b *body) event.Pipeline {
 			p.Name = b.Workflow.Name
 		}
 		p.Status = forge.PipelineStatus(r.Status)
+		if r.Status == "waiting" {
+			// Waiting for a deployment protection rule: a person.
+			p.Status = event.StatusWaiting
+		}
 		if r.Conclusion != "" {
 			p.Status = forge.PipelineStatus(r.Conclusion)
 		}
