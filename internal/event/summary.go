@@ -55,30 +55,99 @@ func Summary(f *Fields) string {
 			s += " (into " + f.PullRequest.TargetBranch + ")"
 		}
 	case KindComment:
-		s = who + " commented"
-		if f.PullRequest.Number != 0 {
-			s += " on PR #" + strconv.FormatInt(f.PullRequest.Number, 10)
-			if f.PullRequest.Title != "" {
-				s += ": " + f.PullRequest.Title
+		switch f.Action {
+		case "deleted", "edited":
+			s = who + " " + f.Action + " a comment"
+		default:
+			s = who + " commented"
+		}
+		on, num, title := f.Comment.On, f.Comment.Number, ""
+		switch {
+		case on == CommentOnPullRequest || (on == "" && f.PullRequest.Number != 0):
+			on, title = "PR", f.PullRequest.Title
+			if num == 0 {
+				num = f.PullRequest.Number
+			}
+		case on == CommentOnIssue || (on == "" && f.Issue.Number != 0):
+			on, title = "issue", f.Issue.Title
+			if num == 0 {
+				num = f.Issue.Number
+			}
+		case on == CommentOnCommit:
+			on = "commit"
+		case on == CommentOnChange:
+			on = "change"
+		}
+		if on != "" {
+			s += " on " + on
+			if num != 0 {
+				s += " #" + strconv.FormatInt(num, 10)
+			}
+			if title != "" {
+				s += ": " + title
 			}
 		}
 	case KindIssue:
-		s = "issue " + verb(f.Action) + " by " + who
+		s = "issue"
+		if f.Issue.Number != 0 {
+			s += " #" + strconv.FormatInt(f.Issue.Number, 10)
+		}
+		s += " " + verb(f.Action)
+		if f.Issue.Title != "" {
+			s += ": " + f.Issue.Title
+		} else {
+			s += " by " + who
+		}
 	case KindRelease:
-		s = "release " + verb(f.Action)
-		if f.Tag != "" {
-			s += ": " + f.Tag
+		s = "release"
+		tag := f.Release.Tag
+		if tag == "" {
+			tag = f.Tag
+		}
+		if tag != "" {
+			s += " " + tag
+		}
+		s += " " + verb(f.Action)
+		if f.Release.Name != "" && f.Release.Name != tag {
+			s += ": " + f.Release.Name
 		}
 	case KindPipeline:
-		s = "pipeline " + verb(f.Action)
-		if f.Branch != "" {
-			s += " on " + f.Branch
+		p := f.Pipeline
+		s = "pipeline"
+		if p.Name != "" {
+			s += " " + p.Name
 		}
-		if f.After != "" {
-			s += " (" + short(f.After) + ")"
+		status := p.Status
+		if status == "" {
+			status = verb(f.Action)
+		}
+		s += " " + pipelineWord(status)
+		branch, tag := p.Branch, p.Tag
+		if branch == "" && tag == "" {
+			branch, tag = f.Branch, f.Tag
+		}
+		switch {
+		case branch != "":
+			s += " on " + branch
+		case tag != "":
+			s += " on tag " + tag
+		}
+		sha := p.SHA
+		if sha == "" {
+			sha = f.After
+		}
+		if sha != "" && !IsZeroSHA(sha) {
+			s += " (" + short(sha) + ")"
 		}
 	case KindRegistry:
-		s = "image " + verb(f.Action)
+		s = "image"
+		if r := f.Registry; r.Image != "" {
+			s += " " + r.Image
+			if r.Tag != "" {
+				s += ":" + r.Tag
+			}
+		}
+		s += " " + verb(f.Action)
 	case KindPing:
 		s = "ping from " + f.Forge
 	default:
@@ -136,6 +205,23 @@ func verb(action string) string {
 		return "updated"
 	}
 	return strings.ReplaceAll(action, "_", " ")
+}
+
+// pipelineWord says a pipeline status as the verb of a sentence.
+func pipelineWord(status string) string {
+	switch status {
+	case StatusSuccess:
+		return "succeeded"
+	case StatusFailure:
+		return "failed"
+	case StatusRunning:
+		return "running"
+	case StatusQueued:
+		return "queued"
+	case StatusWaiting:
+		return "waiting"
+	}
+	return verb(status)
 }
 
 // short returns the first 7 characters of a commit id.

@@ -23,6 +23,14 @@ func TestEventSummarySentences(t *testing.T) {
 		{Fields{Kind: KindPullRequest, Action: "closed", PullRequest: PullRequest{Number: 3, Title: "T", Merged: true}}, "PR #3 merged: T"},
 		{Fields{Kind: KindPullRequest, Action: "synchronize", PullRequest: PullRequest{Number: 3}}, "PR #3 updated"},
 		{Fields{Kind: KindPing, Forge: "gitea"}, "ping from gitea"},
+		{Fields{Kind: KindPipeline, Action: "completed", Pipeline: Pipeline{Name: "build", Status: StatusFailure, Branch: "main", SHA: "abc1234567"}}, "pipeline build failed on main (abc1234)"},
+		{Fields{Kind: KindPipeline, Branch: "dev", After: "ffffffffff", Pipeline: Pipeline{Status: StatusRunning}}, "pipeline running on dev (fffffff)"},
+		{Fields{Kind: KindIssue, Action: "opened", Issue: Issue{Number: 5, Title: "It breaks"}}, "issue #5 opened: It breaks"},
+		{Fields{Kind: KindComment, Actor: alice, Action: "created", Comment: Comment{On: CommentOnIssue, Number: 5}, Issue: Issue{Number: 5, Title: "It breaks"}}, "alice commented on issue #5: It breaks"},
+		{Fields{Kind: KindComment, Actor: alice, Action: "created", Comment: Comment{On: CommentOnPullRequest}, PullRequest: PullRequest{Number: 9, Title: "Cache"}}, "alice commented on PR #9: Cache"},
+		{Fields{Kind: KindComment, Actor: alice, Action: "deleted", Comment: Comment{On: CommentOnCommit}}, "alice deleted a comment on commit"},
+		{Fields{Kind: KindRelease, Action: "published", Release: Release{Tag: "v2.0.0", Name: "Two"}}, "release v2.0.0 published: Two"},
+		{Fields{Kind: KindRegistry, Action: "pushed", Registry: Registry{Image: "acme/app", Tag: "1.2"}}, "image acme/app:1.2 pushed"},
 		{Fields{Kind: KindOther, Forge: "github", ForgeAction: "starred"}, "github other starred"},
 	} {
 		if got := Summary(&c.f); got != c.want {

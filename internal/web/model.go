@@ -61,6 +61,19 @@ type normalized struct {
 		Login string `json:"login"`
 		Name  string `json:"name"`
 	} `json:"actor"`
+	// What the one-line summary reads of the other kinds (a comment's
+	// target, not its body).
+	Issue struct {
+		Number int64  `json:"number"`
+		Title  string `json:"title"`
+	} `json:"issue"`
+	Comment struct {
+		On     string `json:"on"`
+		Number int64  `json:"number"`
+	} `json:"comment"`
+	Pipeline event.Pipeline `json:"pipeline"`
+	Release  event.Release  `json:"release"`
+	Registry event.Registry `json:"registry"`
 }
 
 // row is one line of the events list.
@@ -133,7 +146,10 @@ func (n *normalized) fields(forgeAction string) event.Fields {
 	f := event.Fields{
 		Kind: event.Kind(n.Kind), Action: n.Action, Forge: n.Forge, Ref: n.Ref, Branch: n.Branch, Tag: n.Tag,
 		Before: n.Before, After: n.After, Deleted: n.Deleted, ForgeAction: forgeAction,
-		Actor: event.Person{Login: n.Actor.Login, Name: n.Actor.Name},
+		Actor:    event.Person{Login: n.Actor.Login, Name: n.Actor.Name},
+		Issue:    event.Issue{Number: n.Issue.Number, Title: excerpt(n.Issue.Title, maxTextShown)},
+		Comment:  event.Comment{On: n.Comment.On, Number: n.Comment.Number},
+		Pipeline: n.Pipeline, Release: n.Release, Registry: n.Registry,
 	}
 	if pr := n.PullRequest; pr != nil {
 		f.PullRequest = event.PullRequest{Number: int64(pr.Number), Title: pr.Title, State: pr.State, Merged: pr.Merged}
