@@ -131,6 +131,28 @@ type relayState struct {
 
 type liveStream struct{ cancel context.CancelCauseFunc }
 
+// enter takes a stream slot, waiting at most wait (and while ctx lasts).
+func (rs *relayState) enter(ctx context.Context, wait time.Duration) bool {
+	select {
+	case rs.slots <- struct{}{}:
+		return true
+	default:
+	}
+	if wait <= 0 {
+		return false
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case rs.slots <- struct{}{}:
+		return true
+	case <-t.C:
+		return false
+	case <-ctx.Done():
+		return false
+	}
+}
+
 // errReplaced ends a stream whose relay connected again.
 var errReplaced = errors.New("relay: the same relay connected again")
 
@@ -311,21 +333,16 @@ func (s *Server) relayStream(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rs := s.relay()
-	select {
-	case rs.slots <- struct{}{}:
-		defer func() { <-rs.slots }()
-	default:
-		s.logWarn("api: relay stream refused: all slots in use", "endpoint", endpoint, "relay", name, "slots", cap(rs.slots))
-		w.Header().Set("Retry-After", "10")
-		writeError(w, http.StatusServiceUnavailable, "too many relay streams are open: retry shortly")
-		return
-	}
+	// The same relay connecting again (after a network change, before
+	// the server noticed the old connection is dead) replaces its older
+	// stream, whose slot it then waits for.
 	ctx, cancel := context.WithCancelCause(r.Context())
 	defer cancel(nil)
 	key := endpoint + "\x00" + name
 	me := &liveStream{cancel: cancel}
 	rs.mu.Lock()
-	if old := rs.live[key]; old != nil {
+	old := rs.live[key]
+	if old != nil {
 		old.cancel(errReplaced)
 	}
 	rs.live[key] = me
@@ -337,6 +354,17 @@ func (s *Server) relayStream(w http.ResponseWriter, r *http.Request) {
 		}
 		rs.mu.Unlock()
 	}()
+	wait := time.Duration(0)
+	if old != nil {
+		wait = RelayWriteTimeout
+	}
+	if !rs.enter(ctx, wait) {
+		s.logWarn("api: relay stream refused: all slots in use", "endpoint", endpoint, "relay", name, "slots", cap(rs.slots))
+		w.Header().Set("Retry-After", "10")
+		writeError(w, http.StatusServiceUnavailable, "too many relay streams are open: retry shortly")
+		return
+	}
+	defer func() { <-rs.slots }()
 
 	cur, created, err := s.Relays.OpenRelay(ctx, endpoint, name, start)
 	if err != nil {
