@@ -37,7 +37,7 @@ type Relays interface {
 	OpenRelay(ctx context.Context, endpoint, name string, start store.RelayStart) (store.RelayCursor, bool, error)
 	Relay(ctx context.Context, endpoint, name string) (store.RelayCursor, error)
 	AckRelay(ctx context.Context, endpoint, name string, seq uint64) (store.RelayCursor, error)
-	FollowRelay(ctx context.Context, endpoint string, c store.RelayCursor, gap func(first uint64), fn func(store.Record) error) error
+	FollowRelay(ctx context.Context, endpoint string, c store.RelayCursor, o store.FollowOptions, fn func(store.Record) error) error
 }
 
 // RelayToken is a scoped token: it may only stream and acknowledge the
@@ -404,6 +404,7 @@ func (s *Server) relayStream(w http.ResponseWriter, r *http.Request) {
 		gap uint64
 	}
 	items := make(chan item)
+	sent := make(chan struct{}, 1)
 	done := make(chan error, 1)
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -417,9 +418,33 @@ func (s *Server) relayStream(w http.ResponseWriter, r *http.Request) {
 				return context.Cause(ctx)
 			}
 		}
-		done <- s.Relays.FollowRelay(ctx, endpoint, cur,
-			func(first uint64) { _ = send(item{gap: first}) },
-			func(rec store.Record) error { return send(item{rec: rec}) })
+		done <- s.Relays.FollowRelay(ctx, endpoint, cur, store.FollowOptions{
+			Gap: func(first uint64) { _ = send(item{gap: first}) },
+			// An event too large for one message is read whole, and
+			// sent, inside a slot of the admin views' gate.
+			Large: func(ctx context.Context) (func(), error) {
+				for {
+					if leave, ok := s.Views.Enter(ctx); ok {
+						return leave, nil
+					}
+					if ctx.Err() != nil {
+						return nil, context.Cause(ctx)
+					}
+				}
+			},
+		}, func(rec store.Record) error {
+			// The record is sent before fn returns: the writer below
+			// answers on sent once it wrote it.
+			if err := send(item{rec: rec}); err != nil {
+				return err
+			}
+			select {
+			case <-sent:
+				return nil
+			case <-ctx.Done():
+				return context.Cause(ctx)
+			}
+		})
 	}()
 	defer wg.Wait()
 	defer cancel(nil)
@@ -431,15 +456,15 @@ func (s *Server) relayStream(w http.ResponseWriter, r *http.Request) {
 	tick := time.NewTicker(hb)
 	defer tick.Stop()
 	var buf []byte
-	sent := 0
+	n := 0
 	for {
 		var err error
 		select {
 		case <-ctx.Done():
-			s.relayEnded(endpoint, name, sent, context.Cause(ctx))
+			s.relayEnded(endpoint, name, n, context.Cause(ctx))
 			return
 		case err = <-done:
-			s.relayEnded(endpoint, name, sent, err)
+			s.relayEnded(endpoint, name, n, err)
 			return
 		case <-tick.C:
 			err = write([]byte(": heartbeat\n\n"))
@@ -449,28 +474,40 @@ func (s *Server) relayStream(w http.ResponseWriter, r *http.Request) {
 				err = write(sseMessage(buf[:0], "", RelayEventGap, b))
 				break
 			}
-			ev, ok := relayEvent(it.rec)
-			if !ok {
-				s.logWarn("api: relay: a stored event is not a record: skipped", "endpoint", endpoint, "relay", name, "seq", it.rec.Seq)
-				continue
+			var wrote bool
+			buf, wrote, err = s.writeRelayEvent(write, buf, endpoint, name, it.rec)
+			if wrote {
+				n++
 			}
-			b, merr := marshalRelay(ev)
-			if merr != nil {
-				s.logWarn("api: relay: encode", "seq", it.rec.Seq, "err", merr)
-				continue
-			}
-			buf = sseMessage(buf[:0], strconv.FormatUint(it.rec.Seq, 10), RelayEventDelivery, b)
-			err = write(buf)
-			sent++
-			if cap(buf) > 1<<20 {
-				buf = nil // do not keep a large event's buffer for the stream's life
-			}
+			sent <- struct{}{} // FollowRelay's record is free now
 		}
 		if err != nil {
-			s.relayEnded(endpoint, name, sent, err)
+			s.relayEnded(endpoint, name, n, err)
 			return
 		}
 	}
+}
+
+// writeRelayEvent writes rec as a delivery message, through buf (which it
+// returns for reuse); wrote is false for a stored message that is not an
+// event record, which is logged and left out.
+func (s *Server) writeRelayEvent(write func([]byte) error, buf []byte, endpoint, name string, rec store.Record) (_ []byte, wrote bool, err error) {
+	ev, ok := relayEvent(rec)
+	if !ok {
+		s.logWarn("api: relay: a stored message is not an event record: left out", "endpoint", endpoint, "relay", name, "seq", rec.Seq)
+		return buf, false, nil
+	}
+	b, err := marshalRelay(ev)
+	if err != nil {
+		s.logWarn("api: relay: encode", "endpoint", endpoint, "relay", name, "seq", rec.Seq, "err", err)
+		return buf, false, nil
+	}
+	buf = sseMessage(buf[:0], strconv.FormatUint(rec.Seq, 10), RelayEventDelivery, b)
+	err = write(buf)
+	if cap(buf) > 1<<20 {
+		buf = nil // do not keep a large event's buffer for the stream's life
+	}
+	return buf, err == nil, err
 }
 
 func (s *Server) relayEnded(endpoint, name string, sent int, err error) {

@@ -261,3 +261,51 @@ func TestAdminRelayEventBodyExact(t *testing.T) {
 		}
 	}
 }
+
+// TestAdminRelayLargeEventWhole: an event kept in the object store is
+// relayed whole, and only inside a slot of the admin views' gate.
+func TestAdminRelayLargeEventWhole(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	st, err := store.Open(ctx, store.Options{DataDir: t.TempDir(), MaxPayload: 64 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	gate := NewGate(1, time.Second)
+	s := &Server{Events: st, Relays: st, Views: gate,
+		Endpoints: func() []EndpointInfo { return []EndpointInfo{{Name: "gh"}} }}
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	blob := strings.Repeat("x", 100<<10)
+	rec := fmt.Sprintf(`{"id":"big","endpoint":"gh","forge":"github","forgeevent":"push","data":{"header":{},"body":{"blob":%q}}}`, blob)
+	if _, err := st.Append(ctx, "gh", store.Subject("gh", "github", "push"), "big", "big", []byte(rec)); err != nil {
+		t.Fatal(err)
+	}
+	leave, ok := gate.Enter(ctx) // every slot taken
+	if !ok {
+		t.Fatal("no slot")
+	}
+	c := &Client{BaseURL: srv.URL}
+	rs, err := c.OpenRelay(ctx, RelayOptions{Name: "dev", Endpoint: "gh", Since: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rs.Close()
+	got := make(chan RelayMessage, 1)
+	go func() { m, _ := rs.Next(); got <- m }()
+	select {
+	case m := <-got:
+		t.Fatalf("the large event was relayed while the gate was full: %+v", m.Event != nil)
+	case <-time.After(700 * time.Millisecond):
+	}
+	leave()
+	select {
+	case m := <-got:
+		if m.Event == nil || string(m.Event.RawBody()) != fmt.Sprintf(`{"blob":%q}`, blob) {
+			t.Errorf("large event not relayed whole")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the large event did not come once the gate freed")
+	}
+}

@@ -206,14 +206,25 @@ func (s *Store) AckRelay(ctx context.Context, endpoint, name string, seq uint64)
 // payload), read while the relay's connection drains.
 const relayPrefetch = 4
 
+// FollowOptions are FollowRelay's optional hooks.
+type FollowOptions struct {
+	// Gap, when not nil, is called first when the events just after the
+	// cursor have expired, with the first sequence still stored.
+	Gap func(first uint64)
+	// Large, when not nil, is called before an event kept in the object
+	// store is read whole, and the function it returns after fn is done
+	// with it: a gate that bounds how many such events are in memory at
+	// once. Its error ends FollowRelay.
+	Large func(ctx context.Context) (leave func(), err error)
+}
+
 // FollowRelay calls fn with every event of endpoint stored after the
 // cursor c (or, for a cursor with Since, at or after that time), in stored
 // order and as they are stored, until ctx ends or fn returns an error,
 // which it returns; on ctx's end it returns ctx's cause. Records are whole
-// (a large event's body is read from the object store). When the events
-// just after the cursor have expired, gap (when not nil) is called first
-// with the first sequence still stored.
-func (s *Store) FollowRelay(ctx context.Context, endpoint string, c RelayCursor, gap func(first uint64), fn func(Record) error) error {
+// (a large event's body is read from the object store) and fn must not
+// keep them past its return.
+func (s *Store) FollowRelay(ctx context.Context, endpoint string, c RelayCursor, o FollowOptions, fn func(Record) error) error {
 	_, events, err := s.relayBucket()
 	if err != nil {
 		return err
@@ -230,8 +241,8 @@ func (s *Store) FollowRelay(ctx context.Context, endpoint string, c RelayCursor,
 		if err != nil {
 			return fmt.Errorf("store: stream info: %w", err)
 		}
-		if first := info.State.FirstSeq; gap != nil && c.Acked+1 < first && c.Acked < info.State.LastSeq {
-			gap(first)
+		if first := info.State.FirstSeq; o.Gap != nil && c.Acked+1 < first && c.Acked < info.State.LastSeq {
+			o.Gap(first)
 		}
 	}
 	cons, err := events.OrderedConsumer(ctx, cfg)
@@ -255,11 +266,18 @@ func (s *Store) FollowRelay(ctx context.Context, endpoint string, c RelayCursor,
 		if err != nil {
 			return fmt.Errorf("store: relay consumer: %w", err)
 		}
-		data, err := s.Resolve(ctx, m.Headers(), m.Data())
-		if err != nil {
-			return err
+		leave := func() {}
+		if o.Large != nil && m.Headers().Get(ObjectHeader) != "" {
+			if leave, err = o.Large(ctx); err != nil {
+				return err
+			}
 		}
-		if err := fn(Record{Seq: md.Sequence.Stream, Subject: m.Subject(), Stored: md.Timestamp, Data: data}); err != nil {
+		data, err := s.Resolve(ctx, m.Headers(), m.Data())
+		if err == nil {
+			err = fn(Record{Seq: md.Sequence.Stream, Subject: m.Subject(), Stored: md.Timestamp, Data: data})
+		}
+		leave()
+		if err != nil {
 			return err
 		}
 	}

@@ -18,7 +18,7 @@ func follow(t *testing.T, s *Store, endpoint string, c RelayCursor, n int) ([]Re
 	var out []Record
 	var gap uint64
 	stop := errors.New("enough")
-	err := s.FollowRelay(ctx, endpoint, c, func(first uint64) { gap = first }, func(r Record) error {
+	err := s.FollowRelay(ctx, endpoint, c, FollowOptions{Gap: func(first uint64) { gap = first }}, func(r Record) error {
 		out = append(out, r)
 		if len(out) == n {
 			return stop
