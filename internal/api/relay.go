@@ -420,8 +420,9 @@ func (s *Server) relayStream(w http.ResponseWriter, r *http.Request) {
 		}
 		done <- s.Relays.FollowRelay(ctx, endpoint, cur, store.FollowOptions{
 			Gap: func(first uint64) { _ = send(item{gap: first}) },
-			// An event too large for one message is read whole, and
-			// sent, inside a slot of the admin views' gate.
+			// A large event (past store.LargeRelayEvent, or in the
+			// object store) is read whole, encoded and sent inside a
+			// slot of the admin views' gate.
 			Large: func(ctx context.Context) (func(), error) {
 				for {
 					if leave, ok := s.Views.Enter(ctx); ok {

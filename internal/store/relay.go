@@ -204,16 +204,21 @@ func (s *Store) AckRelay(ctx context.Context, endpoint, name string, seq uint64)
 // relayPrefetch bounds how many events a relay's consumer holds ahead of
 // the one being sent: each is up to one message (the server's max
 // payload), read while the relay's connection drains.
-const relayPrefetch = 4
+const relayPrefetch = 2
+
+// LargeRelayEvent is the size past which FollowOptions.Large gates an
+// event: one stored in the object store, or a message larger than this.
+const LargeRelayEvent = 1 << 20
 
 // FollowOptions are FollowRelay's optional hooks.
 type FollowOptions struct {
 	// Gap, when not nil, is called first when the events just after the
 	// cursor have expired, with the first sequence still stored.
 	Gap func(first uint64)
-	// Large, when not nil, is called before an event kept in the object
-	// store is read whole, and the function it returns after fn is done
-	// with it: a gate that bounds how many such events are in memory at
+	// Large, when not nil, is called before an event larger than
+	// LargeRelayEvent (or kept in the object store) is read whole and
+	// passed to fn, and the function it returns after fn is done with
+	// it: a gate that bounds how many large events are being encoded at
 	// once. Its error ends FollowRelay.
 	Large func(ctx context.Context) (leave func(), err error)
 }
@@ -267,7 +272,7 @@ func (s *Store) FollowRelay(ctx context.Context, endpoint string, c RelayCursor,
 			return fmt.Errorf("store: relay consumer: %w", err)
 		}
 		leave := func() {}
-		if o.Large != nil && m.Headers().Get(ObjectHeader) != "" {
+		if o.Large != nil && (m.Headers().Get(ObjectHeader) != "" || len(m.Data()) > LargeRelayEvent) {
 			if leave, err = o.Large(ctx); err != nil {
 				return err
 			}
