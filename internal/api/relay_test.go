@@ -309,3 +309,43 @@ func TestAdminRelayLargeEventWhole(t *testing.T) {
 		t.Fatal("the large event did not come once the gate freed")
 	}
 }
+
+// FuzzRelayEvent: whatever JSON body a stored record holds, its delivery
+// message is one SSE data line that reads back, through SSEReader, as
+// the exact body.
+func FuzzRelayEvent(f *testing.F) {
+	f.Add([]byte(`{"a":"<&>","b":[1,2]}`))
+	f.Add([]byte("{\n  \"ref\": \"refs/heads/main\"\r\n}"))
+	f.Add([]byte(`"\u2028 \ud800"`))
+	f.Add([]byte("[1, 2,\t3]"))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if !json.Valid(body) {
+			return
+		}
+		rec := append(append([]byte(`{"id":"x","forge":"github","data":{"header":{"X-A":["1"]},"body":`), body...), "}}"...)
+		if !json.Valid(rec) {
+			return
+		}
+		ev, ok := relayEvent(store.Record{Seq: 9, Data: rec})
+		if !ok {
+			t.Fatalf("%q: not a record", rec)
+		}
+		b, err := marshalRelay(ev)
+		if err != nil {
+			t.Fatalf("%q: %v", body, err)
+		}
+		msgs, err := readAll(strings.NewReader(string(sseMessage(nil, "9", RelayEventDelivery, b))), 0)
+		if err != nil || len(msgs) != 1 || msgs[0].ID != "9" {
+			t.Fatalf("%q: message read back as %#v %v", body, msgs, err)
+		}
+		var back RelayEvent
+		if err := json.Unmarshal([]byte(msgs[0].Data), &back); err != nil {
+			t.Fatalf("%q: %v", body, err)
+		}
+		// BodyOf returns the body as stored, trimmed of the space around it.
+		want, _ := BodyOf(rec)
+		if !bytes.Equal(back.RawBody(), want) || back.Seq != 9 || back.Header["X-A"][0] != "1" {
+			t.Fatalf("body %q read back as %q", want, back.RawBody())
+		}
+	})
+}

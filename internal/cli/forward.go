@@ -51,7 +51,7 @@ func runForward(ctx context.Context, env *Env, args []string) error {
 	admin := env.Getenv("FORGEHOOK_ADMIN")
 	var tokenFile, secretFile string
 	f := &forwarder{out: env.Stdout, now: time.Now, minWait: 500 * time.Millisecond, maxWait: 30 * time.Second}
-	token := cmpOr(env.Getenv("FORGEHOOK_RELAY_TOKEN"), env.Getenv("FORGEHOOK_ADMIN_TOKEN"))
+	var token string
 	fs.StringVar(&admin, "admin", admin, "the remote forgehook's admin URL, e.g. https://gw.example ($FORGEHOOK_ADMIN)")
 	fs.StringVar(&token, "token", token, "a relay token of the endpoint, or the admin token ($FORGEHOOK_RELAY_TOKEN, else $FORGEHOOK_ADMIN_TOKEN)")
 	fs.StringVar(&tokenFile, "token-file", "", "read the token from this file")
@@ -59,7 +59,7 @@ func runForward(ctx context.Context, env *Env, args []string) error {
 	fs.StringVar(&f.target, "to", "", "the local URL to send each delivery to, e.g. http://localhost:3000/webhook (required)")
 	fs.StringVar(&f.name, "name", "", "the relay's name: the server keeps one cursor per name (default: this host's name)")
 	fs.DurationVar(&f.since, "since", 0, "for a relay the server does not know yet: start with the events stored this long ago (e.g. 1h); default: the next event")
-	fs.StringVar(&f.secret, "secret", env.Getenv("FORGEHOOK_FORWARD_SECRET"), "re-sign each delivery with this secret in the forge's own scheme ($FORGEHOOK_FORWARD_SECRET)")
+	fs.StringVar(&f.secret, "secret", "", "re-sign each delivery with this secret in the forge's own scheme ($FORGEHOOK_FORWARD_SECRET)")
 	fs.StringVar(&secretFile, "secret-file", "", "read --secret from this file")
 	fs.BoolVar(&f.skip, "skip-failed", false, "when the local target fails (non-2xx or unreachable), print it and go on instead of retrying")
 	timeout := fs.Duration("timeout", 30*time.Second, "how long the local target may take to answer")
@@ -68,6 +68,14 @@ func runForward(ctx context.Context, env *Env, args []string) error {
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	}
+	// Secrets from the environment are read after the flags, so that
+	// -h never prints them as defaults.
+	if token == "" && tokenFile == "" {
+		token = cmpOr(env.Getenv("FORGEHOOK_RELAY_TOKEN"), env.Getenv("FORGEHOOK_ADMIN_TOKEN"))
+	}
+	if f.secret == "" && secretFile == "" {
+		f.secret = env.Getenv("FORGEHOOK_FORWARD_SECRET")
 	}
 	var err error
 	if token, err = readFlagFile(token, tokenFile, "token"); err != nil {
@@ -102,6 +110,9 @@ func cmpOr(a, b string) string {
 func readFlagFile(val, file, name string) (string, error) {
 	if file == "" {
 		return val, nil
+	}
+	if val != "" {
+		return "", fmt.Errorf("%w: set --%s or --%s-file, not both", errUsage, name, name)
 	}
 	b, err := os.ReadFile(file)
 	if err != nil {
