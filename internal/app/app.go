@@ -149,6 +149,10 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	// At most api.ViewSlots admin requests hold whole stored events at once.
 	adminViews := api.NewGate(api.ViewSlots, api.ViewWait)
 	apiSrv := &api.Server{Events: st, Dead: st, Delivery: delivery{a}, Token: cfg.Admin.Token, Endpoints: a.endpointInfos, Logger: opts.Logger, Fails: adminFails, Views: adminViews}
+	apiSrv.Relays = st
+	for _, rt := range cfg.Admin.RelayTokens {
+		apiSrv.RelayTokens = append(apiSrv.RelayTokens, api.RelayToken{Name: rt.Name, Token: rt.Token, Endpoint: rt.Endpoint})
+	}
 	adminMux := http.NewServeMux()
 	adminMux.Handle("/api/v1/", apiSrv.Handler())
 	a.metrics.Watch(delivery{a}, st)
@@ -173,7 +177,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		},
 	}))
 	a.adminSrv = &http.Server{
-		Handler:           api.AllowHosts(api.NewHosts(cfg.Admin.Hosts, cfg.Admin.Listen), opts.Logger, adminMux),
+		Handler:           api.AllowHosts(api.NewHosts(cfg.Admin.Hosts, cfg.Admin.Listen), opts.Logger, apiSrv.Scope(adminMux)),
 		ReadHeaderTimeout: 10 * time.Second,
 		// Bounded in time too: a request body (a replay) is at most 1 MiB,
 		// and the largest answer is one stored body (max_body).

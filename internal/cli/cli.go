@@ -33,6 +33,7 @@ func commands() []command {
 		{"events", "events list|show|replay: read and re-drive stored events on a running server", runEvents},
 		{"dead", "dead list|replay: dead letters on a running server", runDead},
 		{"send", "send [flags] URL: sign and send an example delivery as a forge would (the \"Test hook\" button)", runSend},
+		{"forward", "forward --admin URL --endpoint E --to URL: relay an endpoint's events from a remote forgehook to a local URL", runForward},
 		{"route", "route test: which triggers of a configuration match an event, and why", runRoute},
 		{"store", "store check: examine a stopped forgehook's data directory for lost events", runStore},
 		{"version", "print the version", runVersion},

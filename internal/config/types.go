@@ -46,6 +46,22 @@ type Admin struct {
 	// defence); "*.example.com" matches the names under example.com, "*"
 	// any name.
 	Hosts []string `yaml:"hosts"`
+	// RelayTokens are scoped tokens: each may only relay one endpoint's
+	// events (`forgehook forward`) and reads nothing else.
+	RelayTokens []RelayToken `yaml:"relay_tokens"`
+}
+
+// RelayToken is a token that may only stream and acknowledge the events
+// of one endpoint through the relay API; every other admin route answers
+// it 403.
+type RelayToken struct {
+	// Name identifies the token in logs (never the token itself).
+	Name string `yaml:"name"`
+	// Token is the bearer token; TokenFile names a file holding it.
+	Token     Secret `yaml:"token"`
+	TokenFile string `yaml:"token_file"`
+	// Endpoint is the one endpoint whose events the token may relay.
+	Endpoint string `yaml:"endpoint"`
 }
 
 // Store configures the JetStream log.

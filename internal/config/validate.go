@@ -120,6 +120,7 @@ func (v *validator) run() {
 			v.errorf(fmt.Sprintf("admin.hosts[%d]", i), "%q is not a host name, an IP address, \"*.domain\" or \"*\" (no scheme, no port)", h)
 		}
 	}
+	v.relayTokens()
 	if c.Listen != "" && c.Listen == c.Admin.Listen {
 		v.errorf("admin.listen", "same address as listen (%q)", c.Listen)
 	}

@@ -97,20 +97,12 @@ func (a *Action) request(ctx context.Context, in action.Input) (*http.Request, e
 		a.signStandard(h, id, body, now)
 	case FormatOriginal:
 		body = ev.Data.Body
-		// The record keeps the JSON document even when the forge sent a
-		// form, so the body is JSON either way.
-		h.Set("Content-Type", contentTypeJSON)
-		if a.secret != "" {
-			var s forge.Signer
-			if a.signer != nil {
-				if fs := a.signer(ev.Forge); fs != nil {
-					s = fs
-				}
-			}
-			if s == nil {
-				return nil, fmt.Errorf("format original: %w: %q (remove secret, or use format cloudevents)", ErrNoSigner, ev.Forge)
-			}
-			s.Sign(h, body, a.secret.Reveal(), now)
+		var s forge.Signer
+		if a.secret != "" && a.signer != nil {
+			s = a.signer(ev.Forge)
+		}
+		if err := SignOriginal(h, ev, s, a.secret.Reveal(), now); err != nil {
+			return nil, fmt.Errorf("format original: %w (remove secret, or use format cloudevents)", err)
 		}
 	}
 	h.Set(HeaderEventID, id)
