@@ -90,12 +90,15 @@ func startPuller(js jetstream.JetStream, stream, consumer, group string, handle 
 	if prefix == "" {
 		prefix = jetstream.DefaultAPIPrefix
 	}
-	p := &puller{
-		nc: nc, subject: prefix + "CONSUMER.MSG.NEXT." + stream + "." + consumer, group: group,
-		target: pullTarget, expires: pullExpires, hb: pullHeartbeat, handle: handle,
-		log: log.With("consumer", consumer), msgs: make(chan *nats.Msg, 2*pullTarget), done: make(chan struct{}),
-	}
+	p := newPuller(nc, prefix+"CONSUMER.MSG.NEXT."+stream+"."+consumer, group, pullTarget, pullHeartbeat, handle, log.With("consumer", consumer))
 	return p, p.start(wg)
+}
+
+func newPuller(nc *nats.Conn, subject, group string, target int, hb time.Duration, handle func(jetstream.Msg), log *slog.Logger) *puller {
+	return &puller{
+		nc: nc, subject: subject, group: group, target: target, expires: pullExpires, hb: hb, handle: handle,
+		log: log, msgs: make(chan *nats.Msg, 2*target), done: make(chan struct{}),
+	}
 }
 
 func (p *puller) start(wg *sync.WaitGroup) error {
