@@ -40,6 +40,7 @@ func (tr *runner) start(ctx context.Context) error {
 		return fmt.Errorf("trigger %s: consumer: %w", tr.t.Name, err)
 	}
 	tr.cons = cons
+	tr.lag.events = events
 	if _, err := durable(ctx, replays, jetstream.ConsumerConfig{
 		Durable:       ReplayConsumerName(tr.t.Name),
 		Description:   "forgehook replays for trigger " + tr.t.Name,

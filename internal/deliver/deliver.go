@@ -90,6 +90,8 @@ type runner struct {
 
 	coalesce bool // waiting events of a key are superseded by a newer one
 
+	lag lagCache // the last reading of the lag, the time of the last attempt
+
 	// mu guards the fields below. Lock order: mu, then a waiting job's
 	// wip.mu (enqueue and drain start and stop keep-alives under mu).
 	mu      sync.Mutex
@@ -127,6 +129,7 @@ func Start(ctx context.Context, st *store.Store, triggers []*trigger.Trigger, op
 func newRunner(r *Runner, t *trigger.Trigger, log *slog.Logger) *runner {
 	tr := &runner{t: t, r: r, log: log.With("trigger", t.Name), sem: make(chan struct{}, t.Concurrency),
 		lastErr: map[string]string{}, keys: map[string]*keyQueue{}}
+	tr.lag.attempted(time.Now())
 	if c, ok := t.Action.(action.Coalescer); ok && t.Serialize != nil {
 		tr.coalesce = c.Coalesce()
 	}
@@ -161,6 +164,7 @@ func (r *Runner) Stop() {
 }
 
 func (tr *runner) observe(a store.Attempt, eventTime time.Time) {
+	tr.lag.attempted(time.Now())
 	if tr.r.observe != nil {
 		tr.r.observe(a, eventTime)
 	}

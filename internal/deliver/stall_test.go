@@ -118,3 +118,48 @@ func TestDeliverNoIdleWithBacklog(t *testing.T) {
 		t.Errorf("delivery paused for %s (before delivery %d of %d) while events waited", worst.Round(time.Millisecond), at, len(runs))
 	}
 }
+
+// TestDeliverLag: while a trigger is held, its lag counts the waiting
+// events and dates the oldest; once they are delivered, nothing waits and
+// the last attempt is recent.
+func TestDeliverLag(t *testing.T) {
+	st := faultStore(t)
+	act := &gateAction{open: make(chan struct{})}
+	tr := &trigger.Trigger{Name: "sink", Kind: "http", Action: act, Concurrency: 1,
+		Retry: trigger.Retry{MaxAttempts: 3, Initial: 20 * time.Millisecond, Max: 80 * time.Millisecond}}
+	started := time.Now()
+	r := startRunner(t, st, []*trigger.Trigger{tr}, nil)
+	before := time.Now()
+	for i := range 5 {
+		id := fmt.Sprint("lag-", i)
+		appendEvent(t, st, "gh", id, faultRecord(t, id, "gh", "acme/app"))
+	}
+	l, err := r.Lag(t.Context(), "sink")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Backlog != 5 || l.Oldest.Before(before.Add(-time.Second)) || l.Oldest.After(time.Now()) {
+		t.Errorf("lag while held %+v, want a backlog of 5, the oldest stored after %s", l, before.Format(time.RFC3339Nano))
+	}
+	if l.LastAttempt.Before(started) || l.LastAttempt.After(before) {
+		t.Errorf("last attempt %s, want the start (%s), none was made", l.LastAttempt, started)
+	}
+	oldest, _, err := r.TriggerLag(t.Context(), "sink")
+	if err != nil || oldest < 0 || oldest > 10*time.Second {
+		t.Errorf("oldest waiting %s, %v", oldest, err)
+	}
+	close(act.open)
+	checkFor(t, 20*time.Second, func() error {
+		l, err := r.Lag(t.Context(), "sink")
+		if err != nil {
+			return err
+		}
+		if l.Backlog != 0 || !l.Oldest.IsZero() || !l.LastAttempt.After(before) {
+			return fmt.Errorf("lag after delivery %+v, want nothing waiting and a recent attempt", l)
+		}
+		return nil
+	})
+	if _, err := r.Lag(t.Context(), "nope"); err == nil {
+		t.Error("lag of an unknown trigger: no error")
+	}
+}

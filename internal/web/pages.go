@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/forgehook/forgehook/internal/api"
 	"github.com/forgehook/forgehook/internal/deliver"
@@ -531,6 +532,15 @@ type triggerRow struct {
 	api.TriggerInfo
 	PendingKnown bool
 	Counts       *TriggerCounts
+	// Oldest is how long the oldest waiting event has waited ("" when
+	// unknown, "0" when none waits).
+	Oldest string
+}
+
+// lagger is the part of Delivery, when it has it, that tells how long a
+// trigger's oldest waiting event has waited.
+type lagger interface {
+	TriggerLag(ctx context.Context, name string) (oldest time.Duration, lastAttempt time.Time, err error)
 }
 
 type triggersData struct {
@@ -555,6 +565,14 @@ func (h *Handler) triggersPage(w http.ResponseWriter, r *http.Request, s session
 			}
 			n, err := h.opts.Delivery.Pending(r.Context(), name)
 			tr.Pending, tr.PendingKnown = n, err == nil
+			if l, ok := h.opts.Delivery.(lagger); ok {
+				if age, _, err := l.TriggerLag(r.Context(), name); err == nil {
+					tr.Oldest = "0"
+					if age > 0 {
+						tr.Oldest = age.Round(100 * time.Millisecond).String()
+					}
+				}
+			}
 			if h.opts.TriggerCounts != nil {
 				if c, ok := h.opts.TriggerCounts(name); ok {
 					tr.Counts = &c
