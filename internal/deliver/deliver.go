@@ -28,7 +28,8 @@
 // keys (their queues, coalescing), attempt.go the attempts of one event
 // and their outcome, backoff.go the waits between attempts, keepalive.go
 // the in-progress signals, deadletter.go the dead letters, status.go what
-// the API asks of an event, replay.go the replays.
+// the API asks of an event, replay.go the replays, pull.go the pull
+// requests that bring the messages, lag.go how far a trigger is behind.
 package deliver
 
 import (
