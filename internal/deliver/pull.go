@@ -77,7 +77,7 @@ type puller struct {
 
 	mu       sync.Mutex // guards the fields below
 	credit   int        // messages asked for and neither received nor given up by the server
-	lastSeen time.Time  // last message of any kind from the server, or the last request
+	lastSeen time.Time  // last message of any kind from the server, or the last request after a silence
 	pin      string     // pinned client id the server gave this process
 	lastErr  string     // last error logged, to log a repeated one only at debug
 }
@@ -160,7 +160,7 @@ func (p *puller) receive(m *nats.Msg) {
 		}
 		return
 	}
-	now := 0 // request again now, rather than at the next watch tick
+	now := false // ask again now, rather than at the next watch tick
 	switch code {
 	case "100": // idle heartbeat: the requests are alive
 	case "408", "409":
@@ -169,14 +169,14 @@ func (p *puller) receive(m *nats.Msg) {
 			// owed this many.
 			if n, err := strconv.Atoi(left); err == nil {
 				p.credit = max(0, p.credit-n)
-				now = 1
+				now = true
 			}
 		} else if code == "409" {
 			// Leadership change, consumer deleted, a limit exceeded:
 			// every request of this consumer is gone.
 			p.credit = 0
 			if desc == "Leadership Change" {
-				now = 1
+				now = true
 			} else {
 				p.logLocked("deliver: pull request refused", code+" "+desc)
 			}
@@ -188,7 +188,7 @@ func (p *puller) receive(m *nats.Msg) {
 		p.logLocked("deliver: pull request refused", code+" "+desc)
 	}
 	n := 0
-	if now == 1 {
+	if now {
 		n = p.topUpLocked()
 	}
 	p.mu.Unlock()
