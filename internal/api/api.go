@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -69,6 +70,19 @@ type Server struct {
 	// between the API, /metrics and the UI's login so that an address gets
 	// FailedTokenLimit guesses in all. Nil: the API counts its own.
 	Fails *throttle.Failures
+	// Relays keeps the relay cursors and follows the events (nil: no
+	// relay API). See relay.go.
+	Relays Relays
+	// RelayTokens are the scoped tokens that Scope serves.
+	RelayTokens []RelayToken
+	// RelayStreams bounds the relay streams open at once (0:
+	// DefaultRelayStreams); RelayHeartbeat is the interval of an idle
+	// stream's comments (0: DefaultRelayHeartbeat).
+	RelayStreams   int
+	RelayHeartbeat time.Duration
+
+	relayOnce  sync.Once
+	relayState *relayState
 }
 
 // Handler returns the API's handler, to be mounted at /api/v1/.
@@ -79,6 +93,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /api/v1/events/{id}/body", s.heavy(s.getBody))
 	mux.HandleFunc("GET /api/v1/endpoints", s.listEndpoints)
 	s.routeDelivery(mux)
+	s.routeRelay(mux)
 	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such API endpoint")
 	})

@@ -94,6 +94,7 @@ type Store struct {
 	mu        sync.RWMutex // guards the handles below, set once ready
 	events    jetstream.Stream
 	endpoints jetstream.KeyValue
+	relays    jetstream.KeyValue    // relay cursors (relay.go)
 	obj       jetstream.ObjectStore // created on first use
 
 	lock     *dirLock               // the data directory's, embedded server only
@@ -355,11 +356,16 @@ func (s *Store) ensure(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	relays, err := s.ensureRelays(ctx)
+	if err != nil {
+		return err
+	}
 	if err := s.startTail(st, ast); err != nil {
 		return err
 	}
 	s.mu.Lock()
 	s.events, s.endpoints = st, eps
+	s.relays = relays
 	s.mu.Unlock()
 	return nil
 }
