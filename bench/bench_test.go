@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/http"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -64,10 +65,10 @@ func TestBenchSmoke(t *testing.T) {
 	if len(rep.Sync.FsyncRates) != o.Rounds || rep.Sync.FsyncRates[0] <= 0 || rep.Sync.FsyncRatesRecord[0] <= 0 {
 		t.Errorf("fsync rates %v, %v", rep.Sync.FsyncRates, rep.Sync.FsyncRatesRecord)
 	}
-	if rep.E2E == nil || len(rep.E2E.Levels) == 0 || len(rep.E2E.Levels[0].FH) == 0 {
+	if len(rep.E2E) == 0 || len(rep.E2E[0].Levels) == 0 || len(rep.E2E[0].Levels[0].FH) == 0 {
 		t.Fatalf("e2e section missing: %+v", rep.E2E)
 	}
-	e := rep.E2E.Levels[0].FH[0]
+	e := rep.E2E[0].Levels[0].FH[0]
 	checkRun("e2e forgehook", e.Ingest)
 	if e.Delivered == 0 || e.Rate <= 0 || e.P50 <= 0 {
 		t.Errorf("e2e: nothing delivered: %+v", e)
@@ -190,14 +191,14 @@ func TestBenchParseMallocs(t *testing.T) {
 }
 
 func TestBenchFlags(t *testing.T) {
-	o, err := parseFlags([]string{"-quick", "-sections", "ingest,e2e", "-conc", "2,4", "-duration", "1s"}, io.Discard)
+	o, err := parseFlags([]string{"-quick", "-sections", "ingest,e2e", "-conc", "2,4", "-duration", "1s", "-trigger-concurrency", "0,64"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(o.Sections) != 2 || o.Duration != time.Second || o.Rounds != 1 || len(o.Conc) != 2 || o.Conc[1] != 4 {
+	if len(o.Sections) != 2 || o.Duration != time.Second || o.Rounds != 1 || len(o.Conc) != 2 || o.Conc[1] != 4 || !slices.Equal(o.TriggerConc, []int{0, 64}) {
 		t.Errorf("options %+v", o)
 	}
-	for _, bad := range [][]string{{"-sections", "nope"}, {"-conc", "0"}, {"-duration", "-1s"}, {"extra"}} {
+	for _, bad := range [][]string{{"-sections", "nope"}, {"-conc", "0"}, {"-trigger-concurrency", "0,x"}, {"-duration", "-1s"}, {"extra"}} {
 		if _, err := parseFlags(bad, io.Discard); err == nil {
 			t.Errorf("parseFlags(%q) accepted", bad)
 		}

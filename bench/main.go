@@ -75,7 +75,7 @@ type options struct {
 	FsyncTime   time.Duration
 	Warmup      time.Duration
 	Pause       time.Duration // between runs
-	TriggerConc int           // concurrency of the e2e http trigger
+	TriggerConc []int         // concurrency of the e2e http trigger, one e2e run each (0: the key left out, the default)
 	LogLevel    string        // forgehook's --log-level
 	Forgehook   string        // a prebuilt forgehook binary ("" builds one)
 	WorkDir     string        // "" for a temporary directory
@@ -102,7 +102,7 @@ func defaultOptions() options {
 		FsyncTime:   2 * time.Second,
 		Warmup:      time.Second,
 		Pause:       250 * time.Millisecond,
-		TriggerConc: 64,
+		TriggerConc: []int{0, 64},
 		LogLevel:    "info",
 	}
 }
@@ -120,7 +120,7 @@ func quickOptions() options {
 	o.FsyncTime = 300 * time.Millisecond
 	o.Warmup = 200 * time.Millisecond
 	o.Pause = 50 * time.Millisecond
-	o.TriggerConc = 16
+	o.TriggerConc = []int{0}
 	return o
 }
 
@@ -171,7 +171,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fsyncTime := fs.Duration("fsync", 0, "duration of the disk's fsync measurement (default 2s)")
 	size := fs.Int("size", 0, "bytes of the push payload (default 8192)")
 	large := fs.Int("large-size", 0, "bytes of the large section's payload (default 30720)")
-	triggerConc := fs.Int("trigger-concurrency", 0, "concurrency of the e2e http trigger (default 64)")
+	triggerConc := fs.String("trigger-concurrency", "", "concurrency levels of the e2e http trigger, one e2e run each; 0 leaves the key out (the default concurrency) (default 0,64; 0 with -quick)")
 	logLevel := fs.String("log-level", "", "forgehook's --log-level (default info, as in production: one line per request)")
 	bin := fs.String("forgehook", "", "use this forgehook binary instead of building one")
 	workDir := fs.String("workdir", "", "work directory for binaries, data and logs (default a new temporary one)")
@@ -232,7 +232,6 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	setInt(&o.Rounds, *rounds, "rounds")
 	setInt(&o.Size, *size, "size")
 	setInt(&o.LargeSize, *large, "large-size")
-	setInt(&o.TriggerConc, *triggerConc, "trigger-concurrency")
 	for _, l := range []struct {
 		dst  *[]int
 		v    string
@@ -247,6 +246,22 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 			continue
 		}
 		*l.dst = cs
+	}
+	if *triggerConc != "" {
+		o.TriggerConc = nil
+		for _, f := range strings.Split(*triggerConc, ",") {
+			// 0 is the trigger's default concurrency (the key left out).
+			n := 0
+			if strings.TrimSpace(f) != "0" {
+				cs, err := parseInts(f)
+				if err != nil {
+					errs = append(errs, fmt.Errorf("-trigger-concurrency: %w", err))
+					continue
+				}
+				n = cs[0]
+			}
+			o.TriggerConc = append(o.TriggerConc, n)
+		}
 	}
 	if *logLevel != "" {
 		o.LogLevel = *logLevel
@@ -281,7 +296,7 @@ func (o options) budget() time.Duration {
 		case secSync:
 			per += runs(o.Conc) + o.FsyncTime
 		case secE2E:
-			per += runs(o.E2EConc) * 3
+			per += runs(o.E2EConc) * 3 * time.Duration(len(o.TriggerConc))
 		case secSustained:
 			per += 2 * o.Sustained
 		}
@@ -370,7 +385,13 @@ func run(ctx context.Context, opts options) (*report, error) {
 		case secLarge:
 			rep.Large, err = b.compare(ctx, s, fhConfig{}, opts.LargeSize, opts.Conc)
 		case secE2E:
-			rep.E2E, err = b.e2e(ctx)
+			for _, tc := range opts.TriggerConc {
+				var e *e2eResult
+				if e, err = b.e2e(ctx, tc); err != nil {
+					break
+				}
+				rep.E2E = append(rep.E2E, e)
+			}
 		case secSustained:
 			rep.Sustained, err = b.sustained(ctx)
 		}

@@ -40,7 +40,10 @@ func (b *bench) startForgehook(ctx context.Context, dir string, c fhConfig) (*se
 	}
 	cfg += fmt.Sprintf("endpoints:\n  - name: gh\n    provider: github\n    secrets: [%q]\n", benchSecret)
 	if c.triggerURL != "" {
-		cfg += fmt.Sprintf("triggers:\n  - name: sink\n    http:\n      url: %q\n    concurrency: %d\n", c.triggerURL, c.triggerConc)
+		cfg += fmt.Sprintf("triggers:\n  - name: sink\n    http:\n      url: %q\n", c.triggerURL)
+		if c.triggerConc > 0 { // else the default
+			cfg += fmt.Sprintf("    concurrency: %d\n", c.triggerConc)
+		}
 	}
 	path := filepath.Join(dir, "forgehook.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
@@ -319,9 +322,10 @@ type e2eResult struct {
 	Levels      []e2eLevel
 }
 
-// e2e runs forgehook with an http trigger to a receiver in this process,
-// against the baseline's ingest.
-func (b *bench) e2e(ctx context.Context) (*e2eResult, error) {
+// e2e runs forgehook with an http trigger of concurrency triggerConc (0:
+// the default) to a receiver in this process, against the baseline's
+// ingest.
+func (b *bench) e2e(ctx context.Context, triggerConc int) (*e2eResult, error) {
 	dir, err := b.sectionDir(secE2E)
 	if err != nil {
 		return nil, err
@@ -344,7 +348,7 @@ func (b *bench) e2e(ctx context.Context) (*e2eResult, error) {
 		return nil, err
 	}
 	defer bare.stop()
-	fh, err := b.startForgehook(ctx, dir, fhConfig{triggerURL: sk.URL(), triggerConc: b.opts.TriggerConc})
+	fh, err := b.startForgehook(ctx, dir, fhConfig{triggerURL: sk.URL(), triggerConc: triggerConc})
 	if err != nil {
 		return nil, err
 	}
@@ -352,7 +356,7 @@ func (b *bench) e2e(ctx context.Context) (*e2eResult, error) {
 		fh.stop()
 		b.dropData(dir)
 	}()
-	res := &e2eResult{PayloadSize: b.opts.Size, TriggerConc: b.opts.TriggerConc}
+	res := &e2eResult{PayloadSize: b.opts.Size, TriggerConc: triggerConc}
 	if err := b.warm(ctx, bare, pl); err != nil {
 		return nil, err
 	}
@@ -381,7 +385,7 @@ func (b *bench) e2e(ctx context.Context) (*e2eResult, error) {
 				return nil, err
 			}
 			res.Levels[i].FH = append(res.Levels[i].FH, run)
-			b.progress("e2e round %d/%d c=%d: bare %.0f req/s, forgehook %.0f req/s, delivered %.0f/s, delivery p99 %s", r+1, b.opts.Rounds, cc, st.RPS, run.Ingest.RPS, run.Rate, fmtDur(run.P99))
+			b.progress("e2e trigger concurrency %s, round %d/%d c=%d: bare %.0f req/s, forgehook %.0f req/s, delivered %.0f/s, delivery p99 %s", fTriggerConc(triggerConc), r+1, b.opts.Rounds, cc, st.RPS, run.Ingest.RPS, run.Rate, fmtDur(run.P99))
 			b.pause(ctx)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/forgehook/forgehook/internal/deliver"
 	"github.com/forgehook/forgehook/internal/store"
@@ -55,4 +56,12 @@ func (d delivery) Pending(ctx context.Context, name string) (uint64, error) {
 		return r.Pending(ctx, name)
 	}
 	return 0, errNoTriggers
+}
+
+// TriggerLag is metrics.Lagging and the UI's oldest waiting event.
+func (d delivery) TriggerLag(ctx context.Context, name string) (time.Duration, time.Time, error) {
+	if r := d.a.currentRunner(); r != nil {
+		return r.TriggerLag(ctx, name)
+	}
+	return 0, time.Time{}, errNoTriggers
 }

@@ -40,7 +40,8 @@ func (tr *runner) start(ctx context.Context) error {
 		return fmt.Errorf("trigger %s: consumer: %w", tr.t.Name, err)
 	}
 	tr.cons = cons
-	rcons, err := durable(ctx, replays, jetstream.ConsumerConfig{
+	tr.lag.events = events
+	if _, err := durable(ctx, replays, jetstream.ConsumerConfig{
 		Durable:       ReplayConsumerName(tr.t.Name),
 		Description:   "forgehook replays for trigger " + tr.t.Name,
 		FilterSubject: store.ReplaySubject + "." + tr.t.Name,
@@ -49,22 +50,17 @@ func (tr *runner) start(ctx context.Context) error {
 		AckWait:       AckWait,
 		MaxDeliver:    -1,
 		MaxAckPending: maxPending,
-	})
-	if err != nil {
+	}); err != nil {
 		return fmt.Errorf("trigger %s: replay consumer: %w", tr.t.Name, err)
 	}
+	// The pull loop is this package's own (pull.go), not the client's
+	// Consume, whose request accounting can stall a trigger for 30 s.
 	for _, c := range []struct {
-		cons   jetstream.Consumer
-		replay bool
-	}{{cons, false}, {rcons, true}} {
+		stream, consumer string
+		replay           bool
+	}{{store.EventsStream, ConsumerName(tr.t.Name), false}, {store.ReplayStream, ReplayConsumerName(tr.t.Name), true}} {
 		replay := c.replay
-		cc, err := c.cons.Consume(func(m jetstream.Msg) { tr.dispatch(m, replay) },
-			jetstream.PullMaxMessages(maxPending),
-			jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
-				if !errors.Is(err, jetstream.ErrNoHeartbeat) {
-					tr.log.Debug("deliver: consume", "err", err)
-				}
-			}))
+		cc, err := startPuller(js, c.stream, c.consumer, "", func(m jetstream.Msg) { tr.dispatch(m, replay) }, tr.log, &tr.r.wg)
 		if err != nil {
 			return fmt.Errorf("trigger %s: consume: %w", tr.t.Name, err)
 		}

@@ -28,7 +28,8 @@
 // keys (their queues, coalescing), attempt.go the attempts of one event
 // and their outcome, backoff.go the waits between attempts, keepalive.go
 // the in-progress signals, deadletter.go the dead letters, status.go what
-// the API asks of an event, replay.go the replays.
+// the API asks of an event, replay.go the replays, pull.go the pull
+// requests that bring the messages, lag.go how far a trigger is behind.
 package deliver
 
 import (
@@ -90,6 +91,8 @@ type runner struct {
 
 	coalesce bool // waiting events of a key are superseded by a newer one
 
+	lag lagCache // the last reading of the lag, the time of the last attempt
+
 	// mu guards the fields below. Lock order: mu, then a waiting job's
 	// wip.mu (enqueue and drain start and stop keep-alives under mu).
 	mu      sync.Mutex
@@ -127,6 +130,7 @@ func Start(ctx context.Context, st *store.Store, triggers []*trigger.Trigger, op
 func newRunner(r *Runner, t *trigger.Trigger, log *slog.Logger) *runner {
 	tr := &runner{t: t, r: r, log: log.With("trigger", t.Name), sem: make(chan struct{}, t.Concurrency),
 		lastErr: map[string]string{}, keys: map[string]*keyQueue{}}
+	tr.lag.attempted(time.Now())
 	if c, ok := t.Action.(action.Coalescer); ok && t.Serialize != nil {
 		tr.coalesce = c.Coalesce()
 	}
@@ -161,6 +165,7 @@ func (r *Runner) Stop() {
 }
 
 func (tr *runner) observe(a store.Attempt, eventTime time.Time) {
+	tr.lag.attempted(time.Now())
 	if tr.r.observe != nil {
 		tr.r.observe(a, eventTime)
 	}

@@ -206,6 +206,16 @@ type Pending interface {
 	Pending(ctx context.Context, name string) (uint64, error)
 }
 
+// Lagging reports, at each scrape, how long a trigger's oldest waiting
+// event has waited and when the trigger last finished an attempt. The
+// Pending given to Watch may implement it.
+type Lagging interface {
+	// TriggerLag returns the age of the trigger's oldest event not yet
+	// settled (0 when none waits) and when it last finished an attempt
+	// (or started, if it has made none).
+	TriggerLag(ctx context.Context, name string) (oldest time.Duration, lastAttempt time.Time, err error)
+}
+
 // Ready reports the store's health.
 type Ready interface {
 	Ready(ctx context.Context) error
@@ -220,6 +230,10 @@ func (m *Metrics) Watch(p Pending, r Ready) {
 var (
 	pendingDesc = prometheus.NewDesc("forgehook_trigger_pending",
 		"Events a trigger has yet to process: consumer lag plus events awaiting a retry.", []string{"trigger"}, nil)
+	oldestDesc = prometheus.NewDesc("forgehook_trigger_oldest_waiting_seconds",
+		"Age of the oldest event a trigger has not settled (delivered, dead-lettered or skipped); 0 when none waits.", []string{"trigger"}, nil)
+	lastAttemptDesc = prometheus.NewDesc("forgehook_trigger_last_attempt_timestamp_seconds",
+		"Unix time a trigger last finished an attempt, or started if it has made none.", []string{"trigger"}, nil)
 	storeUpDesc = prometheus.NewDesc("forgehook_store_up",
 		"1 when the store is connected, its streams exist and it takes writes, else 0.", nil, nil)
 	writeFailingDesc = prometheus.NewDesc("forgehook_store_write_failing",
@@ -248,6 +262,10 @@ type liveCollector struct {
 
 func (c *liveCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- pendingDesc
+	if _, ok := c.p.(Lagging); ok {
+		ch <- oldestDesc
+		ch <- lastAttemptDesc
+	}
 	ch <- storeUpDesc
 	if _, ok := c.r.(StoreHealth); ok {
 		ch <- writeFailingDesc
@@ -281,5 +299,13 @@ func (c *liveCollector) Collect(ch chan<- prometheus.Metric) {
 			continue
 		}
 		ch <- prometheus.MustNewConstMetric(pendingDesc, prometheus.GaugeValue, float64(n), t)
+		if l, ok := c.p.(Lagging); ok {
+			oldest, last, err := l.TriggerLag(ctx, t)
+			if err != nil {
+				continue
+			}
+			ch <- prometheus.MustNewConstMetric(oldestDesc, prometheus.GaugeValue, oldest.Seconds(), t)
+			ch <- prometheus.MustNewConstMetric(lastAttemptDesc, prometheus.GaugeValue, float64(last.UnixNano())/1e9, t)
+		}
 	}
 }

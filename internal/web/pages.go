@@ -545,8 +545,17 @@ type triggerRow struct {
 	api.TriggerInfo
 	PendingKnown bool
 	Counts       *TriggerCounts
+	// Oldest is how long the oldest waiting event has waited ("" when
+	// unknown, "0" when none waits).
+	Oldest string
 	// Chart is the trigger's delivery outcomes per minute, last hour.
 	Chart template.HTML
+}
+
+// lagger is the part of Delivery, when it has it, that tells how long a
+// trigger's oldest waiting event has waited.
+type lagger interface {
+	TriggerLag(ctx context.Context, name string) (oldest time.Duration, lastAttempt time.Time, err error)
 }
 
 type triggersData struct {
@@ -586,6 +595,14 @@ func (h *Handler) triggersPage(w http.ResponseWriter, r *http.Request, s session
 			}
 			n, err := h.opts.Delivery.Pending(r.Context(), name)
 			tr.Pending, tr.PendingKnown = n, err == nil
+			if l, ok := h.opts.Delivery.(lagger); ok {
+				if age, _, err := l.TriggerLag(r.Context(), name); err == nil {
+					tr.Oldest = "0"
+					if age > 0 {
+						tr.Oldest = age.Round(100 * time.Millisecond).String()
+					}
+				}
+			}
 			if h.opts.Activity != nil {
 				outcomes := outcomeSeries()
 				names := make([]string, len(outcomes))
