@@ -169,7 +169,9 @@ func (m *memRecords) HookRecords(ctx context.Context) ([]store.HookRecord, error
 	for _, r := range m.recs {
 		out = append(out, r)
 	}
-	slices.SortFunc(out, func(a, b store.HookRecord) int { return strings.Compare(a.Endpoint+a.TargetName, b.Endpoint+b.TargetName) })
+	slices.SortFunc(out, func(a, b store.HookRecord) int {
+		return strings.Compare(a.Endpoint+a.TargetName, b.Endpoint+b.TargetName)
+	})
 	return out, nil
 }
 
