@@ -1,0 +1,28 @@
+// Package all builds the hook-management client of a provider id, the one
+// place that knows every forge client.
+package all
+
+import (
+	"fmt"
+
+	"github.com/forgehook/forgehook/internal/hooks"
+	"github.com/forgehook/forgehook/internal/hooks/gitea"
+)
+
+// New returns the hooks.Client of provider (a forge id of internal/forge)
+// configured by o, or an error when the provider has no client or o is
+// unusable for it (an api_url the forge needs and lacks, a malformed URL).
+// The clients of forges without a hook API (Docker Hub, coding.net) also
+// implement hooks.Manual.
+func New(provider string, o hooks.Options) (hooks.Client, error) {
+	switch provider {
+	case gitea.Gitea, gitea.Forgejo, gitea.Gogs:
+		return gitea.New(provider, o)
+	}
+	return nil, fmt.Errorf("hooks: provider %q: no hook management client", provider)
+}
+
+// Providers lists the provider ids New accepts.
+func Providers() []string {
+	return []string{gitea.Gitea, gitea.Forgejo, gitea.Gogs}
+}
