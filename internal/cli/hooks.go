@@ -284,10 +284,17 @@ func arrived(ctx context.Context, c *api.Client, ep string, t time.Time) bool {
 	return false
 }
 
-// isTerminal reports whether f is a terminal.
+// isTerminal reports whether f is likely a terminal: a character device
+// other than the null device (what a service manager or CI gives).
 func isTerminal(f *os.File) bool {
 	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	if err != nil || fi.Mode()&os.ModeCharDevice == 0 {
+		return false
+	}
+	if null, err := os.Stat(os.DevNull); err == nil && os.SameFile(fi, null) {
+		return false
+	}
+	return true
 }
 
 // hooksChange runs prune, adopt or rotate.
