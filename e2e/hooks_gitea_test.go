@@ -114,7 +114,6 @@ ROOT = %[1]s/repos
 [security]
 INSTALL_LOCK = true
 SECRET_KEY = forgehook-e2e-secret-key-0123456789
-INTERNAL_TOKEN = eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJuYmYiOjE3MDAwMDAwMDB9.forgehook-e2e-internal
 
 [service]
 DISABLE_REGISTRATION = true
