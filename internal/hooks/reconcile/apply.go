@@ -88,6 +88,17 @@ func (s *session) create(ctx context.Context, c *Change, ping bool) {
 	}
 }
 
+// secretReplaced are the forges whose API cannot change a hook's secret in
+// place: Gitea's edit (EditHookOption; routers/api/v1/utils/hook.go
+// editHook, v1.26.0) sets url, content_type, events, active and
+// branch_filter but ignores config.secret, and answers 200 — seen against a
+// real Gitea 1.26 in e2e/hooks_gitea_test.go. Forgejo and Gogs share that
+// code's ancestry and are treated alike (unverified). For them a changed
+// secret replaces the hook: the new one is created and recorded first, then
+// the old one deleted, so there is no gap (a delivery in between may come
+// twice, once from each), and the hook's id changes.
+var secretReplaced = map[string]bool{"gitea": true, "forgejo": true, "gogs": true}
+
 // update changes our hook in place and records it; a changed secret keeps
 // the previous one's fingerprint and the end of its grace.
 func (s *session) update(ctx context.Context, c *Change, ping bool, grace time.Duration) {
@@ -95,6 +106,10 @@ func (s *session) update(ctx context.Context, c *Change, ping bool, grace time.D
 	cl, err := s.client(ep.Provider, ep.APIURL, ep.Token)
 	if err != nil {
 		c.Error = err.Error()
+		return
+	}
+	if secretReplaced[ep.Provider] && slices.Contains(c.Fields, "secret") {
+		s.replace(ctx, cl, c, ping, grace)
 		return
 	}
 	h, err := cl.Update(ctx, c.Target, c.HookID, s.spec(ep, c.events))
@@ -108,9 +123,24 @@ func (s *session) update(ctx context.Context, c *Change, ping bool, grace time.D
 		c.Notes = append(c.Notes, fmt.Sprintf("the forge answered the update of hook %s with hook %s", c.HookID, h.ID))
 		c.HookID = h.ID
 	}
+	if err := s.r.Records.PutHookRecord(ctx, s.applied(c, c.HookID, grace)); err != nil {
+		c.Error = fmt.Sprintf("updated hook %s but could not record it: %v", c.HookID, err)
+		return
+	}
+	c.Done = "updated"
+	s.r.log().Info("hooks: updated", "endpoint", ep.Name, "forge", ep.Provider, "target", c.Target.String(), "hook", c.HookID, "fields", c.Fields)
+	if ping {
+		s.ping(ctx, cl, c)
+	}
+}
+
+// applied returns c's record as it is once the configuration's hook is on
+// the forge with id, noting a secret rotation.
+func (s *session) applied(c *Change, id string, grace time.Duration) store.HookRecord {
+	ep := c.ep
 	now := s.r.now().UTC()
 	rec := *c.rec
-	rec.Forge, rec.APIURL, rec.HookID = ep.Provider, ep.APIURL, c.HookID
+	rec.Forge, rec.APIURL, rec.HookID = ep.Provider, ep.APIURL, id
 	rec.URL, rec.URLFingerprint, rec.Events, rec.Active = ep.DisplayURL, s.fp(ep.URL), c.events, ep.Active
 	if newFP := s.secretFP(ep); newFP != rec.SecretFingerprint {
 		if rec.SecretFingerprint != "" {
@@ -124,12 +154,31 @@ func (s *session) update(ctx context.Context, c *Change, ping bool, grace time.D
 		rec.SecretFingerprint = newFP
 	}
 	rec.AppliedAt = now
-	if err := s.r.Records.PutHookRecord(ctx, rec); err != nil {
-		c.Error = fmt.Sprintf("updated hook %s but could not record it: %v", c.HookID, err)
+	return rec
+}
+
+// replace changes a hook whose forge cannot change a secret in place: it
+// creates the new hook, records it, then deletes the old one (see
+// secretReplaced).
+func (s *session) replace(ctx context.Context, cl hooks.Client, c *Change, ping bool, grace time.Duration) {
+	ep, old := c.ep, c.HookID
+	h, err := cl.Create(ctx, c.Target, s.spec(ep, c.events))
+	if err != nil {
+		c.Error = fmt.Sprintf("the forge cannot change a hook's secret in place, and creating its replacement failed: %v (hook %s unchanged)", err, old)
+		return
+	}
+	c.HookID = h.ID
+	if err := s.r.Records.PutHookRecord(ctx, s.applied(c, h.ID, grace)); err != nil {
+		c.Error = fmt.Sprintf("created hook %s to replace hook %s (the forge cannot change a secret in place) but could not record it (%v): delete one of them by hand", h.ID, old, err)
+		return
+	}
+	c.Notes = append(c.Notes, fmt.Sprintf("the forge cannot change a hook's secret in place: hook %s replaced by hook %s (created first, then the old one deleted)", old, h.ID))
+	if err := cl.Delete(ctx, c.Target, old); err != nil && !errors.Is(err, hooks.ErrNotFound) {
+		c.Error = fmt.Sprintf("hook %s replaces hook %s, but deleting the old one failed: %v: delete it on the forge", h.ID, old, err)
 		return
 	}
 	c.Done = "updated"
-	s.r.log().Info("hooks: updated", "endpoint", ep.Name, "forge", ep.Provider, "target", c.Target.String(), "hook", c.HookID, "fields", c.Fields)
+	s.r.log().Info("hooks: replaced for a new secret", "endpoint", ep.Name, "forge", ep.Provider, "target", c.Target.String(), "old", old, "hook", h.ID, "fields", c.Fields)
 	if ping {
 		s.ping(ctx, cl, c)
 	}

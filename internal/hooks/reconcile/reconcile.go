@@ -416,6 +416,9 @@ func (s *session) planTarget(ctx context.Context, ep *Endpoint, t hooks.Target) 
 		c.Fields = s.diff(ep, events, ours, c.rec)
 		if len(c.Fields) > 0 {
 			c.Action = ActUpdate
+			if secretReplaced[ep.Provider] && slices.Contains(c.Fields, "secret") {
+				c.Notes = append(c.Notes, "the forge cannot change a hook's secret in place: apply creates the new hook, then deletes this one (no gap; the id changes)")
+			}
 		} else {
 			c.Action = ActInSync
 		}

@@ -210,7 +210,7 @@ type fixture struct {
 func newFixture() *fixture {
 	fx := &fixture{forge: newFakeForge(), recs: &memRecords{recs: map[string]store.HookRecord{}}, now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	fx.eps = []Endpoint{{
-		Name: "ep", Provider: "gitea", APIURL: "http://forge/api/v1", Token: "tok",
+		Name: "ep", Provider: "fake", APIURL: "http://forge/api/v1", Token: "tok",
 		URL: "https://hooks.example.com/hooks/ep", DisplayURL: "https://hooks.example.com/hooks/ep",
 		Targets: []hooks.Target{repo}, Events: []string{"push"}, Active: true, Secrets: []config.Secret{"one"},
 	}}
@@ -415,5 +415,35 @@ func TestReconcileListenOnlyMakesNoClient(t *testing.T) {
 		NewClient: func(string, hooks.Options) (hooks.Client, error) { made++; return nil, nil }}
 	if p, err := r.Plan(context.Background(), Request{}); err != nil || len(p.Changes) != 0 || made != 0 {
 		t.Fatalf("plan without managed endpoints: %+v %v, %d clients", p, err, made)
+	}
+}
+
+// TestReconcileSecretReplacedWhereNotEditable: on a forge whose API cannot
+// change a secret in place (Gitea), a new secret creates the new hook first,
+// records it, then deletes the old one; other changes stay in place.
+func TestReconcileSecretReplacedWhereNotEditable(t *testing.T) {
+	fx := newFixture()
+	fx.eps[0].Provider = "gitea"
+	ctx := context.Background()
+	first := oneOf(t)(fx.r.Apply(ctx, Request{}))
+	fx.eps[0].Events = []string{"push", "tag"}
+	if c := oneOf(t)(fx.r.Apply(ctx, Request{})); c.HookID != first.HookID || fx.forge.calls["delete"] != 0 {
+		t.Fatalf("events change not in place: %+v", c)
+	}
+	fx.eps[0].Secrets = []config.Secret{"two", "one"}
+	c := oneOf(t)(fx.r.Plan(ctx, Request{}))
+	if !strings.Contains(strings.Join(c.Notes, " "), "cannot change a hook's secret in place") {
+		t.Fatalf("plan does not say the hook is replaced: %+v", c)
+	}
+	c = oneOf(t)(fx.r.Rotate(ctx, Request{}))
+	hs := fx.forge.hooks[repo]
+	if c.Done != "rotated" || c.HookID == first.HookID || len(hs) != 1 || hs[0].ID != c.HookID || hs[0].secret != "two" {
+		t.Fatalf("rotate: %+v; forge %+v", c, hs)
+	}
+	if rec := fx.recs.recs["ep|repo|acme/app"]; rec.HookID != c.HookID || rec.PreviousSecretFingerprint == "" {
+		t.Fatalf("record %+v", rec)
+	}
+	if c = oneOf(t)(fx.r.Plan(ctx, Request{})); c.Action != ActInSync {
+		t.Fatalf("plan after replace: %+v", c)
 	}
 }
