@@ -7,6 +7,7 @@ import (
 
 	"github.com/forgehook/forgehook/internal/hooks"
 	"github.com/forgehook/forgehook/internal/hooks/gitea"
+	"github.com/forgehook/forgehook/internal/hooks/github"
 )
 
 // New returns the hooks.Client of provider (a forge id of internal/forge)
@@ -18,11 +19,13 @@ func New(provider string, o hooks.Options) (hooks.Client, error) {
 	switch provider {
 	case gitea.Gitea, gitea.Forgejo, gitea.Gogs:
 		return gitea.New(provider, o)
+	case github.Name:
+		return github.New(o)
 	}
 	return nil, fmt.Errorf("hooks: provider %q: no hook management client", provider)
 }
 
 // Providers lists the provider ids New accepts.
 func Providers() []string {
-	return []string{gitea.Gitea, gitea.Forgejo, gitea.Gogs}
+	return []string{github.Name, gitea.Gitea, gitea.Forgejo, gitea.Gogs}
 }

@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -64,6 +65,7 @@ type Client struct {
 	http    *http.Client
 	log     *slog.Logger
 	auth    func(*http.Request)
+	header  http.Header
 	maxBody int64
 	maxWait time.Duration
 	retries int
@@ -87,6 +89,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Auth sets the credential on each request (nil: none).
 	Auth func(*http.Request)
+	// Header is set on every request after the defaults (Accept:
+	// application/json), e.g. GitHub's Accept and X-GitHub-Api-Version.
+	Header http.Header
 	// MaxBody, MaxWait, Retries: zero means the defaults above.
 	MaxBody int64
 	MaxWait time.Duration
@@ -111,7 +116,7 @@ func New(c Config) (*Client, error) {
 		return nil, fmt.Errorf("%s: api_url %q: no query, fragment or user info allowed", c.Forge, u.Redacted())
 	}
 	cl := &Client{
-		forge: c.Forge, base: u, http: c.HTTP, log: c.Logger, auth: c.Auth,
+		forge: c.Forge, base: u, http: c.HTTP, log: c.Logger, auth: c.Auth, header: c.Header.Clone(),
 		maxBody: c.MaxBody, maxWait: c.MaxWait, retries: c.Retries, sleep: c.Sleep, now: c.Now,
 	}
 	if cl.http == nil {
@@ -270,6 +275,9 @@ func (c *Client) once(ctx context.Context, call Call, u *url.URL, body []byte) (
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	for k, v := range c.header {
+		req.Header[k] = v
+	}
 	if c.auth != nil {
 		c.auth(req)
 	}
@@ -369,14 +377,21 @@ func Message(body []byte) string {
 	}
 	var m map[string]json.RawMessage
 	if json.Unmarshal(body, &m) == nil {
+		var parts []string
 		for _, k := range []string{"message", "error_description", "error", "errors", "detail", "msg"} {
 			raw, ok := m[k]
 			if !ok {
 				continue
 			}
-			if s := rawText(raw); s != "" {
-				return shorten(s)
+			if s := rawText(raw); s != "" && !slices.Contains(parts, s) {
+				parts = append(parts, s)
 			}
+			if len(parts) == 2 {
+				break
+			}
+		}
+		if len(parts) > 0 {
+			return shorten(strings.Join(parts, ": "))
 		}
 	}
 	if body[0] == '{' || body[0] == '[' {

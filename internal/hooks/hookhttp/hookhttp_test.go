@@ -110,6 +110,8 @@ func TestHooksHTTPMessage(t *testing.T) {
 		{`{"error":{"message":"Bad request","detail":"x"}}`, "Bad request"},
 		{`{"errors":[{"context":null,"message":"Invalid URL","exceptionName":"x"}]}`, "Invalid URL"},
 		{`{"errors":[{"code":"NOT_FOUND","message":"project not found"}]}`, "project not found"},
+		{`{"message":"Validation Failed","errors":[{"resource":"Hook","code":"custom","message":"Hook already exists on this repository"}],"status":"422"}`,
+			"Validation Failed: Hook already exists on this repository"},
 		{`<html><body>gateway</body></html>`, ""},
 		{"plain\ntext", "plain text"},
 		{strings.Repeat("é", 400), strings.Repeat("é", 150) + "..."},
