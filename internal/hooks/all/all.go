@@ -8,6 +8,7 @@ import (
 	"github.com/forgehook/forgehook/internal/hooks"
 	"github.com/forgehook/forgehook/internal/hooks/gitea"
 	"github.com/forgehook/forgehook/internal/hooks/github"
+	"github.com/forgehook/forgehook/internal/hooks/gitlab"
 )
 
 // New returns the hooks.Client of provider (a forge id of internal/forge)
@@ -21,11 +22,13 @@ func New(provider string, o hooks.Options) (hooks.Client, error) {
 		return gitea.New(provider, o)
 	case github.Name:
 		return github.New(o)
+	case gitlab.Name:
+		return gitlab.New(o)
 	}
 	return nil, fmt.Errorf("hooks: provider %q: no hook management client", provider)
 }
 
 // Providers lists the provider ids New accepts.
 func Providers() []string {
-	return []string{github.Name, gitea.Gitea, gitea.Forgejo, gitea.Gogs}
+	return []string{github.Name, gitlab.Name, gitea.Gitea, gitea.Forgejo, gitea.Gogs}
 }
