@@ -7,6 +7,7 @@ import (
 
 	"github.com/forgehook/forgehook/internal/hooks"
 	"github.com/forgehook/forgehook/internal/hooks/gitea"
+	"github.com/forgehook/forgehook/internal/hooks/gitee"
 	"github.com/forgehook/forgehook/internal/hooks/github"
 	"github.com/forgehook/forgehook/internal/hooks/gitlab"
 )
@@ -24,11 +25,13 @@ func New(provider string, o hooks.Options) (hooks.Client, error) {
 		return github.New(o)
 	case gitlab.Name:
 		return gitlab.New(o)
+	case gitee.Gitee, gitee.AtomGit:
+		return gitee.New(provider, o)
 	}
 	return nil, fmt.Errorf("hooks: provider %q: no hook management client", provider)
 }
 
 // Providers lists the provider ids New accepts.
 func Providers() []string {
-	return []string{github.Name, gitlab.Name, gitea.Gitea, gitea.Forgejo, gitea.Gogs}
+	return []string{github.Name, gitlab.Name, gitea.Gitea, gitea.Forgejo, gitea.Gogs, gitee.Gitee, gitee.AtomGit}
 }
