@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"github.com/forgehook/forgehook/internal/hooks"
+	"github.com/forgehook/forgehook/internal/hooks/bitbucket"
+	"github.com/forgehook/forgehook/internal/hooks/bitbucketserver"
 	"github.com/forgehook/forgehook/internal/hooks/gitea"
 	"github.com/forgehook/forgehook/internal/hooks/gitee"
 	"github.com/forgehook/forgehook/internal/hooks/github"
@@ -27,11 +29,15 @@ func New(provider string, o hooks.Options) (hooks.Client, error) {
 		return gitlab.New(o)
 	case gitee.Gitee, gitee.AtomGit:
 		return gitee.New(provider, o)
+	case bitbucket.Name:
+		return bitbucket.New(o)
+	case bitbucketserver.Name:
+		return bitbucketserver.New(o)
 	}
 	return nil, fmt.Errorf("hooks: provider %q: no hook management client", provider)
 }
 
 // Providers lists the provider ids New accepts.
 func Providers() []string {
-	return []string{github.Name, gitlab.Name, gitea.Gitea, gitea.Forgejo, gitea.Gogs, gitee.Gitee, gitee.AtomGit}
+	return []string{github.Name, gitlab.Name, gitea.Gitea, gitea.Forgejo, gitea.Gogs, gitee.Gitee, gitee.AtomGit, bitbucket.Name, bitbucketserver.Name}
 }
