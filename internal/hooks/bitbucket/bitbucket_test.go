@@ -110,7 +110,9 @@ func TestHooksBitbucketErrors(t *testing.T) {
 	c, _ := New(hooks.Options{APIURL: s.URL + "/2.0", Token: "x"})
 	hooktest.Errors{
 		Server: s, Pattern: "GET /2.0/repositories/acme/app/hooks",
-		OK:   func(w http.ResponseWriter) { hooktest.JSON(w, 200, map[string]any{"values": []any{hooktest.Fixture(t, "hook.json")}}) },
+		OK: func(w http.ResponseWriter) {
+			hooktest.JSON(w, 200, map[string]any{"values": []any{hooktest.Fixture(t, "hook.json")}})
+		},
 		Call: func(ctx context.Context) error { _, err := c.List(ctx, repo); return err },
 		ErrorBody: func(w http.ResponseWriter, status int) {
 			hooktest.Raw(t, w, status, "error.json")

@@ -81,7 +81,9 @@ var (
 )
 
 // Events maps canonical kinds and *_events names to the hook's booleans.
-func (c *Client) Events(k []string) ([]string, error) { return hookhttp.Events(c.forge, k, kinds, fields) }
+func (c *Client) Events(k []string) ([]string, error) {
+	return hookhttp.Events(c.forge, k, kinds, fields)
+}
 
 // hook is a hook as the API answers it, without its password.
 type hook struct {

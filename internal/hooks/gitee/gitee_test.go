@@ -103,7 +103,7 @@ func TestHooksGiteeErrors(t *testing.T) {
 	c, _ := New(Gitee, hooks.Options{APIURL: s.URL + "/api/v5", Token: "tok-secret-123"})
 	hooktest.Errors{
 		Server: s, Pattern: "GET /api/v5/repos/acme/app/hooks",
-		OK:   func(w http.ResponseWriter) { hooktest.JSON(w, 200, []any{hooktest.Fixture(t, "hook.json")}) },
+		OK: func(w http.ResponseWriter) { hooktest.JSON(w, 200, []any{hooktest.Fixture(t, "hook.json")}) },
 		Call: func(ctx context.Context) error {
 			_, err := c.List(ctx, repo)
 			if err != nil && strings.Contains(err.Error(), "tok-secret-123") {
