@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/forgehook/forgehook/internal/hooks"
+	"github.com/forgehook/forgehook/internal/hooks/azuredevops"
 	"github.com/forgehook/forgehook/internal/hooks/bitbucket"
 	"github.com/forgehook/forgehook/internal/hooks/bitbucketserver"
 	"github.com/forgehook/forgehook/internal/hooks/gitea"
@@ -33,11 +34,13 @@ func New(provider string, o hooks.Options) (hooks.Client, error) {
 		return bitbucket.New(o)
 	case bitbucketserver.Name:
 		return bitbucketserver.New(o)
+	case azuredevops.Name:
+		return azuredevops.New(o)
 	}
 	return nil, fmt.Errorf("hooks: provider %q: no hook management client", provider)
 }
 
 // Providers lists the provider ids New accepts.
 func Providers() []string {
-	return []string{github.Name, gitlab.Name, gitea.Gitea, gitea.Forgejo, gitea.Gogs, gitee.Gitee, gitee.AtomGit, bitbucket.Name, bitbucketserver.Name}
+	return []string{github.Name, gitlab.Name, gitea.Gitea, gitea.Forgejo, gitea.Gogs, gitee.Gitee, gitee.AtomGit, bitbucket.Name, bitbucketserver.Name, azuredevops.Name}
 }

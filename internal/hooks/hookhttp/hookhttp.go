@@ -207,6 +207,13 @@ func (c *Client) Do(ctx context.Context, call Call) (*Response, error) {
 			if resp.Status/100 != 2 {
 				return resp, c.apiError(call, resp)
 			}
+			if call.Out != nil && signInPage(resp) {
+				// Azure DevOps answers a refused PAT with 203 and its sign-in page.
+				resp.Status = http.StatusUnauthorized
+				e := c.apiError(call, resp).(*hooks.APIError)
+				e.Message = "the forge answered a sign-in page: the credential was refused"
+				return resp, e
+			}
 			if call.Out != nil && len(bytes.TrimSpace(resp.Body)) > 0 {
 				if err := json.Unmarshal(resp.Body, call.Out); err != nil {
 					return resp, fmt.Errorf("%s: %s: decode answer: %w", c.forge, call.Op, err)
@@ -548,4 +555,12 @@ func reset(h http.Header, now time.Time) (time.Time, bool) {
 		return time.Unix(n, 0), true
 	}
 	return time.Time{}, false
+}
+
+// signInPage reports a 2xx answer that is an HTML page where JSON was
+// expected (a login redirect followed, or Azure DevOps' 203).
+func signInPage(resp *Response) bool {
+	ct := strings.ToLower(resp.Header.Get("Content-Type"))
+	b := bytes.TrimSpace(resp.Body)
+	return strings.HasPrefix(ct, "text/html") || (resp.Status == http.StatusNonAuthoritativeInfo && len(b) > 0 && b[0] == '<')
 }
