@@ -194,11 +194,16 @@ func (sc scope) ours(s subscription) bool {
 		strings.EqualFold(s.PublisherInputs["repository"], sc.repo)
 }
 
-// group folds the subscriptions of one consumer URL into a Hook.
-func group(subs []subscription) hooks.Hook {
+// group folds the subscriptions of one consumer URL into a Hook; a
+// subscription whose id is not a GUID (so the joined id would be
+// ambiguous) is an error.
+func group(subs []subscription) (hooks.Hook, error) {
 	h := hooks.Hook{Events: []string{}, Active: true, Health: hooks.Health{State: hooks.HealthOK}}
 	var ids []string
 	for _, s := range subs {
+		if !guid.MatchString(s.ID) {
+			return hooks.Hook{}, fmt.Errorf("%s: subscription id %q in the answer is not a GUID", Name, s.ID)
+		}
 		ids = append(ids, s.ID)
 		h.URL = s.ConsumerInputs["url"]
 		if !slices.Contains(h.Events, s.EventType) {
@@ -221,7 +226,7 @@ func group(subs []subscription) hooks.Hook {
 	if !h.Active && h.Health.State == hooks.HealthOK {
 		h.Health.State = hooks.HealthUnknown
 	}
-	return h
+	return h, nil
 }
 
 // all reads every Web Hooks subscription of the organization.
@@ -271,7 +276,11 @@ func (c *Client) List(ctx context.Context, t hooks.Target) ([]hooks.Hook, error)
 	}
 	out := make([]hooks.Hook, 0, len(urls))
 	for _, u := range urls {
-		out = append(out, group(byURL[u]))
+		h, err := group(byURL[u])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, h)
 	}
 	return out, nil
 }
@@ -308,7 +317,7 @@ func (c *Client) Get(ctx context.Context, t hooks.Target, id string) (hooks.Hook
 		}
 		subs = append(subs, s)
 	}
-	return group(subs), nil
+	return group(subs)
 }
 
 // body builds the subscription of one event type.
@@ -381,7 +390,7 @@ func (c *Client) Create(ctx context.Context, t hooks.Target, s hooks.Spec) (hook
 		}
 		made = append(made, sub)
 	}
-	return group(made), nil
+	return group(made)
 }
 
 // Update brings the group to the spec: subscriptions of kept event types
@@ -434,7 +443,7 @@ func (c *Client) Update(ctx context.Context, t hooks.Target, id string, s hooks.
 		have[e] = true
 		now = append(now, sub)
 	}
-	return group(now), nil
+	return group(now)
 }
 
 // Delete removes every subscription of the group; one already gone is
