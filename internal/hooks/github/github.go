@@ -201,7 +201,7 @@ func (c *Client) List(ctx context.Context, t hooks.Target) ([]hooks.Hook, error)
 		return nil, err
 	}
 	raw, err := hookhttp.ListLink[hook](ctx, c.h, hookhttp.Call{Op: "list hooks on " + t.String(), Method: http.MethodGet, Path: p,
-		Query: url.Values{"per_page": {"100"}}, Permission: permission(t, false)})
+		Query: url.Values{"per_page": {"100"}}, Permission: permission(t, false), HiddenAs404: true})
 	if err != nil {
 		return nil, err
 	}
@@ -223,7 +223,7 @@ func (c *Client) one(ctx context.Context, op, method string, t hooks.Target, id 
 		}
 	}
 	var h hook
-	_, err = c.h.Do(ctx, hookhttp.Call{Op: op, Method: method, Path: p, Body: b, Out: &h, Permission: permission(t, write)})
+	_, err = c.h.Do(ctx, hookhttp.Call{Op: op, Method: method, Path: p, Body: b, Out: &h, Permission: permission(t, write), HiddenAs404: true})
 	if err != nil {
 		return hooks.Hook{}, err
 	}
@@ -258,7 +258,7 @@ func (c *Client) Delete(ctx context.Context, t hooks.Target, id string) error {
 	if err != nil {
 		return err
 	}
-	_, err = c.h.Do(ctx, hookhttp.Call{Op: "delete hook " + id + " on " + t.String(), Method: http.MethodDelete, Path: p, Permission: permission(t, true)})
+	_, err = c.h.Do(ctx, hookhttp.Call{Op: "delete hook " + id + " on " + t.String(), Method: http.MethodDelete, Path: p, Permission: permission(t, true), HiddenAs404: true})
 	return err
 }
 
@@ -268,6 +268,6 @@ func (c *Client) Ping(ctx context.Context, t hooks.Target, id string) error {
 	if err != nil {
 		return err
 	}
-	_, err = c.h.Do(ctx, hookhttp.Call{Op: "ping hook " + id + " on " + t.String(), Method: http.MethodPost, Path: p + "/pings", Permission: permission(t, true)})
+	_, err = c.h.Do(ctx, hookhttp.Call{Op: "ping hook " + id + " on " + t.String(), Method: http.MethodPost, Path: p + "/pings", Permission: permission(t, true), HiddenAs404: true})
 	return err
 }

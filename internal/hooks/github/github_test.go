@@ -134,7 +134,11 @@ func TestHooksGitHubErrors(t *testing.T) {
 	s2.Handle("POST /api/v3/repos/octocat/Hello-World/hooks", func(w http.ResponseWriter, r *http.Request) { hooktest.Raw(t, w, 422, "exists.json") })
 	s2.Handle("POST /api/v3/orgs/acme/hooks", func(w http.ResponseWriter, r *http.Request) { hooktest.Raw(t, w, 403, "forbidden.json") })
 	c2 := client(t, s2)
-	_, err := c2.Create(t.Context(), repo, hooks.Spec{URL: "https://example.com/webhook"})
+	_, err := c2.Create(t.Context(), hooks.Target{Kind: hooks.TargetRepo, Name: "octocat/private"}, hooks.Spec{URL: "https://x"})
+	if !errors.Is(err, hooks.ErrNotFound) || !strings.Contains(err.Error(), "admin:repo_hook") {
+		t.Errorf("404 on a repository the token may not see: %v, want the permission named", err)
+	}
+	_, err = c2.Create(t.Context(), repo, hooks.Spec{URL: "https://example.com/webhook"})
 	if !errors.Is(err, hooks.ErrConflict) || !strings.Contains(err.Error(), "Hook already exists") {
 		t.Errorf("second hook with the same URL: %v", err)
 	}

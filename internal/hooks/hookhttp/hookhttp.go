@@ -167,6 +167,10 @@ type Call struct {
 	Out any
 	// Permission is named in the APIError of a 401 or 403.
 	Permission string
+	// HiddenAs404 marks forges that answer 404 where the credential may
+	// not see the resource (GitHub): the APIError of a 404 then carries
+	// Permission too, and its message says so.
+	HiddenAs404 bool
 }
 
 // Response is what a call returned besides its decoded body.
@@ -366,6 +370,10 @@ func (c *Client) apiError(call Call, resp *Response) error {
 	e := &hooks.APIError{Forge: c.forge, Op: call.Op, Status: resp.Status, Message: Message(resp.Body)}
 	if resp.Status == http.StatusUnauthorized || resp.Status == http.StatusForbidden {
 		e.Permission = call.Permission
+	}
+	if resp.Status == http.StatusNotFound && call.HiddenAs404 {
+		e.Permission = call.Permission
+		e.Message = strings.TrimPrefix(e.Message+"; ", "; ") + "the forge also answers 404 when the credential may not see the resource: it needs " + call.Permission
 	}
 	return e
 }
