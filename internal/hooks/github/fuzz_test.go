@@ -36,8 +36,8 @@ func FuzzGitHubHook(f *testing.F) {
 				t.Fatalf("non-2xx: %+v", out.Health)
 			}
 		}
-		if !slices.Equal(out.Events, h.Events) && h.Events != nil {
-			t.Fatal("events changed")
+		if !slices.IsSorted(out.Events) || len(out.Events) != len(h.Events) {
+			t.Fatalf("events %v from %v", out.Events, h.Events)
 		}
 	})
 }

@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 
 	"github.com/forgehook/forgehook/internal/hooks"
@@ -106,7 +107,7 @@ type hook struct {
 }
 
 func (h hook) toHook() hooks.Hook {
-	out := hooks.Hook{ID: strconv.FormatInt(h.ID, 10), URL: h.Config.URL, Events: h.Events, Active: h.Active,
+	out := hooks.Hook{ID: strconv.FormatInt(h.ID, 10), URL: h.Config.URL, Events: slices.Sorted(slices.Values(h.Events)), Active: h.Active,
 		Health: hooks.Health{State: hooks.HealthUnknown}}
 	if out.Events == nil {
 		out.Events = []string{}

@@ -175,7 +175,9 @@ type Call struct {
 
 // Response is what a call returned besides its decoded body.
 type Response struct {
+	// Status is the HTTP status of the answer.
 	Status int
+	// Header holds the answer's headers.
 	Header http.Header
 	// Body is the raw answer (at most MaxBody bytes).
 	Body []byte
