@@ -123,15 +123,14 @@ func (h hook) toHook() hooks.Hook {
 }
 
 // request is the create and update body: the secret as a signature key
-// (encryption_type 1), or no password at all; every event boolean sent
-// (off for an inactive spec: the forge has no active switch).
+// (encryption_type 1), or no password at all; every event boolean sent.
 func request(s hooks.Spec) map[string]any {
 	b := map[string]any{"url": s.URL, "encryption_type": 0, "password": ""}
 	if s.Secret != "" {
 		b["encryption_type"], b["password"] = 1, s.Secret
 	}
 	for _, f := range fields {
-		b[f] = s.Active && slices.Contains(s.Events, f)
+		b[f] = slices.Contains(s.Events, f)
 	}
 	return b
 }
@@ -208,6 +207,9 @@ func (c *Client) Create(ctx context.Context, t hooks.Target, s hooks.Spec) (hook
 	if err != nil {
 		return hooks.Hook{}, err
 	}
+	if !s.Active {
+		return hooks.Hook{}, c.inactive()
+	}
 	return c.one(ctx, hookhttp.Call{Op: "create hook on " + t.String(), Method: http.MethodPost, Path: p, Body: request(s)})
 }
 
@@ -216,6 +218,9 @@ func (c *Client) Update(ctx context.Context, t hooks.Target, id string, s hooks.
 	p, err := c.hookPath(t, id)
 	if err != nil {
 		return hooks.Hook{}, err
+	}
+	if !s.Active {
+		return hooks.Hook{}, c.inactive()
 	}
 	return c.one(ctx, hookhttp.Call{Op: "update hook " + id + " on " + t.String(), Method: http.MethodPatch, Path: p, Body: request(s)})
 }
@@ -238,4 +243,10 @@ func (c *Client) Ping(ctx context.Context, t hooks.Target, id string) error {
 	}
 	_, err = c.h.Do(ctx, hookhttp.Call{Op: "test hook " + id + " on " + t.String(), Method: http.MethodPost, Path: p + "/tests", Permission: c.permission()})
 	return err
+}
+
+// inactive is the error of a spec with Active false: the forge's hooks have
+// no active switch (a hook without events is reported inactive).
+func (c *Client) inactive() error {
+	return hookhttp.Unsupported(c.forge, "an inactive hook (the forge's hooks have no active switch: remove the target, or keep active: true)")
 }

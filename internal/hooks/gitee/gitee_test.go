@@ -112,6 +112,9 @@ func TestHooksGiteeErrors(t *testing.T) {
 			return err
 		},
 	}.Check(t)
+	if _, err := c.Update(t.Context(), repo, "1", hooks.Spec{URL: "u"}); !errors.Is(err, hooks.ErrUnsupported) {
+		t.Errorf("inactive spec: %v", err)
+	}
 	if _, err := c.Events([]string{"release"}); !errors.Is(err, hooks.ErrUnsupported) {
 		t.Errorf("release: %v", err)
 	}

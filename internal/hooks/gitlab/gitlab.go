@@ -140,8 +140,7 @@ func (h hook) toHook() hooks.Hook {
 }
 
 // request builds the POST or PUT body: url, token, description, TLS
-// verification on, and every event boolean of the target kind. GitLab
-// hooks have no "active" switch: an inactive spec turns every event off.
+// verification on, and every event boolean of the target kind.
 func request(t hooks.Target, s hooks.Spec) map[string]any {
 	b := map[string]any{"url": s.URL, "token": s.Secret, "enable_ssl_verification": true}
 	if s.Description != "" {
@@ -152,7 +151,7 @@ func request(t hooks.Target, s hooks.Spec) map[string]any {
 		fields = append(slices.Clone(projectEvents), groupEvents...)
 	}
 	for _, f := range fields {
-		b[f] = s.Active && slices.Contains(s.Events, f)
+		b[f] = slices.Contains(s.Events, f)
 	}
 	return b
 }
@@ -244,6 +243,9 @@ func (c *Client) Create(ctx context.Context, t hooks.Target, s hooks.Spec) (hook
 	if err != nil {
 		return hooks.Hook{}, err
 	}
+	if err := inactive(s); err != nil {
+		return hooks.Hook{}, err
+	}
 	return c.one(ctx, hookhttp.Call{Op: "create hook on " + t.String(), Method: http.MethodPost, Path: p, Body: request(t, s), Permission: permission(t, true)})
 }
 
@@ -251,6 +253,9 @@ func (c *Client) Create(ctx context.Context, t hooks.Target, s hooks.Spec) (hook
 func (c *Client) Update(ctx context.Context, t hooks.Target, id string, s hooks.Spec) (hooks.Hook, error) {
 	p, err := hookPath(t, id)
 	if err != nil {
+		return hooks.Hook{}, err
+	}
+	if err := inactive(s); err != nil {
 		return hooks.Hook{}, err
 	}
 	return c.one(ctx, hookhttp.Call{Op: "update hook " + id + " on " + t.String(), Method: http.MethodPut, Path: p, Body: request(t, s), Permission: permission(t, true)})
@@ -277,4 +282,13 @@ func (c *Client) Ping(ctx context.Context, t hooks.Target, id string) error {
 	}
 	_, err = c.h.Do(ctx, hookhttp.Call{Op: "test hook " + id + " on " + t.String(), Method: http.MethodPost, Path: p + "/test/push_events", Permission: permission(t, true)})
 	return err
+}
+
+// inactive refuses a spec with Active false: GitLab hooks have no active
+// switch (a hook without events is reported inactive).
+func inactive(s hooks.Spec) error {
+	if !s.Active {
+		return hookhttp.Unsupported(Name, "an inactive hook (GitLab hooks have no active switch: remove the target, or keep active: true)")
+	}
+	return nil
 }
