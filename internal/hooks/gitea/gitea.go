@@ -17,8 +17,11 @@
 // Gitea 1.26 hooks carry an optional name (Spec.Description is sent as it
 // and read back as Hook.Description; Forgejo and Gogs ignore it): the
 // identity is still the URL. Secrets are write-only (the answers never carry
-// config.secret), and Gitea's API edit ignores config.secret (editHook in
-// routers/api/v1/utils/hook.go, 1.26): a new secret needs ReplaceForSecret.
+// config.secret), and the API edit ignores config.secret — Gitea 1.26
+// (editHook in routers/api/v1/utils/hook.go) and Gogs (EditHook in
+// internal/route/api/v1/repo_hook.go) read it only on create; Forgejo
+// inherits Gitea's code (unverified) — so a new secret needs
+// ReplaceForSecret.
 package gitea
 
 import (
