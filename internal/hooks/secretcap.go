@@ -6,7 +6,9 @@ import "context"
 // change a hook's secret in place: Gitea's API edit ignores config.secret
 // (routers/api/v1/utils/hook.go editHook in Gitea 1.26 sets URL, content
 // type, events, branch filter, authorization header, active and name, never
-// the secret). To rotate the secret there, the reconciler calls
+// the secret; verified live on Gitea 1.26.0: after a PATCH with a new
+// config.secret, test deliveries are still signed with the old one). To
+// rotate the secret there, the reconciler calls
 // ReplaceForSecret instead of Update: it registers a new hook with s first
 // and deletes hook id only then, so deliveries never stop (for a moment
 // both hooks deliver, as two deliveries with distinct ids). The returned
