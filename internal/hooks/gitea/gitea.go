@@ -14,8 +14,14 @@
 //     paging), PATCH/DELETE …/hooks/:id; no organization hooks through the
 //     API, no test call.
 //
-// A hook has no name or description there: its identity is its URL.
-// Secrets are write-only (the answers never carry config.secret).
+// Gitea 1.26 hooks carry an optional name (Spec.Description is sent as it
+// and read back as Hook.Description; Forgejo and Gogs ignore it): the
+// identity is still the URL. Secrets are write-only (the answers never carry
+// config.secret), and the API edit ignores config.secret — Gitea 1.26
+// (editHook in routers/api/v1/utils/hook.go) and Gogs (EditHook in
+// internal/route/api/v1/repo_hook.go) read it only on create; Forgejo
+// inherits Gitea's code (unverified) — so a new secret needs
+// ReplaceForSecret.
 package gitea
 
 import (
@@ -47,7 +53,10 @@ type Client struct {
 	h     *hookhttp.Client
 }
 
-var _ hooks.Client = (*Client)(nil)
+var (
+	_ hooks.Client         = (*Client)(nil)
+	_ hooks.SecretReplacer = (*Client)(nil)
+)
 
 // New returns a client for provider (Gitea, Forgejo or Gogs) at o.APIURL,
 // the instance's API base (https://gitea.example.com/api/v1); there is no
@@ -146,6 +155,7 @@ func Fold(events []string) []string {
 // hook is a hook as the API reports it (modules/structs/hook.go Hook).
 type hook struct {
 	ID     int64             `json:"id"`
+	Name   string            `json:"name"`
 	Type   string            `json:"type"`
 	Config map[string]string `json:"config"`
 	Events []string          `json:"events"`
@@ -154,7 +164,7 @@ type hook struct {
 
 func (h hook) toHook() hooks.Hook {
 	return hooks.Hook{
-		ID: strconv.FormatInt(h.ID, 10), URL: h.Config["url"], Events: Fold(h.Events), Active: h.Active,
+		ID: strconv.FormatInt(h.ID, 10), URL: h.Config["url"], Events: Fold(h.Events), Active: h.Active, Description: h.Name,
 		Health: hooks.Health{State: hooks.HealthUnknown},
 	}
 }
@@ -162,6 +172,7 @@ func (h hook) toHook() hooks.Hook {
 // hookOption is CreateHookOption and EditHookOption (modules/structs/hook.go).
 type hookOption struct {
 	Type   string            `json:"type,omitempty"`
+	Name   string            `json:"name,omitempty"`
 	Config map[string]string `json:"config"`
 	Events []string          `json:"events"`
 	Active *bool             `json:"active"`
@@ -181,6 +192,9 @@ func (c *Client) option(s hooks.Spec, create bool) hookOption {
 	}
 	if create {
 		o.Type = c.forge
+	}
+	if c.forge != Gogs {
+		o.Name = s.Description
 	}
 	return o
 }
@@ -353,4 +367,21 @@ func (c *Client) Ping(ctx context.Context, t hooks.Target, id string) error {
 	}
 	_, err = c.h.Do(ctx, hookhttp.Call{Op: "test hook " + id + " on " + t.String(), Method: http.MethodPost, Path: p + ip + "/tests", Permission: c.permission(t, true)})
 	return err
+}
+
+// ReplaceForSecret registers a new hook with s (and its new secret), then
+// deletes hook id: Gitea's API cannot change a secret in place. The new
+// hook is returned even when the delete fails, with the error.
+func (c *Client) ReplaceForSecret(ctx context.Context, t hooks.Target, id string, s hooks.Spec) (hooks.Hook, error) {
+	if _, err := idPath(id); err != nil {
+		return hooks.Hook{}, fmt.Errorf("%s: replace hook on %s: %w", c.forge, t, err)
+	}
+	h, err := c.Create(ctx, t, s)
+	if err != nil {
+		return hooks.Hook{}, err
+	}
+	if err := c.Delete(ctx, t, id); err != nil {
+		return h, fmt.Errorf("%s: replace hook %s on %s: the new hook %s is in place, the old one is left: %w", c.forge, id, t, h.ID, err)
+	}
+	return h, nil
 }

@@ -64,17 +64,17 @@ func TestHooksGiteaCreateGetUpdateDeletePing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec := hooks.Spec{URL: "https://hooks.example.com/hooks/acme", Events: events, Active: true, Secret: "s3cret"}
+	spec := hooks.Spec{URL: "https://hooks.example.com/hooks/acme", Events: events, Active: true, Secret: "s3cret", Description: "managed by forgehook: acme"}
 	got, err := c.Create(ctx, repo, spec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.ID != "7" || got.URL != spec.URL || !got.Active || !slices.Equal(got.Events, spec.Events) {
+	if got.ID != "7" || got.URL != spec.URL || !got.Active || !slices.Equal(got.Events, spec.Events) || got.Description != spec.Description {
 		t.Errorf("created hook = %+v, want id 7, our URL, active, events %v (folded)", got, spec.Events)
 	}
 	body := hooktest.Body(t, s.Last())
 	cfg, _ := body["config"].(map[string]any)
-	if body["type"] != "gitea" || cfg["url"] != spec.URL || cfg["content_type"] != "json" || cfg["secret"] != "s3cret" || body["active"] != true {
+	if body["type"] != "gitea" || body["name"] != spec.Description || cfg["url"] != spec.URL || cfg["content_type"] != "json" || cfg["secret"] != "s3cret" || body["active"] != true {
 		t.Errorf("create body = %v", body)
 	}
 	if ev, _ := json.Marshal(body["events"]); string(ev) != `["issues","pull_request","push"]` {
@@ -263,5 +263,35 @@ func TestHooksGiteaEventsAndTargets(t *testing.T) {
 	}
 	if _, err := New("github", hooks.Options{APIURL: "https://x"}); err == nil {
 		t.Error("a foreign provider accepted")
+	}
+}
+
+// TestHooksGiteaReplaceForSecret checks the rotation path of a forge whose
+// API edit ignores the secret: the new hook is created before the old one
+// is deleted, and a failed delete still returns the new hook.
+func TestHooksGiteaReplaceForSecret(t *testing.T) {
+	s := hooktest.New(t)
+	s.Handle("POST /api/v1/repos/acme/app/hooks", func(w http.ResponseWriter, r *http.Request) {
+		h := fixture(t, "hook.json")
+		h["id"] = 8
+		hooktest.JSON(w, 201, h)
+	})
+	s.Handle("DELETE /api/v1/repos/acme/app/hooks/7", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) })
+	c := client(t, Gitea, s, nil)
+	var hr hooks.SecretReplacer = c
+	h, err := hr.ReplaceForSecret(t.Context(), repo, "7", hooks.Spec{URL: "https://hooks.example.com/hooks/acme", Active: true, Secret: "new"})
+	if err != nil || h.ID != "8" {
+		t.Fatalf("replace = %+v, %v", h, err)
+	}
+	reqs := s.Requests()
+	if len(reqs) != 2 || reqs[0].Method != http.MethodPost || reqs[1].Method != http.MethodDelete {
+		t.Fatalf("requests %v: want POST then DELETE", reqs)
+	}
+	if cfg := hooktest.Body(t, reqs[0])["config"].(map[string]any); cfg["secret"] != "new" {
+		t.Errorf("new hook config %v", cfg)
+	}
+	h, err = hr.ReplaceForSecret(t.Context(), repo, "9", hooks.Spec{URL: "https://hooks.example.com/hooks/acme", Active: true, Secret: "new"})
+	if !errors.Is(err, hooks.ErrNotFound) || h.ID != "8" {
+		t.Errorf("replace with a failed delete = %+v, %v: want the new hook and the error", h, err)
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -64,6 +65,7 @@ type Client struct {
 	http    *http.Client
 	log     *slog.Logger
 	auth    func(*http.Request)
+	header  http.Header
 	maxBody int64
 	maxWait time.Duration
 	retries int
@@ -87,6 +89,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Auth sets the credential on each request (nil: none).
 	Auth func(*http.Request)
+	// Header is set on every request after the defaults (Accept:
+	// application/json), e.g. GitHub's Accept and X-GitHub-Api-Version.
+	Header http.Header
 	// MaxBody, MaxWait, Retries: zero means the defaults above.
 	MaxBody int64
 	MaxWait time.Duration
@@ -111,7 +116,7 @@ func New(c Config) (*Client, error) {
 		return nil, fmt.Errorf("%s: api_url %q: no query, fragment or user info allowed", c.Forge, u.Redacted())
 	}
 	cl := &Client{
-		forge: c.Forge, base: u, http: c.HTTP, log: c.Logger, auth: c.Auth,
+		forge: c.Forge, base: u, http: c.HTTP, log: c.Logger, auth: c.Auth, header: c.Header.Clone(),
 		maxBody: c.MaxBody, maxWait: c.MaxWait, retries: c.Retries, sleep: c.Sleep, now: c.Now,
 	}
 	if cl.http == nil {
@@ -162,11 +167,17 @@ type Call struct {
 	Out any
 	// Permission is named in the APIError of a 401 or 403.
 	Permission string
+	// HiddenAs404 marks forges that answer 404 where the credential may
+	// not see the resource (GitHub): the APIError of a 404 then carries
+	// Permission too, and its message says so.
+	HiddenAs404 bool
 }
 
 // Response is what a call returned besides its decoded body.
 type Response struct {
+	// Status is the HTTP status of the answer.
 	Status int
+	// Header holds the answer's headers.
 	Header http.Header
 	// Body is the raw answer (at most MaxBody bytes).
 	Body []byte
@@ -201,6 +212,13 @@ func (c *Client) Do(ctx context.Context, call Call) (*Response, error) {
 		if !limited {
 			if resp.Status/100 != 2 {
 				return resp, c.apiError(call, resp)
+			}
+			if call.Out != nil && signInPage(resp) {
+				// Azure DevOps answers a refused PAT with 203 and its sign-in page.
+				resp.Status = http.StatusUnauthorized
+				e := c.apiError(call, resp).(*hooks.APIError)
+				e.Message = "the forge answered a sign-in page: the credential was refused"
+				return resp, e
 			}
 			if call.Out != nil && len(bytes.TrimSpace(resp.Body)) > 0 {
 				if err := json.Unmarshal(resp.Body, call.Out); err != nil {
@@ -269,6 +287,9 @@ func (c *Client) once(ctx context.Context, call Call, u *url.URL, body []byte) (
 	req.Header.Set("Accept", "application/json")
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range c.header {
+		req.Header[k] = v
 	}
 	if c.auth != nil {
 		c.auth(req)
@@ -352,6 +373,10 @@ func (c *Client) apiError(call Call, resp *Response) error {
 	if resp.Status == http.StatusUnauthorized || resp.Status == http.StatusForbidden {
 		e.Permission = call.Permission
 	}
+	if resp.Status == http.StatusNotFound && call.HiddenAs404 {
+		e.Permission = call.Permission
+		e.Message = strings.TrimPrefix(e.Message+"; ", "; ") + "the forge also answers 404 when the credential may not see the resource: it needs " + call.Permission
+	}
 	return e
 }
 
@@ -369,14 +394,21 @@ func Message(body []byte) string {
 	}
 	var m map[string]json.RawMessage
 	if json.Unmarshal(body, &m) == nil {
+		var parts []string
 		for _, k := range []string{"message", "error_description", "error", "errors", "detail", "msg"} {
 			raw, ok := m[k]
 			if !ok {
 				continue
 			}
-			if s := rawText(raw); s != "" {
-				return shorten(s)
+			if s := rawText(raw); s != "" && !slices.Contains(parts, s) {
+				parts = append(parts, s)
 			}
+			if len(parts) == 2 {
+				break
+			}
+		}
+		if len(parts) > 0 {
+			return shorten(strings.Join(parts, ": "))
 		}
 	}
 	if body[0] == '{' || body[0] == '[' {
@@ -533,4 +565,12 @@ func reset(h http.Header, now time.Time) (time.Time, bool) {
 		return time.Unix(n, 0), true
 	}
 	return time.Time{}, false
+}
+
+// signInPage reports a 2xx answer that is an HTML page where JSON was
+// expected (a login redirect followed, or Azure DevOps' 203).
+func signInPage(resp *Response) bool {
+	ct := strings.ToLower(resp.Header.Get("Content-Type"))
+	b := bytes.TrimSpace(resp.Body)
+	return strings.HasPrefix(ct, "text/html") || (resp.Status == http.StatusNonAuthoritativeInfo && len(b) > 0 && b[0] == '<')
 }

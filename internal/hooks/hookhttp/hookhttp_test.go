@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/forgehook/forgehook/internal/hooks"
 	"github.com/forgehook/forgehook/internal/hooks/hookhttp"
 	"github.com/forgehook/forgehook/internal/hooks/hooktest"
 )
@@ -110,6 +111,8 @@ func TestHooksHTTPMessage(t *testing.T) {
 		{`{"error":{"message":"Bad request","detail":"x"}}`, "Bad request"},
 		{`{"errors":[{"context":null,"message":"Invalid URL","exceptionName":"x"}]}`, "Invalid URL"},
 		{`{"errors":[{"code":"NOT_FOUND","message":"project not found"}]}`, "project not found"},
+		{`{"message":"Validation Failed","errors":[{"resource":"Hook","code":"custom","message":"Hook already exists on this repository"}],"status":"422"}`,
+			"Validation Failed: Hook already exists on this repository"},
 		{`<html><body>gateway</body></html>`, ""},
 		{"plain\ntext", "plain text"},
 		{strings.Repeat("é", 400), strings.Repeat("é", 150) + "..."},
@@ -312,4 +315,24 @@ func FuzzMorePages(f *testing.F) {
 			t.Fatal("an empty page did not end the list")
 		}
 	})
+}
+
+// TestHooksHTTPSignInPage checks that an HTML page where JSON was expected
+// (a login page after a redirect, Azure DevOps' 203) is a permission error.
+func TestHooksHTTPSignInPage(t *testing.T) {
+	s := hooktest.New(t)
+	s.Handle("GET /login", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		_, _ = w.Write([]byte("<html>sign in</html>"))
+	})
+	c, _ := hookhttp.New(hookhttp.Config{Forge: "test", Base: s.URL})
+	var out map[string]any
+	_, err := c.Do(t.Context(), hookhttp.Call{Op: "get", Method: "GET", Path: "/login", Out: &out, Permission: "a token"})
+	if !errors.Is(err, hooks.ErrPermission) || !strings.Contains(err.Error(), "needs a token") {
+		t.Errorf("err = %v, want a permission error naming the permission", err)
+	}
+	// Without an expected body (a DELETE), the answer is accepted.
+	if _, err := c.Do(t.Context(), hookhttp.Call{Op: "get", Method: "GET", Path: "/login"}); err != nil {
+		t.Errorf("no body expected: %v", err)
+	}
 }

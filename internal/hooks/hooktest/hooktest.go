@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -248,4 +249,40 @@ func (e Errors) Check(t *testing.T) {
 	if el := time.Since(start); el < 500*time.Millisecond {
 		t.Errorf("call after remaining 0 did not wait for the reset (%s)", el)
 	}
+}
+
+// Fixture reads testdata/name and decodes it as JSON (fails the test on error).
+func Fixture(t testing.TB, name string) any {
+	t.Helper()
+	b, err := os.ReadFile("testdata/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatalf("testdata/%s: %v", name, err)
+	}
+	return v
+}
+
+// Object is Fixture for a JSON object, as a fresh map the test may change.
+func Object(t testing.TB, name string) map[string]any {
+	t.Helper()
+	m, ok := Fixture(t, name).(map[string]any)
+	if !ok {
+		t.Fatalf("testdata/%s: not a JSON object", name)
+	}
+	return m
+}
+
+// Raw writes the bytes of testdata/name with a status.
+func Raw(t testing.TB, w http.ResponseWriter, status int, name string) {
+	t.Helper()
+	b, err := os.ReadFile("testdata/" + name)
+	if err != nil {
+		t.Error(err)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
 }
