@@ -88,17 +88,6 @@ func (s *session) create(ctx context.Context, c *Change, ping bool) {
 	}
 }
 
-// secretReplaced are the forges whose API cannot change a hook's secret in
-// place: Gitea's edit (EditHookOption; routers/api/v1/utils/hook.go
-// editHook, v1.26.0) sets url, content_type, events, active and
-// branch_filter but ignores config.secret, and answers 200 — seen against a
-// real Gitea 1.26 in e2e/hooks_gitea_test.go. Forgejo and Gogs share that
-// code's ancestry and are treated alike (unverified). For them a changed
-// secret replaces the hook: the new one is created and recorded first, then
-// the old one deleted, so there is no gap (a delivery in between may come
-// twice, once from each), and the hook's id changes.
-var secretReplaced = map[string]bool{"gitea": true, "forgejo": true, "gogs": true}
-
 // update changes our hook in place and records it; a changed secret keeps
 // the previous one's fingerprint and the end of its grace.
 func (s *session) update(ctx context.Context, c *Change, ping bool, grace time.Duration) {
@@ -108,8 +97,8 @@ func (s *session) update(ctx context.Context, c *Change, ping bool, grace time.D
 		c.Error = err.Error()
 		return
 	}
-	if secretReplaced[ep.Provider] && slices.Contains(c.Fields, "secret") {
-		s.replace(ctx, cl, c, ping, grace)
+	if rp, ok := cl.(hooks.SecretReplacer); ok && slices.Contains(c.Fields, "secret") {
+		s.replace(ctx, cl, rp, c, ping, grace)
 		return
 	}
 	h, err := cl.Update(ctx, c.Target, c.HookID, s.spec(ep, c.events))
@@ -157,24 +146,25 @@ func (s *session) applied(c *Change, id string, grace time.Duration) store.HookR
 	return rec
 }
 
-// replace changes a hook whose forge cannot change a secret in place: it
-// creates the new hook, records it, then deletes the old one (see
-// secretReplaced).
-func (s *session) replace(ctx context.Context, cl hooks.Client, c *Change, ping bool, grace time.Duration) {
+// replace changes a hook whose forge cannot change a secret in place
+// (hooks.SecretReplacer: Gitea, Forgejo, Gogs): the client creates the new
+// hook, then deletes the old one, so there is no gap; the new id is
+// recorded.
+func (s *session) replace(ctx context.Context, cl hooks.Client, rp hooks.SecretReplacer, c *Change, ping bool, grace time.Duration) {
 	ep, old := c.ep, c.HookID
-	h, err := cl.Create(ctx, c.Target, s.spec(ep, c.events))
-	if err != nil {
+	h, err := rp.ReplaceForSecret(ctx, c.Target, old, s.spec(ep, c.events))
+	if h.ID == "" {
 		c.Error = fmt.Sprintf("the forge cannot change a hook's secret in place, and creating its replacement failed: %v (hook %s unchanged)", err, old)
 		return
 	}
 	c.HookID = h.ID
-	if err := s.r.Records.PutHookRecord(ctx, s.applied(c, h.ID, grace)); err != nil {
-		c.Error = fmt.Sprintf("created hook %s to replace hook %s (the forge cannot change a secret in place) but could not record it (%v): delete one of them by hand", h.ID, old, err)
+	if perr := s.r.Records.PutHookRecord(ctx, s.applied(c, h.ID, grace)); perr != nil {
+		c.Error = fmt.Sprintf("created hook %s to replace hook %s (the forge cannot change a secret in place) but could not record it (%v): adopt it with `forgehook hooks adopt --endpoint %s --target %s --id %s`", h.ID, old, perr, ep.Name, c.Target, h.ID)
 		return
 	}
 	c.Notes = append(c.Notes, fmt.Sprintf("the forge cannot change a hook's secret in place: hook %s replaced by hook %s (created first, then the old one deleted)", old, h.ID))
-	if err := cl.Delete(ctx, c.Target, old); err != nil && !errors.Is(err, hooks.ErrNotFound) {
-		c.Error = fmt.Sprintf("hook %s replaces hook %s, but deleting the old one failed: %v: delete it on the forge", h.ID, old, err)
+	if err != nil && !errors.Is(err, hooks.ErrNotFound) {
+		c.Error = fmt.Sprintf("%v: delete hook %s on the forge by hand", err, old)
 		return
 	}
 	c.Done = "updated"

@@ -365,7 +365,11 @@ func (s *session) planTarget(ctx context.Context, ep *Endpoint, t hooks.Target) 
 		return c
 	}
 	if m, ok := cl.(hooks.Manual); ok {
-		c.Action, c.Steps = ActManual, m.Steps(t, s.spec(ep, nil))
+		// The steps travel through the API and the terminal: an endpoint
+		// key in the URL is shown as "<key>".
+		sp := s.spec(ep, nil)
+		sp.URL = ep.DisplayURL
+		c.Action, c.Steps = ActManual, m.Steps(t, sp)
 		return c
 	}
 	events, err := cl.Events(ep.Events)
@@ -416,7 +420,7 @@ func (s *session) planTarget(ctx context.Context, ep *Endpoint, t hooks.Target) 
 		c.Fields = s.diff(ep, events, ours, c.rec)
 		if len(c.Fields) > 0 {
 			c.Action = ActUpdate
-			if secretReplaced[ep.Provider] && slices.Contains(c.Fields, "secret") {
+			if _, ok := cl.(hooks.SecretReplacer); ok && slices.Contains(c.Fields, "secret") {
 				c.Notes = append(c.Notes, "the forge cannot change a hook's secret in place: apply creates the new hook, then deletes this one (no gap; the id changes)")
 			}
 		} else {

@@ -418,12 +418,25 @@ func TestReconcileListenOnlyMakesNoClient(t *testing.T) {
 	}
 }
 
+// replacingForge is a fake forge whose API cannot change a secret in
+// place (hooks.SecretReplacer), like Gitea.
+type replacingForge struct{ *fakeForge }
+
+func (f replacingForge) ReplaceForSecret(ctx context.Context, t hooks.Target, id string, s hooks.Spec) (hooks.Hook, error) {
+	h, err := f.Create(ctx, t, s)
+	if err != nil {
+		return hooks.Hook{}, err
+	}
+	return h, f.Delete(ctx, t, id)
+}
+
 // TestReconcileSecretReplacedWhereNotEditable: on a forge whose API cannot
 // change a secret in place (Gitea), a new secret creates the new hook first,
-// records it, then deletes the old one; other changes stay in place.
+// then deletes the old one, and the new id is recorded; other changes stay
+// in place.
 func TestReconcileSecretReplacedWhereNotEditable(t *testing.T) {
 	fx := newFixture()
-	fx.eps[0].Provider = "gitea"
+	fx.r.NewClient = func(string, hooks.Options) (hooks.Client, error) { return replacingForge{fx.forge}, nil }
 	ctx := context.Background()
 	first := oneOf(t)(fx.r.Apply(ctx, Request{}))
 	fx.eps[0].Events = []string{"push", "tag"}
