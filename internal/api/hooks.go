@@ -8,6 +8,7 @@ import (
 	"net/url"
 
 	"github.com/forgehook/forgehook/internal/hooks/reconcile"
+	"github.com/forgehook/forgehook/internal/store"
 )
 
 // Hooks is hook management as the API sees it: the reconciler. Every call
@@ -78,6 +79,8 @@ func (s *Server) hooksError(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.Is(err, reconcile.ErrUnknownEndpoint):
 		writeError(w, http.StatusNotFound, err.Error())
+	case errors.Is(err, store.ErrNotReady):
+		writeError(w, http.StatusServiceUnavailable, "store not ready: the ownership records cannot be read")
 	default:
 		writeError(w, http.StatusInternalServerError, err.Error())
 	}
