@@ -247,7 +247,27 @@ func (r *Reconciler) Adopt(ctx context.Context, req Request) (Plan, error) {
 	p := s.plan(ctx, req.Endpoint)
 	var out []Change
 	for _, c := range p.Changes {
-		if c.Action != ActForeign || (req.Target != "" && c.Target.String() != req.Target) {
+		if req.Target != "" && c.Target.String() != req.Target {
+			continue
+		}
+		if c.Action == ActCannotList && req.HookID != "" {
+			// Without the permission to list, the hook named is read by
+			// its id, and adopted only if its URL is exactly ours.
+			c.Foreign = nil
+			if cl, err := s.client(c.ep.Provider, c.ep.APIURL, c.ep.Token); err != nil {
+				c.Error = err.Error()
+			} else if h, err := cl.Get(ctx, c.Target, req.HookID); err != nil {
+				c.Error = err.Error()
+			} else if h.URL != c.ep.URL {
+				c.Error = fmt.Sprintf("hook %s on %s does not have our URL", req.HookID, c.Target)
+			} else {
+				c.Foreign = []string{h.ID}
+			}
+			if c.Error != "" {
+				out = append(out, c)
+				continue
+			}
+		} else if c.Action != ActForeign {
 			continue
 		}
 		id := req.HookID

@@ -460,3 +460,22 @@ func TestReconcileSecretReplacedWhereNotEditable(t *testing.T) {
 		t.Fatalf("plan after replace: %+v", c)
 	}
 }
+
+// TestReconcileAdoptWithoutList: a token that may not list hooks adopts the
+// hook named by id, read by its id, only when its URL is exactly ours.
+func TestReconcileAdoptWithoutList(t *testing.T) {
+	fx := newFixture()
+	ctx := context.Background()
+	mine := fx.forge.add(repo, fx.eps[0].URL)
+	other := fx.forge.add(repo, "https://hooks.example.com/hooks/ep2")
+	fx.forge.denyLst = true
+	if c := oneOf(t)(fx.r.Adopt(ctx, Request{HookID: other})); c.Error == "" || c.Done != "" {
+		t.Fatalf("adopted a hook with another URL: %+v", c)
+	}
+	if c := oneOf(t)(fx.r.Adopt(ctx, Request{HookID: mine})); c.Done != "adopted" || c.HookID != mine {
+		t.Fatalf("adopt by id: %+v", c)
+	}
+	if rec := fx.recs.recs["ep|repo|acme/app"]; rec.HookID != mine || !rec.Adopted || fx.forge.writes() != 0 {
+		t.Fatalf("record %+v, writes %d", rec, fx.forge.writes())
+	}
+}
