@@ -425,6 +425,7 @@ func TestHooksGitea(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "created") || !strings.Contains(out, "test delivery arrived") {
 		t.Fatalf("apply: exit %d\n%s\nforgehook:\n%s", code, out, fh.Output())
 	}
+	t.Logf("apply:\n%s", out)
 	hs := g.hooks()
 	var ours giteaHook
 	for _, h := range hs {
@@ -471,6 +472,7 @@ func TestHooksGitea(t *testing.T) {
 	if out, code = hooksCLI(t, admin, "rotate", "--endpoint", "gt", "--grace", "1h"); code != 0 || !strings.Contains(out, "rotated") {
 		t.Fatalf("rotate: exit %d\n%s", code, out)
 	}
+	t.Logf("rotate:\n%s", out)
 	if out, code = hooksCLI(t, admin, "plan", "--endpoint", "gt"); code != 0 || !strings.Contains(out, "keep secrets[1]") {
 		t.Fatalf("plan in the grace: exit %d\n%s", code, out)
 	}
@@ -495,6 +497,7 @@ func TestHooksGitea(t *testing.T) {
 	if code != 1 || !strings.Contains(out, "403") || !strings.Contains(out, "administrator of the repository") {
 		t.Fatalf("reader apply: exit %d\n%s", code, out)
 	}
+	t.Logf("reader's apply:\n%s", out)
 	if hs = g.hooks(); len(hs) != 2 {
 		t.Fatalf("the reader's apply changed the hooks: %+v", hs)
 	}

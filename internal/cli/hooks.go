@@ -123,9 +123,28 @@ func printPlan(w io.Writer, p *reconcile.Plan) {
 			fmt.Fprintf(w, "    %s\n", m)
 		}
 	}
+	done := map[string]int{}
+	var kinds []string
+	for _, c := range p.Changes {
+		if c.Done != "" {
+			if done[c.Done] == 0 {
+				kinds = append(kinds, c.Done)
+			}
+			done[c.Done]++
+		}
+	}
+	if len(kinds) > 0 {
+		var parts []string
+		for _, k := range kinds {
+			parts = append(parts, fmt.Sprintf("%d %s", done[k], k))
+		}
+		fmt.Fprintf(w, "done: %s\n", strings.Join(parts, ", "))
+	}
 	switch {
 	case p.Pending == 0 && p.Errors == 0:
-		fmt.Fprintln(w, "in sync")
+		if len(kinds) == 0 {
+			fmt.Fprintln(w, "in sync")
+		}
 	default:
 		fmt.Fprintf(w, "%d change(s) pending, %d error(s)\n", p.Pending, p.Errors)
 	}

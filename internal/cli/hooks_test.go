@@ -45,3 +45,33 @@ func TestCLIHooksPlanExitStatus(t *testing.T) {
 		t.Errorf("unknown subcommand: exit %d %s", code, errs)
 	}
 }
+
+// TestCLIHooksApplyForgeCannotReachUs: when no test delivery arrives
+// within --wait, apply says so, with Gitea's ALLOWED_HOST_LIST hint, and
+// exits 1; when the ping arrives it exits 0.
+func TestCLIHooksApplyForgeCannotReachUs(t *testing.T) {
+	verified := ""
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch r.URL.Path {
+		case "/api/v1/hooks/apply":
+			_, _ = w.Write([]byte(`{"changes":[{"endpoint":"gt","forge":"gitea","target":{"kind":"repo","name":"a/b"},"action":"create","done":"created","pinged":true}],"since":"2026-12-07T12:00:00Z"}`))
+		case "/api/v1/endpoints":
+			_, _ = w.Write([]byte(`{"endpoints":[{"name":"gt"` + verified + `}]}`))
+		case "/api/v1/events":
+			_, _ = w.Write([]byte(`{"events":[{"id":"old","stored":"2026-12-07T11:59:00Z","endpoint":"gt"}]}`))
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	code, out, errs := runMain(t, "hooks", "apply", "--admin", srv.URL, "--yes", "--wait", "1200ms")
+	if code != 1 || !strings.Contains(errs, "the forge cannot reach us") || !strings.Contains(errs, "ALLOWED_HOST_LIST") {
+		t.Errorf("no ping: exit %d\n%s%s", code, out, errs)
+	}
+	verified = `,"verified_at":"2026-12-07T12:00:01Z","verified_by":"ping"`
+	code, out, errs = runMain(t, "hooks", "apply", "--admin", srv.URL, "--yes", "--wait", "5s")
+	if code != 0 || !strings.Contains(errs, "test delivery arrived") {
+		t.Errorf("ping: exit %d\n%s%s", code, out, errs)
+	}
+}

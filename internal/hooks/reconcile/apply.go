@@ -162,6 +162,7 @@ func (s *session) replace(ctx context.Context, cl hooks.Client, rp hooks.SecretR
 		c.Error = fmt.Sprintf("created hook %s to replace hook %s (the forge cannot change a secret in place) but could not record it (%v): adopt it with `forgehook hooks adopt --endpoint %s --target %s --id %s`", h.ID, old, perr, ep.Name, c.Target, h.ID)
 		return
 	}
+	c.Notes = slices.DeleteFunc(c.Notes, func(n string) bool { return n == noteReplace })
 	c.Notes = append(c.Notes, fmt.Sprintf("the forge cannot change a hook's secret in place: hook %s replaced by hook %s (created first, then the old one deleted)", old, h.ID))
 	if err != nil && !errors.Is(err, hooks.ErrNotFound) {
 		c.Error = fmt.Sprintf("%v: delete hook %s on the forge by hand", err, old)

@@ -95,6 +95,10 @@ func FromConfig(c *config.Config) []Endpoint {
 	return out
 }
 
+// noteReplace is plan's note on a secret change that replaces the hook;
+// apply replaces it with what it did.
+const noteReplace = "the forge cannot change a hook's secret in place: apply creates the new hook, then deletes this one (no gap; the id changes)"
+
 // The actions of a plan's lines.
 const (
 	ActCreate     = "create"      // + no hook: create one
@@ -421,7 +425,7 @@ func (s *session) planTarget(ctx context.Context, ep *Endpoint, t hooks.Target) 
 		if len(c.Fields) > 0 {
 			c.Action = ActUpdate
 			if _, ok := cl.(hooks.SecretReplacer); ok && slices.Contains(c.Fields, "secret") {
-				c.Notes = append(c.Notes, "the forge cannot change a hook's secret in place: apply creates the new hook, then deletes this one (no gap; the id changes)")
+				c.Notes = append(c.Notes, noteReplace)
 			}
 		} else {
 			c.Action = ActInSync
