@@ -79,6 +79,8 @@ func (s *Server) hooksError(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.Is(err, reconcile.ErrUnknownEndpoint):
 		writeError(w, http.StatusNotFound, err.Error())
+	case errors.Is(err, store.ErrHooksBusy):
+		writeError(w, http.StatusConflict, err.Error())
 	case errors.Is(err, store.ErrNotReady):
 		writeError(w, http.StatusServiceUnavailable, "store not ready: the ownership records cannot be read")
 	default:

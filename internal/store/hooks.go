@@ -262,3 +262,52 @@ func (s *Store) fingerprintKey(ctx context.Context, kv jetstream.KeyValue) ([]by
 	}
 	return nil, fmt.Errorf("store: fingerprint key: could not be read or made")
 }
+
+// hooksLockKey is the key of the lock that keeps the hook commands that
+// change forges (apply, prune, adopt, rotate) to one at a time across
+// replicas.
+const hooksLockKey = "lock"
+
+// ErrHooksBusy means another hook command holds the lock.
+var ErrHooksBusy = errors.New("another hook command is running")
+
+// hooksLock is the lock's value.
+type hooksLock struct {
+	Holder string    `json:"holder"`
+	Until  time.Time `json:"until"`
+}
+
+// LockHooks takes the lock of the hook commands for holder until ttl has
+// passed (a lock past its time is taken over: its holder died). It returns
+// the function that releases it, or an error wrapping ErrHooksBusy naming
+// the holder.
+func (s *Store) LockHooks(ctx context.Context, holder string, ttl time.Duration) (func(), error) {
+	kv, err := s.hooksKV(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	val, _ := json.Marshal(hooksLock{Holder: holder, Until: now.Add(ttl).UTC()})
+	rev, err := kv.Create(ctx, hooksLockKey, val)
+	if errors.Is(err, jetstream.ErrKeyExists) {
+		e, gerr := kv.Get(ctx, hooksLockKey)
+		if gerr != nil {
+			return nil, fmt.Errorf("store: hooks lock: %w", gerr)
+		}
+		var cur hooksLock
+		if json.Unmarshal(e.Value(), &cur) == nil && now.Before(cur.Until) {
+			return nil, fmt.Errorf("%w (%s, until %s)", ErrHooksBusy, cur.Holder, cur.Until.Format(time.RFC3339))
+		}
+		rev, err = kv.Update(ctx, hooksLockKey, val, e.Revision())
+		if err != nil {
+			return nil, fmt.Errorf("%w (taken over meanwhile)", ErrHooksBusy)
+		}
+	} else if err != nil {
+		return nil, fmt.Errorf("store: hooks lock: %w", err)
+	}
+	return func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_ = kv.Delete(ctx, hooksLockKey, jetstream.LastRevision(rev))
+	}, nil
+}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -78,5 +79,37 @@ func TestStoreHookRecords(t *testing.T) {
 	}
 	if got, _ := s2.HookRecords(ctx); len(got) != 2 {
 		t.Fatalf("after restart: %d records", len(got))
+	}
+}
+
+func TestStoreHooksLock(t *testing.T) {
+	s := openEmbedded(t, t.TempDir())
+	defer s.Close()
+	ctx := context.Background()
+	unlock, err := s.LockHooks(ctx, "a", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.LockHooks(ctx, "b", time.Minute); !errors.Is(err, ErrHooksBusy) || !strings.Contains(err.Error(), "a") {
+		t.Fatalf("second lock: %v", err)
+	}
+	unlock()
+	unlock2, err := s.LockHooks(ctx, "b", -time.Second) // expired at once
+	if err != nil {
+		t.Fatalf("lock after unlock: %v", err)
+	}
+	// An expired lock is taken over; the old holder's unlock then does
+	// not release the new one.
+	unlock3, err := s.LockHooks(ctx, "c", time.Minute)
+	if err != nil {
+		t.Fatalf("take over: %v", err)
+	}
+	unlock2()
+	if _, err := s.LockHooks(ctx, "d", time.Minute); !errors.Is(err, ErrHooksBusy) {
+		t.Fatalf("the stale holder's unlock released the lock: %v", err)
+	}
+	unlock3()
+	if got, err := s.HookRecords(ctx); err != nil || len(got) != 0 {
+		t.Fatalf("the lock shows as a record: %v %v", got, err)
 	}
 }

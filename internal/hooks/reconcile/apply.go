@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"time"
 
@@ -11,6 +12,29 @@ import (
 	"github.com/forgehook/forgehook/internal/hooks"
 	"github.com/forgehook/forgehook/internal/store"
 )
+
+// Locker is implemented by Records that keep the commands that change
+// forges to one at a time across replicas (the store's LockHooks).
+type Locker interface {
+	LockHooks(ctx context.Context, holder string, ttl time.Duration) (func(), error)
+}
+
+// lockTTL bounds how long a command holds the lock should its replica die.
+const lockTTL = 15 * time.Minute
+
+// lock takes the cross-replica lock when Records has one.
+func (r *Reconciler) lock(ctx context.Context) (func(), error) {
+	l, ok := r.Records.(Locker)
+	if !ok {
+		return func() {}, nil
+	}
+	host, _ := os.Hostname()
+	unlock, err := l.LockHooks(ctx, fmt.Sprintf("%s pid %d", host, os.Getpid()), lockTTL)
+	if err != nil {
+		return nil, fmt.Errorf("reconcile: %w", err)
+	}
+	return unlock, nil
+}
 
 // pingsOnCreate are the forges that send a ping by themselves when a hook
 // is created (GitHub): apply does not ask them for another.
@@ -24,6 +48,11 @@ var pingsOnCreate = map[string]bool{"github": true}
 func (r *Reconciler) Apply(ctx context.Context, req Request) (Plan, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	unlock, err := r.lock(ctx)
+	if err != nil {
+		return Plan{}, err
+	}
+	defer unlock()
 	s, err := r.begin(ctx, req)
 	if err != nil {
 		return Plan{}, err
@@ -198,6 +227,11 @@ func (s *session) ping(ctx context.Context, cl hooks.Client, c *Change) {
 func (r *Reconciler) Prune(ctx context.Context, req Request) (Plan, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	unlock, err := r.lock(ctx)
+	if err != nil {
+		return Plan{}, err
+	}
+	defer unlock()
 	s, err := r.begin(ctx, Request{})
 	if err != nil {
 		return Plan{}, err
@@ -241,6 +275,11 @@ func (r *Reconciler) Prune(ctx context.Context, req Request) (Plan, error) {
 func (r *Reconciler) Adopt(ctx context.Context, req Request) (Plan, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	unlock, err := r.lock(ctx)
+	if err != nil {
+		return Plan{}, err
+	}
+	defer unlock()
 	s, err := r.begin(ctx, req)
 	if err != nil {
 		return Plan{}, err
@@ -317,6 +356,11 @@ func (r *Reconciler) Rotate(ctx context.Context, req Request) (Plan, error) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	unlock, err := r.lock(ctx)
+	if err != nil {
+		return Plan{}, err
+	}
+	defer unlock()
 	s, err := r.begin(ctx, req)
 	if err != nil {
 		return Plan{}, err

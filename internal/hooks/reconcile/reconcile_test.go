@@ -2,6 +2,7 @@ package reconcile
 
 import (
 	"context"
+	"errors"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -477,5 +478,34 @@ func TestReconcileAdoptWithoutList(t *testing.T) {
 	}
 	if rec := fx.recs.recs["ep|repo|acme/app"]; rec.HookID != mine || !rec.Adopted || fx.forge.writes() != 0 {
 		t.Fatalf("record %+v, writes %d", rec, fx.forge.writes())
+	}
+}
+
+// busyRecords holds a lock another replica took.
+type busyRecords struct{ *memRecords }
+
+func (busyRecords) LockHooks(context.Context, string, time.Duration) (func(), error) {
+	return nil, store.ErrHooksBusy
+}
+
+// TestReconcileOneCommandAcrossReplicas: while another replica's command
+// holds the store's lock, apply, prune, adopt and rotate do nothing; plan
+// still answers.
+func TestReconcileOneCommandAcrossReplicas(t *testing.T) {
+	fx := newFixture()
+	fx.r.Records = busyRecords{fx.recs}
+	ctx := context.Background()
+	for name, op := range map[string]func(context.Context, Request) (Plan, error){
+		"apply": fx.r.Apply, "prune": fx.r.Prune, "adopt": fx.r.Adopt, "rotate": fx.r.Rotate,
+	} {
+		if _, err := op(ctx, Request{}); !errors.Is(err, store.ErrHooksBusy) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if fx.forge.calls["list"] != 0 || fx.forge.writes() != 0 {
+		t.Fatalf("forge called: %+v", fx.forge.calls)
+	}
+	if c := oneOf(t)(fx.r.Plan(ctx, Request{})); c.Action != ActCreate {
+		t.Fatalf("plan: %+v", c)
 	}
 }
