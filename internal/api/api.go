@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -71,6 +72,19 @@ type Server struct {
 	Fails *throttle.Failures
 	// Hooks is hook management (nil: its routes answer 409).
 	Hooks Hooks
+	// Relays keeps the relay cursors and follows the events (nil: no
+	// relay API). See relay.go.
+	Relays Relays
+	// RelayTokens are the scoped tokens that Scope serves.
+	RelayTokens []RelayToken
+	// RelayStreams bounds the relay streams open at once (0:
+	// DefaultRelayStreams); RelayHeartbeat is the interval of an idle
+	// stream's comments (0: DefaultRelayHeartbeat).
+	RelayStreams   int
+	RelayHeartbeat time.Duration
+
+	relayOnce  sync.Once
+	relayState *relayState
 }
 
 // Handler returns the API's handler, to be mounted at /api/v1/.
@@ -82,6 +96,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/v1/endpoints", s.listEndpoints)
 	s.routeDelivery(mux)
 	s.routeHooks(mux)
+	s.routeRelay(mux)
 	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such API endpoint")
 	})

@@ -34,6 +34,7 @@ func commands() []command {
 		{"dead", "dead list|replay: dead letters on a running server", runDead},
 		{"send", "send [flags] URL: sign and send an example delivery as a forge would (the \"Test hook\" button)", runSend},
 		{"hooks", "hooks plan|apply|list|prune|adopt|rotate: manage forgehook's own hooks on the forges (docs/hooks.md)", runHooks},
+		{"forward", "forward --admin URL --endpoint E --to URL: relay an endpoint's events from a remote forgehook to a local URL", runForward},
 		{"route", "route test: which triggers of a configuration match an event, and why", runRoute},
 		{"store", "store check: examine a stopped forgehook's data directory for lost events", runStore},
 		{"version", "print the version", runVersion},
@@ -123,12 +124,4 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 		return slog.New(slog.NewTextHandler(w, o)), nil
 	}
 	return nil, fmt.Errorf("%w: --log-format %q: want json or text", errUsage, format)
-}
-
-// Version is the build's version, set with -ldflags "-X".
-var Version = "dev"
-
-func runVersion(_ context.Context, env *Env, _ []string) error {
-	fmt.Fprintln(env.Stdout, "forgehook", Version)
-	return nil
 }

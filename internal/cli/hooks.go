@@ -103,7 +103,7 @@ func printPlan(w io.Writer, p *reconcile.Plan) {
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, c := range p.Changes {
-		fmt.Fprintf(tw, "%s %s\t%s\t%s\t%s\n", reconcile.Symbol(c.Action), c.Endpoint, c.Target, describe(c), dash(c.HookID))
+		fmt.Fprintf(tw, "%s %s\t%s\t%s\t%s\n", reconcile.Symbol(c.Action), c.Endpoint, c.Target, describeChange(c), dash(c.HookID))
 	}
 	_ = tw.Flush()
 	for _, c := range p.Changes {
@@ -150,8 +150,8 @@ func printPlan(w io.Writer, p *reconcile.Plan) {
 	}
 }
 
-// describe says what a plan line does, or what was done.
-func describe(c reconcile.Change) string {
+// describeChange says what a plan line does, or what was done.
+func describeChange(c reconcile.Change) string {
 	var s string
 	switch c.Action {
 	case reconcile.ActCreate:

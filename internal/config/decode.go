@@ -467,6 +467,10 @@ func join(path, key string) string {
 func (d *decoder) resolveFiles(c *Config) {
 	d.secretFile(&c.Admin.Token, c.Admin.TokenFile, "admin.token")
 	d.secretFile(&c.Store.Token, c.Store.TokenFile, "store.token")
+	for i := range c.Admin.RelayTokens {
+		rt := &c.Admin.RelayTokens[i]
+		d.secretFile(&rt.Token, rt.TokenFile, fmt.Sprintf("admin.relay_tokens[%d].token", i))
+	}
 	for i := range c.Endpoints {
 		ep := &c.Endpoints[i]
 		p := fmt.Sprintf("endpoints[%d]", i)

@@ -49,6 +49,22 @@ type Admin struct {
 	// defence); "*.example.com" matches the names under example.com, "*"
 	// any name.
 	Hosts []string `yaml:"hosts"`
+	// RelayTokens are scoped tokens: each may only relay one endpoint's
+	// events (`forgehook forward`) and reads nothing else.
+	RelayTokens []RelayToken `yaml:"relay_tokens"`
+}
+
+// RelayToken is a token that may only stream and acknowledge the events
+// of one endpoint through the relay API; every other admin route answers
+// it 403.
+type RelayToken struct {
+	// Name identifies the token in logs (never the token itself).
+	Name string `yaml:"name"`
+	// Token is the bearer token; TokenFile names a file holding it.
+	Token     Secret `yaml:"token"`
+	TokenFile string `yaml:"token_file"`
+	// Endpoint is the one endpoint whose events the token may relay.
+	Endpoint string `yaml:"endpoint"`
 }
 
 // Store configures the JetStream log.
@@ -239,10 +255,10 @@ type HTTPAction struct {
 	// URL is the target, http or https (required). Userinfo in it is sent
 	// as HTTP Basic credentials and never shown.
 	URL string `yaml:"url"`
-	// Format is cloudevents (default), binary or original.
+	// Format is cloudevents (default), binary, original or argo.
 	Format string `yaml:"format"`
 	// Secret signs each request: Standard Webhooks headers for the
-	// CloudEvents formats, the forge's own scheme for original.
+	// CloudEvents and argo formats, the forge's own scheme for original.
 	Secret Secret `yaml:"secret"`
 	// SecretFile names a file holding Secret; the loader reads it into
 	// Secret.
@@ -292,6 +308,9 @@ type NATSAction struct {
 	URL string `yaml:"url"`
 	// Headers are extra message headers. Their values are never shown.
 	Headers map[string]Secret `yaml:"headers"`
+	// Format is cloudevents (default: the stored record) or argo (Argo
+	// Events' event shape).
+	Format string `yaml:"format"`
 }
 
 // LogAction is the log action's block (package action/logaction).

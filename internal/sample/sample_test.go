@@ -100,8 +100,11 @@ func TestSampleNormalizesToKind(t *testing.T) {
 				if string(f.Kind) != k {
 					t.Errorf("normalizes to kind %q, want %q", f.Kind, k)
 				}
-				if k == string(event.KindPing) && !m.Ping {
-					t.Errorf("ping sample not reported as a ping by Inspect")
+				// Ingest answers a ping at once whether Inspect says so (a
+				// ping header or event) or Normalize does (Gitea's API
+				// test push, told by its body).
+				if k == string(event.KindPing) && !m.Ping && f.Kind != event.KindPing {
+					t.Errorf("ping sample reported as a ping by neither Inspect nor Normalize")
 				}
 			})
 		}

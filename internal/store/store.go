@@ -94,6 +94,7 @@ type Store struct {
 	mu        sync.RWMutex // guards the handles below, set once ready
 	events    jetstream.Stream
 	endpoints jetstream.KeyValue
+	relays    jetstream.KeyValue    // relay cursors (relay.go)
 	obj       jetstream.ObjectStore // created on first use
 	hooks     jetstream.KeyValue    // forgehook_hooks, created on first use (hooks.go)
 
@@ -356,11 +357,16 @@ func (s *Store) ensure(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	relays, err := s.ensureRelays(ctx)
+	if err != nil {
+		return err
+	}
 	if err := s.startTail(st, ast); err != nil {
 		return err
 	}
 	s.mu.Lock()
 	s.events, s.endpoints = st, eps
+	s.relays = relays
 	s.mu.Unlock()
 	return nil
 }

@@ -1,10 +1,14 @@
 package httpaction
 
 import (
+	"cmp"
+	"fmt"
 	"net/http"
 	"slices"
+	"time"
 
 	"github.com/forgehook/forgehook/internal/event"
+	"github.com/forgehook/forgehook/internal/forge"
 	"github.com/forgehook/forgehook/internal/forge/atomgit"
 	"github.com/forgehook/forgehook/internal/forge/bitbucket"
 	"github.com/forgehook/forgehook/internal/forge/bitbucketserver"
@@ -107,4 +111,37 @@ func originalUserAgent(src map[string][]string) string {
 		}
 	}
 	return ""
+}
+
+// OriginalHeaders returns the headers of the forge's own delivery of ev,
+// as format original sends it: the forge's own headers of the stored
+// request (forgeHeaders) except credentials and redacted values, the
+// Content-Type of its JSON body and its User-Agent (UserAgent when the
+// record has none). It is what `forgehook forward` re-sends too. The body
+// to send with them is ev.Data.Body; SignOriginal signs them.
+func OriginalHeaders(ev *event.Event) http.Header {
+	h := make(http.Header, len(ev.Data.Header)+4)
+	copyOriginal(h, ev.Data.Header, ev.Forge)
+	// The record keeps the JSON document even when the forge sent a
+	// form, so the body is JSON either way.
+	h.Set("Content-Type", contentTypeJSON)
+	h.Set("User-Agent", cmp.Or(originalUserAgent(ev.Data.Header), UserAgent))
+	return h
+}
+
+// SignOriginal sets on h (from OriginalHeaders) the forge's own
+// signature of ev.Data.Body with secret, made by s at time now, and the
+// Content-Type of the JSON body. With an empty secret it only sets the
+// Content-Type; with a secret and a nil s (a forge that cannot sign) it
+// returns an error wrapping ErrNoSigner.
+func SignOriginal(h http.Header, ev *event.Event, s forge.Signer, secret string, now time.Time) error {
+	h.Set("Content-Type", contentTypeJSON)
+	if secret == "" {
+		return nil
+	}
+	if s == nil {
+		return fmt.Errorf("%w: %q", ErrNoSigner, ev.Forge)
+	}
+	s.Sign(h, ev.Data.Body, secret, now)
+	return nil
 }

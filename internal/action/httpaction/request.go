@@ -54,6 +54,7 @@ func (a *Action) request(ctx context.Context, in action.Input) (*http.Request, e
 	// grows, or one larger than needed, costs more allocations.
 	n := len(a.headers) + 8
 	var ev *event.Event
+	var argo []byte
 	switch a.format {
 	case FormatBinary:
 		n += 16 // the ce-* attributes
@@ -62,6 +63,14 @@ func (a *Action) request(ctx context.Context, in action.Input) (*http.Request, e
 			return nil, err
 		}
 		n += len(ev.Data.Header)
+	case FormatArgo:
+		var full *event.Event
+		if full, err = in.Record.Event(); err != nil {
+			return nil, err
+		}
+		if argo, err = event.Argo(full); err != nil {
+			return nil, err
+		}
 	}
 	h := make(http.Header, n)
 	if ev != nil {
@@ -82,22 +91,18 @@ func (a *Action) request(ctx context.Context, in action.Input) (*http.Request, e
 			return nil, err
 		}
 		a.signStandard(h, id, body, now)
+	case FormatArgo:
+		body = argo
+		h.Set("Content-Type", contentTypeJSON)
+		a.signStandard(h, id, body, now)
 	case FormatOriginal:
 		body = ev.Data.Body
-		// The record keeps the JSON document even when the forge sent a
-		// form, so the body is JSON either way.
-		h.Set("Content-Type", contentTypeJSON)
-		if a.secret != "" {
-			var s forge.Signer
-			if a.signer != nil {
-				if fs := a.signer(ev.Forge); fs != nil {
-					s = fs
-				}
-			}
-			if s == nil {
-				return nil, fmt.Errorf("format original: %w: %q (remove secret, or use format cloudevents)", ErrNoSigner, ev.Forge)
-			}
-			s.Sign(h, body, a.secret.Reveal(), now)
+		var s forge.Signer
+		if a.secret != "" && a.signer != nil {
+			s = a.signer(ev.Forge)
+		}
+		if err := SignOriginal(h, ev, s, a.secret.Reveal(), now); err != nil {
+			return nil, fmt.Errorf("format original: %w (remove secret, or use format cloudevents)", err)
 		}
 	}
 	h.Set(HeaderEventID, id)
