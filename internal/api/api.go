@@ -70,6 +70,8 @@ type Server struct {
 	// between the API, /metrics and the UI's login so that an address gets
 	// FailedTokenLimit guesses in all. Nil: the API counts its own.
 	Fails *throttle.Failures
+	// Hooks is hook management (nil: its routes answer 409).
+	Hooks Hooks
 	// Relays keeps the relay cursors and follows the events (nil: no
 	// relay API). See relay.go.
 	Relays Relays
@@ -93,6 +95,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /api/v1/events/{id}/body", s.heavy(s.getBody))
 	mux.HandleFunc("GET /api/v1/endpoints", s.listEndpoints)
 	s.routeDelivery(mux)
+	s.routeHooks(mux)
 	s.routeRelay(mux)
 	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such API endpoint")

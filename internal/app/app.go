@@ -149,6 +149,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	// At most api.ViewSlots admin requests hold whole stored events at once.
 	adminViews := api.NewGate(api.ViewSlots, api.ViewWait)
 	apiSrv := &api.Server{Events: st, Dead: st, Delivery: delivery{a}, Token: cfg.Admin.Token, Endpoints: a.endpointInfos, Logger: opts.Logger, Fails: adminFails, Views: adminViews}
+	apiSrv.Hooks = a.hookManager(st)
 	apiSrv.Relays = st
 	for _, rt := range cfg.Admin.RelayTokens {
 		apiSrv.RelayTokens = append(apiSrv.RelayTokens, api.RelayToken{Name: rt.Name, Token: rt.Token, Endpoint: rt.Endpoint})

@@ -96,6 +96,7 @@ type Store struct {
 	endpoints jetstream.KeyValue
 	relays    jetstream.KeyValue    // relay cursors (relay.go)
 	obj       jetstream.ObjectStore // created on first use
+	hooks     jetstream.KeyValue    // forgehook_hooks, created on first use (hooks.go)
 
 	lock     *dirLock               // the data directory's, embedded server only
 	jsConfig server.JetStreamConfig // the embedded JetStream's, to restart it
