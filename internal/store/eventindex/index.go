@@ -99,6 +99,11 @@ const maxTerm = 256
 // Doc is the indexed part of one event.
 type Doc struct {
 	Endpoint, Forge, Kind, Action, Repository, Ref, Branch, Actor string
+	// Delivery is the forge's delivery id. It is not a term (see the
+	// package comment): the index only remembers the last sequence that
+	// had one (LastDelivery), so that the store knows from where to feed
+	// its delivery table again.
+	Delivery string
 }
 
 // Terms returns the doc's values in the order of Fields, normalized as
@@ -139,6 +144,7 @@ type Index struct {
 	all      postings // every event added: a query without terms walks it
 	marks    []mark
 	last     uint64 // highest event sequence added
+	lastDel  uint64 // highest event sequence added with a Delivery
 	attLast  uint64 // highest ATTEMPTS sequence added
 	first    uint64 // sequences below it were trimmed
 	count    uint64 // events added
@@ -154,6 +160,14 @@ func (ix *Index) Last() uint64 {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	return ix.last
+}
+
+// LastDelivery returns the highest event sequence added whose Doc had a
+// Delivery.
+func (ix *Index) LastDelivery() uint64 {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	return ix.lastDel
 }
 
 // AttemptsLast returns the highest ATTEMPTS sequence fed to AddOutcome.
@@ -186,6 +200,9 @@ func (ix *Index) Add(seq uint64, t time.Time, d Doc) {
 		p.add(seq)
 	}
 	ix.all.add(seq)
+	if d.Delivery != "" {
+		ix.lastDel = seq
+	}
 	if u := t.Unix(); len(ix.marks) == 0 || u > ix.marks[len(ix.marks)-1].unix {
 		ix.marks = append(ix.marks, mark{unix: u, seq: seq, count: ix.count})
 	}
@@ -304,6 +321,16 @@ func (ix *Index) seqUntil(t time.Time) uint64 {
 	return ix.marks[i].seq - 1
 }
 
+// SecondOf returns the range of sequences indexed in t's second, from
+// and to inclusive (from > to when none were).
+func (ix *Index) SecondOf(t time.Time) (from, to uint64) {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	from = ix.seqFrom(t)
+	to = ix.seqUntil(t)
+	return from, to
+}
+
 // Term is one condition of a query: field equals value.
 type Term struct {
 	Field, Value string
@@ -322,6 +349,10 @@ type Query struct {
 	// second: the answer may hold events of the bounds' own seconds that
 	// are just outside, which the caller checks against the stored time.
 	Since, Until time.Time
+	// MinSeq and MaxSeq, when not 0, bound the sequences answered
+	// (inclusive): the exact bounds of a time range, found by the caller
+	// within SecondOf's range.
+	MinSeq, MaxSeq uint64
 	// Only, when not nil, restricts the answer to these sequences (the
 	// candidates of a delivery id), in any order.
 	Only []uint64
@@ -351,6 +382,12 @@ func (ix *Index) Search(q Query, before uint64, limit int) (seqs []uint64, more 
 	}
 	if !q.Until.IsZero() {
 		hi = min(hi, ix.seqUntil(q.Until))
+	}
+	if q.MinSeq != 0 {
+		lo = max2(lo, q.MinSeq)
+	}
+	if q.MaxSeq != 0 {
+		hi = min(hi, q.MaxSeq)
 	}
 	var its []*iter
 	for _, t := range q.Terms {

@@ -51,13 +51,13 @@ func (ix *Index) encoder() func(w *bufio.Writer) error {
 		ix.outcomes[i].merge()
 	}
 	snap := struct {
-		last, attLast, first, count uint64
+		last, lastDel, attLast, first, count uint64
 		marks                       []mark
 		keys                        []string
 		terms                       []postings
 		outcomes                    [nOutcomes]postings
 		all                         postings
-	}{last: ix.last, attLast: ix.attLast, first: ix.first, count: ix.count, marks: slices.Clone(ix.marks)}
+	}{last: ix.last, lastDel: ix.lastDel, attLast: ix.attLast, first: ix.first, count: ix.count, marks: slices.Clone(ix.marks)}
 	snap.keys = make([]string, 0, len(ix.terms))
 	for k := range ix.terms {
 		snap.keys = append(snap.keys, k)
@@ -74,7 +74,7 @@ func (ix *Index) encoder() func(w *bufio.Writer) error {
 	return func(w *bufio.Writer) error {
 		var b []byte
 		b = append(b, fileMagic...)
-		for _, v := range []uint64{snap.last, snap.attLast, snap.first, snap.count, uint64(len(snap.marks))} {
+		for _, v := range []uint64{snap.last, snap.lastDel, snap.attLast, snap.first, snap.count, uint64(len(snap.marks))} {
 			b = binary.AppendUvarint(b, v)
 		}
 		var pu int64
@@ -193,7 +193,10 @@ func decode(raw []byte) (*Index, error) {
 	}
 	r := &reader{b: body[len(fileMagic):]}
 	ix := New()
-	ix.last, ix.attLast, ix.first, ix.count = r.uvarint(), r.uvarint(), r.uvarint(), r.uvarint()
+	ix.last, ix.lastDel, ix.attLast, ix.first, ix.count = r.uvarint(), r.uvarint(), r.uvarint(), r.uvarint(), r.uvarint()
+	if ix.lastDel > ix.last {
+		return nil, ErrDamaged
+	}
 	nm := r.count(3)
 	var pu int64
 	var ps uint64
