@@ -52,11 +52,11 @@ func (ix *Index) encoder() func(w *bufio.Writer) error {
 	}
 	snap := struct {
 		last, lastDel, attLast, first, count uint64
-		marks                       []mark
-		keys                        []string
-		terms                       []postings
-		outcomes                    [nOutcomes]postings
-		all                         postings
+		marks                                []mark
+		keys                                 []string
+		terms                                []postings
+		outcomes                             [nOutcomes]postings
+		all                                  postings
 	}{last: ix.last, lastDel: ix.lastDel, attLast: ix.attLast, first: ix.first, count: ix.count, marks: slices.Clone(ix.marks)}
 	snap.keys = make([]string, 0, len(ix.terms))
 	for k := range ix.terms {
