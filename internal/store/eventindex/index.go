@@ -182,6 +182,7 @@ func (ix *Index) AttemptsLast() uint64 {
 // again a little early is harmless).
 func (ix *Index) Add(seq uint64, t time.Time, d Doc) {
 	terms := d.Terms()
+	var kb [2*maxTerm + 16]byte
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	if seq <= ix.last {
@@ -191,11 +192,11 @@ func (ix *Index) Add(seq uint64, t time.Time, d Doc) {
 		if terms[i] == "" {
 			continue
 		}
-		k := termKey(f, terms[i])
-		p := ix.terms[k]
+		k := append(append(append(kb[:0], f...), 0), terms[i]...)
+		p := ix.terms[string(k)] // no allocation for a lookup
 		if p == nil {
 			p = &postings{}
-			ix.terms[k] = p
+			ix.terms[string(k)] = p
 		}
 		p.add(seq)
 	}
