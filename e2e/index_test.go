@@ -63,7 +63,7 @@ func listFiltered(t *testing.T, admin, query string) []string {
 	return nil
 }
 
-// TestCrashEventIndexSurvivesKill9AndLoss stores 1200 GitHub deliveries
+// TestCrashEventIndexSurvivesKill9AndLoss stores 800 GitHub deliveries
 // through the real binary, then checks the indexed filters (a rare
 // repository, a common one paged in order, a delivery id, an actor, and
 // the CLI's flags); again after a kill -9 (the index's file is reloaded
@@ -77,7 +77,7 @@ func TestCrashEventIndexSurvivesKill9AndLoss(t *testing.T) {
     secrets: ["index-secret"]
 `)
 	srv := start(t, cfg, ingest, admin)
-	const n = 1200
+	const n = 800
 	type sent struct{ delivery, repo, actor string }
 	all := make([]sent, n)
 	stored := map[string]string{} // delivery -> event id
@@ -99,7 +99,7 @@ func TestCrashEventIndexSurvivesKill9AndLoss(t *testing.T) {
 						return
 					}
 					s := sent{delivery: fmt.Sprintf("idx-%04d", i), repo: fmt.Sprintf("acme/app-%d", i%12), actor: fmt.Sprintf("dev%d", i%7)}
-					if i%500 == 123 {
+					if i%300 == 123 {
 						s.repo = "rare/one"
 					}
 					body := []byte(fmt.Sprintf(`{"ref":"refs/heads/main","after":"%040d","repository":{"full_name":%q},"sender":{"login":%q},"n":%d}`, i+1, s.repo, s.actor, i))

@@ -16,6 +16,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"math/rand/v2"
@@ -36,7 +37,7 @@ import (
 type options struct {
 	n, conc, runs, body int
 	dir                 string
-	keep                bool
+	keep, reuse         bool
 }
 
 func main() {
@@ -47,6 +48,7 @@ func main() {
 	flag.IntVar(&o.body, "body", 1500, "bytes of padding in each event's body")
 	flag.StringVar(&o.dir, "dir", "", "data directory (default: a new temporary one, removed at the end)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the data directory")
+	flag.BoolVar(&o.reuse, "reuse", false, "query the store in -dir as a previous -keep run left it, without filling it")
 	flag.Parse()
 	if err := run(context.Background(), o); err != nil {
 		fmt.Fprintln(os.Stderr, "eventindex:", err)
@@ -167,6 +169,9 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
+	if o.reuse {
+		return reuse(ctx, s, o)
+	}
 	c := newCorpus()
 	pad := strings.Repeat("x", o.body)
 	var deliveries []string
@@ -272,6 +277,39 @@ func run(ctx context.Context, o options) error {
 	rb := time.Since(tr)
 	fmt.Printf("rebuild from the stream: %s (%.0f events/s)\n", rb.Round(time.Millisecond), float64(o.n)/rb.Seconds())
 	return s.Close()
+}
+
+// reuse queries a store filled by an earlier run: its delivery ids are
+// sampled from the stream.
+func reuse(ctx context.Context, s *store.Store, o options) error {
+	defer s.Close()
+	t0 := time.Now()
+	if err := waitCaughtUp(s, 20*time.Minute); err != nil {
+		return err
+	}
+	st := s.EventIndexStats()
+	fmt.Printf("reopened: index caught up in %s; %d events, %d terms, estimated %.1f MiB in memory\n",
+		time.Since(t0).Round(time.Millisecond), st.Events, st.Terms, float64(st.Bytes)/(1<<20))
+	recs, _, err := s.List(ctx, store.Filter{Limit: 1})
+	if err != nil || len(recs) == 0 {
+		return fmt.Errorf("an empty store: %v", err)
+	}
+	r := rand.New(rand.NewPCG(1, 1))
+	var deliveries []string
+	for range 500 {
+		rec, err := s.GetSeq(ctx, 1+uint64(r.Int64N(int64(recs[0].Seq))))
+		if err != nil {
+			continue
+		}
+		var f struct {
+			Delivery string `json:"forgedelivery"`
+		}
+		if json.Unmarshal(rec.Data, &f) == nil && f.Delivery != "" {
+			deliveries = append(deliveries, f.Delivery)
+		}
+	}
+	queries(ctx, s, o, deliveries)
+	return nil
 }
 
 // queries times first pages and deep pages of each filter.

@@ -29,8 +29,15 @@ const (
 )
 
 // eventIndexEvery is how often the event index is trimmed to the stream's
-// first sequence and saved (when it changed).
-const eventIndexEvery = 10 * time.Second
+// first sequence; it is saved (when it changed) at the first of these
+// ticks and then every eventIndexSaveEvery: each save writes the whole
+// index (11 bytes per event), so that a store of 4 million events writes
+// 0.7 MB/s, and a restart after a kill -9 reads at most a minute of the
+// stream again.
+const (
+	eventIndexEvery     = 10 * time.Second
+	eventIndexSaveEvery = time.Minute
+)
 
 // maxTailScan bounds how many events newer than the index a list reads
 // one by one. Past it (the index is being rebuilt), a list falls back to
@@ -210,6 +217,7 @@ func (s *Store) eventIndexLoop(events jetstream.Stream) {
 	t := time.NewTicker(eventIndexEvery)
 	defer t.Stop()
 	lastErr := ""
+	var saved time.Time // zero: save at the first tick
 	for {
 		select {
 		case <-s.done:
@@ -223,7 +231,13 @@ func (s *Store) eventIndexLoop(events jetstream.Stream) {
 		if err == nil {
 			ix.Trim(info.State.FirstSeq)
 		}
+		if time.Since(saved) < eventIndexSaveEvery {
+			continue
+		}
 		_, err = ix.Save(s.evix.path)
+		if err == nil {
+			saved = time.Now()
+		}
 		switch {
 		case err != nil && err.Error() != lastErr:
 			s.log.Warn("store: event index save failed, retrying", "err", err)
