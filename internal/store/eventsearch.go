@@ -42,7 +42,7 @@ const (
 // maxTailScan bounds how many events newer than the index a list reads
 // one by one. Past it (the index is being rebuilt), a list falls back to
 // scanning the stream page by page, as it did before the index.
-const maxTailScan = 20000
+const maxTailScan = 5000
 
 // evixState is the event index's part of the Store.
 type evixState struct {
