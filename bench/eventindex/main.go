@@ -373,5 +373,16 @@ func queries(ctx context.Context, s *store.Store, o options, deliveries []string
 		fmt.Printf("| %s | %s | %s | %s | %.1f |\n", c.name, ds[len(ds)/2].Round(10*time.Microsecond), ds[len(ds)*99/100].Round(10*time.Microsecond),
 			ds[len(ds)-1].Round(10*time.Microsecond), float64(got)/float64(o.runs))
 	}
-	fmt.Println()
+	// The facets of the events page: the last hour's and day's counts.
+	var ds []time.Duration
+	for range o.runs / 4 {
+		t0 := time.Now()
+		for _, w := range []time.Duration{time.Hour, 24 * time.Hour} {
+			s.EventFacets(time.Now(), w, 10, ^uint64(0)-1)
+		}
+		ds = append(ds, time.Since(t0))
+	}
+	slices.Sort(ds)
+	fmt.Printf("| facets (hour and day, every event in the day) | %s | %s | %s | |\n\n", ds[len(ds)/2].Round(10*time.Microsecond),
+		ds[len(ds)*99/100].Round(10*time.Microsecond), ds[len(ds)-1].Round(10*time.Microsecond))
 }

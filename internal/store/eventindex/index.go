@@ -154,6 +154,7 @@ type Index struct {
 	terms    map[string]*postings
 	outcomes [nOutcomes]postings
 	all      postings // every event added: a query without terms walks it
+	tried    postings // every event with an attempt, whatever its outcome
 	marks    []mark
 	last     uint64 // highest event sequence added
 	lastDel  uint64 // highest event sequence added with a Delivery
@@ -246,6 +247,7 @@ func (ix *Index) AddOutcome(attemptSeq, eventSeq uint64, outcome string) {
 	ix.changed = true
 	if i := outcomeIndex(outcome); i >= 0 && eventSeq >= ix.first && eventSeq > 0 {
 		ix.outcomes[i].insert(eventSeq)
+		ix.tried.insert(eventSeq)
 	}
 }
 
@@ -272,6 +274,7 @@ func (ix *Index) Trim(first uint64) {
 		ix.outcomes[i].trim(first)
 	}
 	ix.all.trim(first)
+	ix.tried.trim(first)
 	// Keep the last mark below first: it still dates the events above it.
 	i := sort.Search(len(ix.marks), func(i int) bool { return ix.marks[i].seq >= first })
 	if i > 1 {
@@ -308,7 +311,7 @@ func (ix *Index) Stats() Stats {
 	for i := range ix.outcomes {
 		st.Bytes += ix.outcomes[i].bytes()
 	}
-	st.Bytes += ix.all.bytes() + cap(ix.marks)*24
+	st.Bytes += ix.all.bytes() + ix.tried.bytes() + cap(ix.marks)*24
 	return st
 }
 
@@ -420,9 +423,7 @@ func (ix *Index) Search(q Query, before uint64, limit int) (seqs []uint64, more 
 	case "":
 	case OutcomeNotMatched:
 		hi = min(hi, q.NotMatchedBelow)
-		for i := range ix.outcomes {
-			exclude = append(exclude, newIter(&ix.outcomes[i]))
-		}
+		exclude = append(exclude, newIter(&ix.tried))
 	default:
 		i := outcomeIndex(q.Outcome)
 		if i < 0 {
@@ -539,37 +540,10 @@ func (ix *Index) Facets(since time.Time, fields []string, top int, notMatchedBel
 		outs = append(outs, Count{Value: o, Count: ix.outcomes[i].countFrom(lo)})
 	}
 	// not_matched: the events from lo to notMatchedBelow without any
-	// attempt: a walk over the attempted ones in that range.
+	// attempt.
 	nm := 0
 	if hi := min(ix.last, notMatchedBelow); total > 0 && hi >= lo {
-		inRange := int(hi - lo + 1)
-		if inRange > total {
-			inRange = total // gaps in the sequences
-		}
-		attempted := 0
-		its := make([]*iter, nOutcomes)
-		for i := range ix.outcomes {
-			its[i] = newIter(&ix.outcomes[i])
-		}
-		x := hi
-		for x >= lo {
-			var best uint64
-			found := false
-			for _, it := range its {
-				if v, ok := it.seekLE(x); ok && v >= lo && (!found || v > best) {
-					best, found = v, true
-				}
-			}
-			if !found {
-				break
-			}
-			attempted++
-			if best == 0 {
-				break
-			}
-			x = best - 1
-		}
-		nm = max(inRange-attempted, 0)
+		nm = max(ix.all.countRange(lo, hi)-ix.tried.countRange(lo, hi), 0)
 	}
 	outs = append(outs, Count{Value: OutcomeNotMatched, Count: nm})
 	return out, outs, total

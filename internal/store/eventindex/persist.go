@@ -14,7 +14,7 @@ import (
 )
 
 // fileMagic starts an index file; the version is in its last bytes.
-const fileMagic = "FHEVIX01"
+const fileMagic = "FHEVIX02"
 
 // ErrDamaged means a file is not an index this version can read, or its
 // checksum does not match: the store rebuilds the index from the stream.
@@ -50,13 +50,14 @@ func (ix *Index) encoder() func(w *bufio.Writer) error {
 	for i := range ix.outcomes {
 		ix.outcomes[i].merge()
 	}
+	ix.tried.merge()
 	snap := struct {
 		last, lastDel, attLast, first, count uint64
 		marks                                []mark
 		keys                                 []string
 		terms                                []postings
 		outcomes                             [nOutcomes]postings
-		all                                  postings
+		all, tried                           postings
 	}{last: ix.last, lastDel: ix.lastDel, attLast: ix.attLast, first: ix.first, count: ix.count, marks: slices.Clone(ix.marks)}
 	snap.keys = make([]string, 0, len(ix.terms))
 	for k := range ix.terms {
@@ -71,6 +72,7 @@ func (ix *Index) encoder() func(w *bufio.Writer) error {
 		snap.outcomes[i] = ix.outcomes[i].snapshot()
 	}
 	snap.all = ix.all.snapshot()
+	snap.tried = ix.tried.snapshot()
 	return func(w *bufio.Writer) error {
 		var b []byte
 		b = append(b, fileMagic...)
@@ -102,6 +104,7 @@ func (ix *Index) encoder() func(w *bufio.Writer) error {
 			b = appendPostings(b, &snap.outcomes[i])
 		}
 		b = appendPostings(b, &snap.all)
+		b = appendPostings(b, &snap.tried)
 		_, err := w.Write(b)
 		return err
 	}
@@ -234,6 +237,11 @@ func decode(raw []byte) (*Index, error) {
 		return nil, ErrDamaged
 	}
 	ix.all = *all
+	tried, ok := r.postings(^uint64(0))
+	if !ok {
+		return nil, ErrDamaged
+	}
+	ix.tried = *tried
 	if r.err != nil || len(r.b) != 0 {
 		return nil, ErrDamaged
 	}

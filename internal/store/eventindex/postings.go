@@ -162,6 +162,18 @@ func (p *postings) countFrom(lo uint64) int {
 	return n
 }
 
+// countRange returns how many sequences in [lo, hi] the list holds.
+func (p *postings) countRange(lo, hi uint64) int {
+	if hi < lo {
+		return 0
+	}
+	n := p.countFrom(lo)
+	if hi < ^uint64(0) {
+		n -= p.countFrom(hi + 1)
+	}
+	return n
+}
+
 // bytes is the memory the list holds, roughly: its block headers and data.
 func (p *postings) bytes() int {
 	n := cap(p.blocks)*48 + cap(p.extra)*8
