@@ -311,7 +311,16 @@ triggers:
 			t.Errorf("events list lacks %q:\n%s", want, list)
 		}
 	}
-	cam.take("events.png", "Events", "Newest first, with the delivery state of each event across its triggers: "+
+	if !strings.Contains(list, " pushed ") || !strings.Contains(list, "PR #") {
+		t.Errorf("events list lacks the one-line summaries (\"... pushed ...\", \"PR #...\"):\n%s", list)
+	}
+	// The chart of the last hour draws the events received, as SVG bars.
+	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('figure.activity svg.chart rect.s-events').length`)); err != nil || n == 0 {
+		t.Errorf("the events chart draws %d bars (%v)", n, err)
+	}
+	cam.take("events.png", "Events", "Each event on one line in the same words for every forge (\"alice pushed 3 commits to main: ...\", "+
+		"\"PR #12 opened: ...\"), with its kind, forge event and short sha beneath; above, a chart of the events received per "+
+		"minute over the last hour. Newest first, with the delivery state of each event across its triggers: "+
 		"green *delivered*, amber *retrying*, red *dead*, blue *pending*, grey when no trigger wants it. "+
 		"Filters by endpoint, forge, kind, repository and status; *Older →* pages back. While the tab is visible the "+
 		"table refreshes itself every few seconds (it pauses in a hidden tab); without JavaScript it is a plain page.")
@@ -400,8 +409,12 @@ triggers:
 		"when, and the last event.")
 	cam.do("open the triggers", chromedp.Click(chromedp.CSS(`nav.main a[href="/triggers"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`tr[data-trigger="deploy"]`)))
+	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('td.trigger-chart svg.chart rect.s-delivered, td.trigger-chart svg.chart rect.s-dead').length`)); err != nil || n == 0 {
+		t.Errorf("the triggers' charts draw %d outcome bars (%v)", n, err)
+	}
 	cam.take("triggers.png", "Triggers", "Each trigger's CEL expression, action, retry budget and pending count "+
-		"(events not yet processed, retries included), with a link to its dead letters.")
+		"(events not yet processed, retries included), a chart of its delivery outcomes per minute over the last hour "+
+		"(green delivered, amber failed and retried, red dead), with a link to its dead letters.")
 
 	cam.do("log out", chromedp.Click(chromedp.CSS("form.logout button")), chromedp.WaitVisible(chromedp.ID("token")))
 	cam.do("a page after logout", chromedp.Navigate(admin+"/dead"), chromedp.WaitVisible(chromedp.ID("token")))

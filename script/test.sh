@@ -40,6 +40,14 @@ else
   echo "$out"; exit 1
 fi
 
+step "test tools"
+# helm, for the chart's lint and render tests (deploy/deploy_test.go), from
+# the Go module proxy; a few minutes the first time, cached afterwards.
+if ! command -v helm >/dev/null; then
+  go install helm.sh/helm/v4/cmd/helm@v4.3.2
+fi
+helm version --short
+
 step "go test -race"
 go test -race -count=1 -timeout 30m ./...
 

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/forgehook/forgehook/internal/activity"
 	"io"
 	"log/slog"
 	"net"
@@ -55,6 +56,8 @@ type App struct {
 	eps []api.EndpointInfo
 
 	metrics *metrics.Metrics
+	// activity counts events and delivery outcomes per minute for the UI's charts.
+	activity *activity.Recorder
 
 	runMu    sync.Mutex // guards runner and triggers
 	runner   *deliver.Runner
@@ -74,7 +77,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	a := &App{opts: opts, log: opts.Logger, cfg: cfg, metrics: metrics.New()}
+	a := &App{opts: opts, log: opts.Logger, cfg: cfg, metrics: metrics.New(), activity: activity.New(time.Now())}
 	trusted, err := verify.ParseAllowlist(cfg.TrustedProxies)
 	if err != nil {
 		return nil, fmt.Errorf("trusted_proxies: %w", err)
@@ -96,12 +99,13 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		return nil, err
 	}
 	a.store = st
+	evHeaders, dlHeaders := opts.Registry.IDHeaders()
 	a.ingest = ingest.New(ingest.Options{
 		Log:            st,
 		Logger:         opts.Logger,
 		AckTimeout:     cfg.Store.AckTimeout.D(),
 		TrustedProxies: trusted,
-		Observe:        a.metrics.ObserveIngest,
+		Observe:        a.observeIngest,
 		// Reload does not change these two: they hold the state of
 		// requests in flight.
 		MaxBodyInFlight: int64(cfg.Server.MaxBodyInFlight),
@@ -110,6 +114,8 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		MaxConcurrentPerSource: cfg.Server.MaxConcurrentPerSource,
 		MinBodyRate:            int64(cfg.Server.MinBodyRate),
 		ReadTimeout:            cfg.Server.ReadTimeout.D(),
+		EventHeaders:           evHeaders,
+		DeliveryHeaders:        dlHeaders,
 	})
 	if err := a.setEndpoints(cfg); err != nil {
 		a.Close()
@@ -149,6 +155,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	adminMux.Handle("GET /metrics", api.RequireToken(cfg.Admin.Token, adminFails, a.metrics.Handler()))
 	adminMux.HandleFunc("GET /healthz", a.healthz)
 	adminMux.HandleFunc("GET /readyz", a.readyz)
+	adminMux.HandleFunc("POST /hooks/{endpoint}", a.wrongListener)
 	adminMux.Handle("/", web.New(web.Options{
 		Events: st, Dead: st, Delivery: delivery{a}, Endpoints: a.endpointInfos,
 		Token: cfg.Admin.Token, Logger: opts.Logger, IngestURL: "http://" + a.IngestAddr(),
@@ -158,6 +165,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 			return web.EndpointCounts{Accepted: c.Accepted + c.Duplicates, Duplicates: c.Duplicates, Rejected: c.Rejected},
 				c.Accepted+c.Duplicates+c.Pings > 0 || len(c.Rejected) > 0
 		},
+		Activity: a.activity.Last,
 		TriggerCounts: func(name string) (web.TriggerCounts, bool) {
 			c, ok := a.metrics.Trigger(name)
 			broken := a.brokenTriggers()[name]
@@ -235,6 +243,34 @@ func (a *App) healthz(w http.ResponseWriter, r *http.Request) {
 	_, _ = io.WriteString(w, `{"status":"ok"}`+"\n")
 }
 
+// observeIngest feeds the metrics and, for each new event stored, the
+// UI's activity chart.
+func (a *App) observeIngest(o ingest.Outcome) {
+	a.metrics.ObserveIngest(o)
+	if o.Status == http.StatusOK && !o.Duplicate && !o.Ping {
+		a.activity.Add("events", time.Now())
+	}
+}
+
+// observeAttempt feeds the metrics and the UI's per-trigger chart.
+func (a *App) observeAttempt(at store.Attempt, eventTime time.Time) {
+	a.metrics.ObserveAttempt(at, eventTime)
+	a.activity.Add(at.Trigger+"/"+at.Outcome, time.Now())
+}
+
+// wrongListener answers a webhook sent to the admin listener: 404 with a
+// hint naming the ingest listener, in JSON as forges show it in their
+// delivery logs (not the UI's HTML page).
+func (a *App) wrongListener(w http.ResponseWriter, r *http.Request) {
+	msg := "this is forgehook's admin listener: webhooks go to the ingest listener (listen: " + a.cfg.Listen + "), at /hooks/" + r.PathValue("endpoint")
+	a.log.Warn("webhook sent to the admin listener", "endpoint", r.PathValue("endpoint"), "remote", r.RemoteAddr, "hint", "ingest listens on "+a.cfg.Listen)
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(http.StatusNotFound)
+	b, _ := json.Marshal(map[string]string{"error": msg})
+	_, _ = w.Write(append(b, '\n'))
+}
+
 // readyz answers 503 with the reason while the store cannot take events
 // (not connected, or its writes fail: a full disk), else 200. Its details
 // name what works only in part: triggers that did not start, and
@@ -301,7 +337,7 @@ func (a *App) startTriggers(cfg *config.Config) error {
 		trigger.Close(ts)
 		return nil
 	}
-	r, err := deliver.Start(a.runCtx, a.store, ts, deliver.Options{Logger: a.log, Observe: a.metrics.ObserveAttempt})
+	r, err := deliver.Start(a.runCtx, a.store, ts, deliver.Options{Logger: a.log, Observe: a.observeAttempt})
 	if err != nil {
 		trigger.Close(ts)
 		return err

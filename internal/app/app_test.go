@@ -227,6 +227,17 @@ triggers:
 	}
 	post(admin+"/api/v1/events/"+stored.ID+"/replay", http.Header{"Content-Type": {"application/json"}}, []byte(`{"trigger":"forward"}`))
 	waitFor(t, 20*time.Second, "the replay delivered", func() bool { return got.Load() == 4 })
+	// A webhook sent to the admin listener by mistake: a JSON 404 that
+	// names the ingest listener, not the UI's HTML page.
+	if resp, err := client.Post(admin+"/hooks/gh", "application/json", strings.NewReader(`{}`)); err != nil {
+		t.Fatalf("POST admin /hooks/gh: %v", err)
+	} else {
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 404 || resp.Header.Get("Content-Type") != "application/json" || !strings.Contains(string(b), "ingest listener") {
+			t.Errorf("POST admin /hooks/gh: %d %s %s", resp.StatusCode, resp.Header.Get("Content-Type"), b)
+		}
+	}
 	for _, path := range []string{"/api/v1/events", "/api/v1/endpoints", "/metrics", "/readyz"} {
 		resp, err := client.Get(admin + path)
 		if err != nil {

@@ -116,11 +116,3 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	}
 	return nil, fmt.Errorf("%w: --log-format %q: want json or text", errUsage, format)
 }
-
-// Version is the build's version, set with -ldflags "-X".
-var Version = "dev"
-
-func runVersion(_ context.Context, env *Env, _ []string) error {
-	fmt.Fprintln(env.Stdout, "forgehook", Version)
-	return nil
-}

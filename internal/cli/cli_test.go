@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -114,5 +115,24 @@ func TestCLIUsage(t *testing.T) {
 	}
 	if code, out, _ := runMain(t, "version"); code != 0 || !strings.HasPrefix(out, "forgehook ") {
 		t.Errorf("version: %d %q", code, out)
+	}
+}
+
+// TestCLIVersionPrintsVersionCommitAndGo checks the three lines of
+// `forgehook version`, with the commit and version set at build time as the
+// release configuration sets them.
+func TestCLIVersionPrintsVersionCommitAndGo(t *testing.T) {
+	oldV, oldC := Version, Commit
+	Version, Commit = "v1.2.3", "0123456789abcdef"
+	defer func() { Version, Commit = oldV, oldC }()
+	code, out, _ := runMain(t, "version")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	want := []string{"forgehook v1.2.3\n", "commit 0123456789abcdef\n", "go " + runtime.Version() + " "}
+	for _, w := range want {
+		if !strings.Contains(out, w) {
+			t.Errorf("version output %q lacks %q", out, w)
+		}
 	}
 }

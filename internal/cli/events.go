@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/forgehook/forgehook/internal/api"
+	"github.com/forgehook/forgehook/internal/deliver"
 )
 
 func adminFlags(env *Env, name string) (*flagSetWithClient, error) {
@@ -124,6 +125,7 @@ func eventsShow(ctx context.Context, env *Env, args []string) error {
 		return printJSON(env, d)
 	}
 	fmt.Fprintf(env.Stdout, "seq %d, stored %s\n", d.Seq, d.Stored.Local().Format(time.RFC3339))
+	printTriggers(env, d.Triggers)
 	if d.EventError != "" {
 		// The server would not render it (too deep): its bytes are a
 		// download.
@@ -139,6 +141,47 @@ func eventsShow(ctx context.Context, env *Env, args []string) error {
 	buf.WriteByte('\n')
 	_, err = env.Stdout.Write(buf.Bytes())
 	return err
+}
+
+// printTriggers prints the event's state on each trigger and every attempt
+// made, oldest first: what `events show` is mostly asked for.
+func printTriggers(env *Env, ts []deliver.Status) {
+	if len(ts) == 0 {
+		fmt.Fprintln(env.Stdout, "triggers: none configured")
+		return
+	}
+	fmt.Fprintln(env.Stdout, "triggers:")
+	for _, t := range ts {
+		fmt.Fprintf(env.Stdout, "  %-24s %s", t.Trigger, t.State)
+		if n := len(t.Attempts); n > 0 {
+			fmt.Fprintf(env.Stdout, " (%d attempt%s)", n, plural(n))
+		}
+		fmt.Fprintln(env.Stdout)
+		for _, a := range t.Attempts {
+			line := fmt.Sprintf("    #%-3d %s  %-10s", a.Attempt, a.Time.Local().Format(time.RFC3339), a.Outcome)
+			if a.Status != 0 {
+				line += fmt.Sprintf(" %3d", a.Status)
+			}
+			line += " " + a.Duration.Round(time.Millisecond).String()
+			if a.Replay {
+				line += " (replay)"
+			}
+			if a.Error != "" {
+				line += "  " + oneLine(a.Error, 160)
+			}
+			if !a.NextAttempt.IsZero() {
+				line += "  next " + a.NextAttempt.Local().Format(time.RFC3339)
+			}
+			fmt.Fprintln(env.Stdout, line)
+		}
+	}
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
 }
 
 func dash(s string) string {

@@ -97,7 +97,7 @@ func runSend(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "send")
 	var o sendOptions
 	fs.StringVar(&o.provider, "provider", "", "forge to send as: "+strings.Join(forgeNames(), ", ")+" (optional with a fixture --file)")
-	fs.StringVar(&o.kind, "event", "push", "canonical kind of the example delivery: push, tag, pull_request, comment, issue, release, pipeline, registry, ping")
+	fs.StringVar(&o.kind, "event", "", "canonical kind of the example delivery: push, tag, pull_request, comment, issue, release, pipeline, registry, ping (default push, or the forge's first example when it has no push: registry for dockerhub and harbor)")
 	secret := fs.String("secret", "", "the endpoint's secret (or --secret-file, or $"+SendSecretEnv+"); without one the delivery is unsigned")
 	secretFile := fs.String("secret-file", "", "file holding the secret (one line)")
 	fs.StringVar(&o.file, "file", "", "send your own payload: a JSON file (with the headers of --event's example) or a fixture .txtar")
@@ -391,6 +391,14 @@ type source struct {
 // o names, and fills in o.provider from a fixture's headers when it is
 // empty.
 func loadPayload(o *sendOptions) (*source, error) {
+	if o.kind == "" {
+		o.kind = "push"
+		for _, d := range all.Forges() {
+			if d.ID == o.provider {
+				o.kind = defaultKind(d)
+			}
+		}
+	}
 	if o.file == "" {
 		if o.provider == "" {
 			return nil, fmt.Errorf("%w: --provider is required (forges: %s)", errUsage, strings.Join(forgeNames(), ", "))
@@ -472,6 +480,19 @@ func forgeSample(id, kind string) (*sample.Sample, error) {
 		}
 	}
 	return nil, fmt.Errorf("%w for provider %q (providers: %s)", sample.ErrNotFound, id, strings.Join(forgeNames(), ", "))
+}
+
+// defaultKind is the kind sent when --event is not given: push, else for a
+// registry (Docker Hub, Harbor) its image push, else the forge's first
+// example.
+func defaultKind(d forge.Descriptor) string {
+	kinds := sample.Kinds(d)
+	for _, k := range []string{"push", "registry"} {
+		if len(kinds) == 0 || slices.Contains(kinds, k) {
+			return k
+		}
+	}
+	return kinds[0]
 }
 
 // formForges returns the forges that send form-encoded deliveries, sorted.

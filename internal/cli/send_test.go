@@ -641,3 +641,20 @@ func TestSendToIngest(t *testing.T) {
 		t.Errorf("ping: exit %d, %+v", code, a)
 	}
 }
+
+// TestSendDefaultsToTheForgesFirstExample: a registry without a push
+// example (Docker Hub, Harbor) sends its registry example when --event is
+// not given, instead of failing with "no sample of kind push".
+func TestSendDefaultsToTheForgesFirstExample(t *testing.T) {
+	for _, p := range []string{"dockerhub", "harbor"} {
+		srv, ch := newReceiver(t, http.StatusOK, `{"id":"x"}`)
+		code, out, errOut := cli(t, "send", "--provider", p, "--secret", sendSecret, srv.URL)
+		c := receive(t, ch)
+		if code != 0 || len(c.body) == 0 {
+			t.Errorf("%s: exit %d\n%s%s", p, code, out, errOut)
+		}
+		if !strings.Contains(out+errOut, p+"/registry") {
+			t.Errorf("%s: the output does not say which example was sent:\n%s%s", p, out, errOut)
+		}
+	}
+}

@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"io/fs"
 	"net"
+	neturl "net/url"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/forgehook/forgehook/internal/app"
 	"github.com/forgehook/forgehook/internal/config"
@@ -25,6 +27,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	dataDir := fs.String("data-dir", "", "data directory (overrides data_dir)")
 	listen := fs.String("listen", "", "ingest listener address (overrides listen)")
 	adminListen := fs.String("admin-listen", "", "admin listener address (overrides admin.listen)")
+	publicURL := fs.String("public-url", "", "the quick-start's public base URL as forges reach it (https://hooks.example.com); default the listen address")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	if err := parse(fs, args); err != nil {
@@ -61,7 +64,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		cfg.Admin.Listen = *adminListen
 	}
 	if quick {
-		if err := quickStart(env, cfg); err != nil {
+		if err := quickStart(env, cfg, *publicURL); err != nil {
 			return err
 		}
 	}
@@ -86,8 +89,9 @@ type quickState struct {
 // quickStart adds the quick-start endpoint to cfg: provider auto, an
 // unguessable key in the path and a generated secret, both kept in
 // data_dir/quickstart.json (mode 0600). The secret is printed only when it
-// is generated.
-func quickStart(env *Env, cfg *config.Config) error {
+// is generated. publicURL, when set, is the base of the printed URL (the
+// address forges reach, behind a proxy or a tunnel).
+func quickStart(env *Env, cfg *config.Config, publicURL string) error {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("quick-start: data dir: %w", err)
 	}
@@ -118,11 +122,19 @@ func quickStart(env *Env, cfg *config.Config) error {
 	})
 	cfg.Triggers = append(cfg.Triggers, config.Trigger{Name: "echo", Log: &config.LogAction{}})
 	cfg.ApplyDefaults()
-	host, port, _ := net.SplitHostPort(cfg.Listen)
-	if host == "" || host == "0.0.0.0" || host == "::" {
-		host = "localhost"
+	local := false
+	base := strings.TrimRight(publicURL, "/")
+	if base == "" {
+		host, port, _ := net.SplitHostPort(cfg.Listen)
+		if host == "" || host == "0.0.0.0" || host == "::" {
+			host = "localhost"
+		}
+		local = true
+		base = "http://" + net.JoinHostPort(host, port)
+	} else if u, err := neturl.Parse(base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%w: --public-url %q: want http(s)://host[:port][/path]", errUsage, publicURL)
 	}
-	url := fmt.Sprintf("http://%s/hooks/%s", net.JoinHostPort(host, port), st.Key)
+	url := base + "/hooks/" + st.Key
 	w := env.Stdout
 	fmt.Fprintln(w, "forgehook quick-start: no configuration file, one endpoint that detects the forge.")
 	fmt.Fprintf(w, "  Payload URL:  %s\n", url)
@@ -134,7 +146,13 @@ func quickStart(env *Env, cfg *config.Config) error {
 	}
 	fmt.Fprintln(w, "  Give both to GitHub (content type JSON or form), GitLab (as the secret token), Gitea, Forgejo, Gogs,")
 	fmt.Fprintln(w, "  Gitee (as the signing key), AtomGit, coding.net or Bitbucket: the forge of each delivery is detected.")
-	fmt.Fprintln(w, "  One line per event follows. Write forgehook.yaml for more (docs/configuration.md).")
+	if local {
+		fmt.Fprintln(w, "  The forge must be able to reach this URL. A forge on another machine cannot reach localhost:")
+		fmt.Fprintln(w, "  give it this machine's address, or run with --public-url https://your.host (a reverse proxy")
+		fmt.Fprintln(w, "  or tunnel to the listen port). A Gitea or Forgejo on this machine refuses loopback targets")
+		fmt.Fprintln(w, "  unless its app.ini allows them ([webhook] ALLOWED_HOST_LIST = loopback).")
+	}
+	fmt.Fprintln(w, "  One line per event follows (the log of each request goes to stderr). Write forgehook.yaml for more\n  (docs/configuration.md).")
 	return nil
 }
 

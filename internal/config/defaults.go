@@ -28,6 +28,7 @@ const (
 	DefaultRetryMax     = Duration(time.Hour)
 	// The defaults of the action blocks.
 	DefaultHTTPFormat      = "cloudevents"
+	DefaultNATSFormat      = "cloudevents"
 	DefaultHTTPMethod      = "POST"
 	DefaultHTTPTimeout     = Duration(30 * time.Second)
 	DefaultExecTimeout     = Duration(10 * time.Minute)
@@ -109,6 +110,9 @@ func (t *Trigger) ApplyDefaults() {
 	}
 	if t.Exec != nil {
 		t.Exec.ApplyDefaults()
+	}
+	if t.NATS != nil {
+		setDefault(&t.NATS.Format, DefaultNATSFormat)
 	}
 	if t.Log != nil {
 		t.Log.ApplyDefaults()

@@ -229,10 +229,10 @@ type HTTPAction struct {
 	// URL is the target, http or https (required). Userinfo in it is sent
 	// as HTTP Basic credentials and never shown.
 	URL string `yaml:"url"`
-	// Format is cloudevents (default), binary or original.
+	// Format is cloudevents (default), binary, original or argo.
 	Format string `yaml:"format"`
 	// Secret signs each request: Standard Webhooks headers for the
-	// CloudEvents formats, the forge's own scheme for original.
+	// CloudEvents and argo formats, the forge's own scheme for original.
 	Secret Secret `yaml:"secret"`
 	// SecretFile names a file holding Secret; the loader reads it into
 	// Secret.
@@ -282,6 +282,9 @@ type NATSAction struct {
 	URL string `yaml:"url"`
 	// Headers are extra message headers. Their values are never shown.
 	Headers map[string]Secret `yaml:"headers"`
+	// Format is cloudevents (default: the stored record) or argo (Argo
+	// Events' event shape).
+	Format string `yaml:"format"`
 }
 
 // LogAction is the log action's block (package action/logaction).

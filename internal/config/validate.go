@@ -456,6 +456,9 @@ func (v *validator) triggers() {
 // (required) and the URL.
 func (v *validator) natsAction(p string, n *NATSAction) {
 	v.headerNames(join(p, "headers"), n.Headers)
+	if n.Format != "" {
+		v.oneOf(join(p, "format"), n.Format, "cloudevents", "argo")
+	}
 }
 
 // logAction checks a log block.
@@ -481,7 +484,7 @@ func (v *validator) retry(p string, r *Retry) {
 // httpAction checks what can be checked of an http block on its own; the
 // action checks the URL (required) and the headers it reserves.
 func (v *validator) httpAction(p string, h *HTTPAction) {
-	v.oneOf(join(p, "format"), h.Format, "cloudevents", "binary", "original")
+	v.oneOf(join(p, "format"), h.Format, "cloudevents", "binary", "original", "argo")
 	v.oneOf(join(p, "method"), strings.ToUpper(h.Method), "POST", "PUT", "PATCH")
 	if h.Timeout < 0 {
 		v.errorf(join(p, "timeout"), "must not be negative")

@@ -104,8 +104,13 @@ func (tr *runner) settle(j *job, in action.Input, res action.Result, doErr error
 		if err := m.Ack(); err != nil {
 			tr.log.Warn("deliver: ack", "event", head.ID, "err", err)
 		}
-		// Typed attributes: no boxing of each value.
-		tr.log.LogAttrs(ctx, slog.LevelInfo, "delivery", slog.String("event", head.ID), slog.Int("attempt", a.Attempt),
+		// Typed attributes: no boxing of each value. A log action's
+		// delivery is its own line already: its attempt is debug.
+		level := slog.LevelInfo
+		if tr.t.Kind == "log" && a.Outcome == store.OutcomeDelivered {
+			level = slog.LevelDebug
+		}
+		tr.log.LogAttrs(ctx, level, "delivery", slog.String("event", head.ID), slog.Int("attempt", a.Attempt),
 			slog.String("outcome", a.Outcome), slog.Int("status", a.Status),
 			slog.Duration("duration", a.Duration.Round(time.Microsecond)), slog.Bool("replay", a.Replay))
 		tr.forget(head.ID)
@@ -132,8 +137,9 @@ func (tr *runner) tooOld(eventTime time.Time) bool {
 	return tr.t.Retry.MaxAge > 0 && time.Since(eventTime) > tr.t.Retry.MaxAge
 }
 
-// logFailure logs a failed attempt when its error differs from the
-// previous one of the same event.
+// logFailure logs a failed attempt, at warn level like every failed
+// attempt; repeat=true marks an error the same as the event's previous
+// attempt's, so a long outage can be filtered down to its changes.
 func (tr *runner) logFailure(id string, attempt int, err error, delay time.Duration) {
 	tr.mu.Lock()
 	prev, seen := tr.lastErr[id]
@@ -142,14 +148,10 @@ func (tr *runner) logFailure(id string, attempt int, err error, delay time.Durat
 	}
 	tr.lastErr[id] = err.Error()
 	tr.mu.Unlock()
-	// One line per attempt; a warning only when the error changes, so a
-	// long outage does not flood the log with the same warning.
-	level := slog.LevelWarn
-	if seen && prev == err.Error() {
-		level = slog.LevelInfo
-	}
-	tr.log.LogAttrs(tr.r.ctx, level, "delivery", slog.String("event", id), slog.Int("attempt", attempt),
-		slog.String("outcome", store.OutcomeFailed), slog.Duration("retry_in", delay.Round(time.Millisecond)), slog.Any("err", err))
+	// One line per attempt, bounded by the backoff.
+	tr.log.LogAttrs(tr.r.ctx, slog.LevelWarn, "delivery", slog.String("event", id), slog.Int("attempt", attempt),
+		slog.String("outcome", store.OutcomeFailed), slog.Duration("retry_in", delay.Round(time.Millisecond)), slog.Any("err", err),
+		slog.Bool("repeat", seen && prev == err.Error()))
 }
 
 func (tr *runner) forget(id string) {

@@ -2,6 +2,7 @@ package forge
 
 import (
 	"fmt"
+	"net/http"
 	"sort"
 
 	"github.com/forgehook/forgehook/internal/config"
@@ -63,6 +64,30 @@ func (r *Registry) Descriptors() []Descriptor {
 		out[i] = r.byID[id]
 	}
 	return out
+}
+
+// IDHeaders returns the headers in which the registered forges name their
+// event (the headers auto-detection knows them by) and their delivery id,
+// each name once, in registration order: enough to name a request that
+// was refused before a provider could read it.
+func (r *Registry) IDHeaders() (event, delivery []string) {
+	seen := map[string]bool{}
+	add := func(list []string, names []string) []string {
+		for _, n := range names {
+			c := http.CanonicalHeaderKey(n)
+			if !seen[c] {
+				seen[c] = true
+				list = append(list, c)
+			}
+		}
+		return list
+	}
+	for _, id := range r.order {
+		d := r.byID[id]
+		event = add(event, d.Detect.Headers)
+		delivery = add(delivery, d.DeliveryHeaders)
+	}
+	return event, delivery
 }
 
 // New builds the provider of ep.Provider for ep.

@@ -148,6 +148,12 @@ type Options struct {
 	// unique in the store. Tests may set it for readable ids; it must not
 	// return an id twice.
 	NewID func(now time.Time, delivery string) string
+	// EventHeaders and DeliveryHeaders name the headers in which forges
+	// send their event name and delivery id (forge.Registry.IDHeaders):
+	// the log line of a request refused before its provider read it
+	// names them from there, so it can be matched with the forge's
+	// delivery log.
+	EventHeaders, DeliveryHeaders []string
 }
 
 // DefaultMaxBodyInFlight is the default of Options.MaxBodyInFlight.
@@ -335,6 +341,9 @@ func (h *Handler) logLine(r *http.Request, o *Outcome, err error) {
 	if !h.log.Enabled(r.Context(), level) {
 		return
 	}
+	if o.Status >= 400 && o.Event == "" && o.Delivery == "" {
+		o.Event, o.Delivery = firstHeader(r.Header, h.opts.EventHeaders), firstHeader(r.Header, h.opts.DeliveryHeaders)
+	}
 	// Typed attributes in a fixed array: no boxing of each value.
 	var buf [10]slog.Attr
 	attrs := append(buf[:0],
@@ -354,6 +363,24 @@ func (h *Handler) logLine(r *http.Request, o *Outcome, err error) {
 		attrs = append(attrs, slog.Bool("ping", true))
 	}
 	h.log.LogAttrs(r.Context(), level, "ingest", attrs...)
+}
+
+// maxLoggedID bounds the event name and delivery id that the log line of
+// a refused request copies from its headers: they are the client's words.
+const maxLoggedID = 128
+
+// firstHeader returns the first non-empty value among names, cut to
+// maxLoggedID bytes.
+func firstHeader(h http.Header, names []string) string {
+	for _, n := range names {
+		if v := h.Get(n); v != "" {
+			if len(v) > maxLoggedID {
+				v = v[:maxLoggedID]
+			}
+			return v
+		}
+	}
+	return ""
 }
 
 // writeJSON writes an answer: {"error": reason} for a failure, else a.

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -303,4 +304,31 @@ func isUUIDv7(s string) bool {
 	}
 	_, err := hex.DecodeString(strings.ReplaceAll(s, "-", ""))
 	return err == nil
+}
+
+// TestIngestRefusedRequestLogNamesEventAndDelivery: a delivery refused for
+// its signature is logged with the event and delivery id the forge sent, so
+// that the line can be matched with the forge's delivery log; a client's
+// overlong id is cut.
+func TestIngestRefusedRequestLogNamesEventAndDelivery(t *testing.T) {
+	h, _ := newTestHandler(t, config.Endpoint{Name: "gh", Provider: "github", Secrets: []config.Secret{secret}})
+	var logs lockedBuffer
+	h.log = slog.New(slog.NewTextHandler(&logs, nil))
+	h.opts.EventHeaders = []string{"X-Github-Event"}
+	h.opts.DeliveryHeaders = []string{"X-Github-Delivery"}
+	body := `{"zen":"x"}`
+	hdr := ghHeaders("push", "d-401-visible", []byte(body))
+	hdr.Set("X-Hub-Signature-256", "sha256="+strings.Repeat("0", 64))
+	if r := do(h, "POST", "/hooks/gh", hdr, body, ""); r.status != http.StatusUnauthorized {
+		t.Fatalf("status %d, want 401", r.status)
+	}
+	if l := logs.String(); !strings.Contains(l, "event=push") || !strings.Contains(l, "delivery=d-401-visible") || !strings.Contains(l, "status=401") {
+		t.Fatalf("the refusal's log line does not name the forge's event and delivery:\n%s", l)
+	}
+	long := strings.Repeat("z", 1000)
+	hdr.Set("X-Github-Delivery", long)
+	do(h, "POST", "/hooks/gh", hdr, body, "")
+	if l := logs.String(); strings.Contains(l, long[:maxLoggedID+1]) || !strings.Contains(l, long[:maxLoggedID]) {
+		t.Fatalf("an overlong delivery id is not cut to %d bytes in the log", maxLoggedID)
+	}
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/forgehook/forgehook/internal/api"
 	"github.com/forgehook/forgehook/internal/deliver"
+	"github.com/forgehook/forgehook/internal/event"
 	"github.com/forgehook/forgehook/internal/store"
 )
 
@@ -53,6 +55,7 @@ type normalized struct {
 		Title  string `json:"title"`
 		State  string `json:"state"`
 		URL    string `json:"url"`
+		Merged bool   `json:"merged"`
 	} `json:"pull_request"`
 	Actor struct {
 		Login string `json:"login"`
@@ -74,6 +77,12 @@ type row struct {
 	Repository string
 	Ref        string
 	Subject    string
+	// Summary is the event in one forge-neutral line (event.Summary).
+	Summary string
+	// Short is the new head's short commit id, when there is one.
+	Short string
+	// Actor is who did it.
+	Actor string
 	// Status is the event's overall delivery state (see overall).
 	Status   string
 	Triggers []deliver.Status
@@ -105,11 +114,43 @@ func newRow(rec store.Record, f recordFields) row {
 	if ref == "" {
 		ref = f.Subject
 	}
-	return row{
+	ef := n.fields(f.ForgeAction)
+	r := row{
 		ID: f.ID, Seq: rec.Seq, Time: f.Time, Stored: rec.Stored, Endpoint: f.Endpoint,
 		Forge: f.Forge, ForgeEvent: f.ForgeEvent, Kind: n.Kind, Action: n.Action,
 		Repository: n.Repository.FullName, Ref: ref, Subject: f.Subject,
+		Summary: event.Summary(&ef), Actor: cmp.Or(n.Actor.Login, n.Actor.Name),
 	}
+	if n.After != "" && !event.IsZeroSHA(n.After) {
+		r.Short = n.After[:min(7, len(n.After))]
+	}
+	return r
+}
+
+// fields returns the normalized fields a summary reads: the commits are
+// decoded for their id and message only.
+func (n *normalized) fields(forgeAction string) event.Fields {
+	f := event.Fields{
+		Kind: event.Kind(n.Kind), Action: n.Action, Forge: n.Forge, Ref: n.Ref, Branch: n.Branch, Tag: n.Tag,
+		Before: n.Before, After: n.After, Deleted: n.Deleted, ForgeAction: forgeAction,
+		Actor: event.Person{Login: n.Actor.Login, Name: n.Actor.Name},
+	}
+	if pr := n.PullRequest; pr != nil {
+		f.PullRequest = event.PullRequest{Number: int64(pr.Number), Title: pr.Title, State: pr.State, Merged: pr.Merged}
+	}
+	if len(n.Commits) > 0 {
+		f.Commits = make([]event.Commit, len(n.Commits))
+		for i, raw := range n.Commits {
+			var c struct {
+				ID      string `json:"id"`
+				Message string `json:"message"`
+			}
+			if json.Unmarshal(raw, &c) == nil {
+				f.Commits[i] = event.Commit{ID: c.ID, Message: excerpt(c.Message, maxTextShown)}
+			}
+		}
+	}
+	return f
 }
 
 // The overall states of an event, worst first. The per-trigger states are

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html/template"
 	"net"
 	"net/http"
 	"net/netip"
@@ -11,7 +12,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/forgehook/forgehook/internal/activity"
 	"github.com/forgehook/forgehook/internal/api"
 	"github.com/forgehook/forgehook/internal/deliver"
 	"github.com/forgehook/forgehook/internal/store"
@@ -83,6 +86,11 @@ type eventsData struct {
 	Partial     bool // a status filter stopped at its scan limit
 	Outcomes    []string
 	Facets      []facetWindow // facets.go
+	// Chart is the events received per minute over the last hour ("" when
+	// not counted).
+	Chart template.HTML
+	// ChartNote says since when the chart counts, when that is within the hour.
+	ChartNote string
 }
 
 func (h *Handler) eventsPage(w http.ResponseWriter, r *http.Request, s session) {
@@ -179,6 +187,12 @@ func (h *Handler) eventsPage(w http.ResponseWriter, r *http.Request, s session) 
 	if q.Get("fragment") == "rows" {
 		h.render(w, r, http.StatusOK, "events", "live", view{Data: d})
 		return
+	}
+	if h.opts.Activity != nil && f.Before == 0 {
+		win := h.opts.Activity(time.Now(), "events")
+		d.Chart = barChart{Title: "Events received per minute, last hour", Start: win.Start, Step: time.Minute,
+			Series: []series{{Name: "events", Values: win.Series["events"]}}}.SVG()
+		d.ChartNote = sinceNote(win)
 	}
 	h.render(w, r, http.StatusOK, "events", "layout", h.newView(w, r, s, "Events", "events", d))
 }
@@ -545,11 +559,28 @@ type triggerRow struct {
 	api.TriggerInfo
 	PendingKnown bool
 	Counts       *TriggerCounts
+	// Chart is the trigger's delivery outcomes per minute, last hour.
+	Chart template.HTML
 }
 
 type triggersData struct {
 	Triggers  []triggerRow
 	HasCounts bool
+	// ChartNote says since when the charts count, when within the hour.
+	ChartNote string
+}
+
+// sinceNote is the caption of a chart whose counting began within its hour.
+func sinceNote(w activity.Window) string {
+	if w.Since.After(w.Start) {
+		return "counted since the server started at " + w.Since.Local().Format("15:04")
+	}
+	return ""
+}
+
+// outcomeSeries returns the delivery outcomes a trigger's chart stacks.
+func outcomeSeries() []string {
+	return []string{store.OutcomeDelivered, store.OutcomeFailed, store.OutcomeDead}
 }
 
 func (h *Handler) triggersPage(w http.ResponseWriter, r *http.Request, s session) {
@@ -569,6 +600,20 @@ func (h *Handler) triggersPage(w http.ResponseWriter, r *http.Request, s session
 			}
 			n, err := h.opts.Delivery.Pending(r.Context(), name)
 			tr.Pending, tr.PendingKnown = n, err == nil
+			if h.opts.Activity != nil {
+				outcomes := outcomeSeries()
+				names := make([]string, len(outcomes))
+				for i, o := range outcomes {
+					names[i] = name + "/" + o
+				}
+				win := h.opts.Activity(time.Now(), names...)
+				c := barChart{Title: "Delivery outcomes of " + name + " per minute, last hour", Start: win.Start, Step: time.Minute}
+				for i, o := range outcomes {
+					c.Series = append(c.Series, series{Name: o, Values: win.Series[names[i]]})
+				}
+				tr.Chart = c.SVG()
+				d.ChartNote = sinceNote(win)
+			}
 			if h.opts.TriggerCounts != nil {
 				if c, ok := h.opts.TriggerCounts(name); ok {
 					tr.Counts = &c

@@ -19,6 +19,7 @@ import (
 	"embed"
 	"encoding/hex"
 	"fmt"
+	"github.com/forgehook/forgehook/internal/activity"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -89,6 +90,11 @@ type Options struct {
 	// TriggerCounts, when set, returns a trigger's delivery counters
 	// (false when it has none): the metrics' hook.
 	TriggerCounts func(trigger string) (TriggerCounts, bool)
+	// Activity, when set, returns the per-minute counts of the last hour
+	// (activity.Recorder.Last): series "events" for the events received,
+	// "<trigger>/<outcome>" for delivery attempts. The Events and Triggers
+	// pages chart them.
+	Activity func(now time.Time, names ...string) activity.Window
 	// Views bounds how many pages that read whole stored events render at
 	// once; share the admin API's. Nil: no bound.
 	Views *api.Gate

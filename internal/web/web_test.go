@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"github.com/forgehook/forgehook/internal/activity"
 	"io"
 	"log/slog"
 	"net/http"
@@ -85,8 +86,16 @@ func newFixture(t *testing.T, o fixtureOpts) *fixture {
 	}
 	// Events take their delivery id as their id here, for readable URLs in
 	// the tests (forgehook's own ids are UUIDv7s).
+	// The activity chart counts as the app feeds it: new events stored,
+	// and every attempt's outcome per trigger.
+	act := activity.New(time.Now().Add(-2 * time.Hour))
 	f.ingest = ingest.New(ingest.Options{Log: st, AckTimeout: 5 * time.Second,
-		NewID: func(_ time.Time, delivery string) string { return delivery }})
+		NewID: func(_ time.Time, delivery string) string { return delivery },
+		Observe: func(o ingest.Outcome) {
+			if o.Status == http.StatusOK && !o.Duplicate && !o.Ping {
+				act.Add("events", time.Now())
+			}
+		}})
 	f.ingest.SetEndpoints([]*ingest.Endpoint{ie})
 	infos := []api.EndpointInfo{
 		{Name: "gh", Provider: "github", Path: ingest.Prefix + "gh", Secrets: []string{config.Secret(hookSecret).Fingerprint()}},
@@ -98,6 +107,7 @@ func newFixture(t *testing.T, o fixtureOpts) *fixture {
 		Endpoints: func() []api.EndpointInfo { return append([]api.EndpointInfo(nil), infos...) },
 		Logger:    slog.New(slog.DiscardHandler),
 		IngestURL: "http://[::]:8080",
+		Activity:  act.Last,
 	}
 	if o.triggers {
 		cfg := &config.Config{Triggers: []config.Trigger{
@@ -109,7 +119,9 @@ func newFixture(t *testing.T, o fixtureOpts) *fixture {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r, err := deliver.Start(context.Background(), st, ts, deliver.Options{})
+		r, err := deliver.Start(context.Background(), st, ts, deliver.Options{Observe: func(a store.Attempt, _ time.Time) {
+			act.Add(a.Trigger+"/"+a.Outcome, time.Now())
+		}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -303,7 +315,14 @@ func TestWebPagesRenderRealData(t *testing.T) {
 		t.Fatalf("GET /events: %d\n%s", a.code, a.body)
 	}
 	mustContain(t, "events", a.body, `href="/events/evt-ok"`, `href="/events/evt-bad"`, "acme/app", "refs/heads/main",
-		`class="badge s-delivered">delivered<`, `class="badge s-dead">dead<`, `data-live="/events?fragment=rows"`)
+		`class="badge s-delivered">delivered<`, `class="badge s-dead">dead<`, `data-live="/events?fragment=rows"`,
+		// One readable line per event, with the short sha.
+		"octocat pushed 1 commit to main: fix the build", "octocat pushed 1 commit to main: break it", `<code class="sha">0000000</code>`,
+		// The chart of events per minute: both in the current minute (or the last two).
+		`<svg class="chart"`, "Events received per minute, last hour")
+	if !strings.Contains(a.body, ": 2 events</title>") && !strings.Contains(a.body, ": 1 events</title>") {
+		t.Errorf("the events chart does not count the two events:\n%s", a.body)
+	}
 	if i, j := strings.Index(a.body, "evt-bad"), strings.Index(a.body, "evt-ok"); i > j {
 		t.Errorf("events are not newest first")
 	}
@@ -372,6 +391,11 @@ func TestWebPagesRenderRealData(t *testing.T) {
 	if strings.Contains(a.body, hookSecret) {
 		t.Errorf("the endpoints page shows the secret")
 	}
+	// A Copy button copies a usable URL: the named endpoint has one, the
+	// keyed endpoint (its key hidden) none.
+	if !strings.Contains(a.body, `data-copy="http://example.com:8080/hooks/gh"`) || strings.Contains(a.body, `data-copy="http://example.com:8080/hooks/&lt;key&gt;"`) {
+		t.Errorf("the Copy buttons: want one for /hooks/gh and none for a hidden key")
+	}
 	if err := f.st.MarkVerified(context.Background(), "gh", "ping", time.Now().Add(-3*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
@@ -379,7 +403,8 @@ func TestWebPagesRenderRealData(t *testing.T) {
 
 	a = c.get("/triggers")
 	mustContain(t, "triggers", a.body, "deploy", "tags", `event.kind == &#34;push&#34; &amp;&amp; event.branch == &#34;main&#34;`,
-		"http", "log", "2 attempts", `href="/dead?trigger=deploy"`)
+		"http", "log", "2 attempts", `href="/dead?trigger=deploy"`,
+		"Delivery outcomes of deploy per minute", `class="s-delivered"`, `class="s-dead"`, "<th>Last hour</th>")
 
 	if a := c.get("/nope"); a.code != http.StatusNotFound || !strings.Contains(a.body, "Not found") {
 		t.Errorf("unknown page: %d", a.code)

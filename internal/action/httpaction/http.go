@@ -46,6 +46,10 @@ const (
 	// FormatOriginal sends the forge's own body and headers, re-signed
 	// with the action's secret in the forge's own scheme.
 	FormatOriginal = "original"
+	// FormatArgo sends the event in Argo Events' shape ({"context": ...,
+	// "data": {"header": ..., "body": ...}}, event.Argo), signed like the
+	// CloudEvents formats.
+	FormatArgo = "argo"
 )
 
 // DefaultTimeout bounds one request when the timeout key is not set.

@@ -257,6 +257,45 @@ func TestHTTPActionBinary(t *testing.T) {
 	}
 }
 
+// TestHTTPActionArgo: format argo sends Argo Events' event shape, whose
+// data.body is the forge's body and data.header its redacted headers (the
+// paths an Argo sensor reads: body.ref, header.X-Github-Event), signed
+// with Standard Webhooks headers.
+func TestHTTPActionArgo(t *testing.T) {
+	in := actiontest.Event(t)
+	c := send(t, map[string]any{"format": "argo", "secret": swSecret}, in)
+	if got := c.Header.Get("Content-Type"); got != "application/json" {
+		t.Errorf("Content-Type = %q, want application/json", got)
+	}
+	var env struct {
+		Context struct {
+			ID, Type, Source string
+		} `json:"context"`
+		Data struct {
+			Header map[string][]string `json:"header"`
+			Body   struct {
+				Ref string `json:"ref"`
+			} `json:"body"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(c.Body, &env); err != nil {
+		t.Fatalf("body: %v", err)
+	}
+	if env.Context.ID != in.Record.ID() || env.Context.Type != "github" || env.Context.Source != actiontest.Endpoint {
+		t.Errorf("context = %+v", env.Context)
+	}
+	if env.Data.Body.Ref != "refs/heads/master" || len(env.Data.Header["X-Github-Event"]) != 1 || env.Data.Header["X-Github-Event"][0] != "push" {
+		t.Errorf("body.ref = %q, header.X-Github-Event = %v", env.Data.Body.Ref, env.Data.Header["X-Github-Event"])
+	}
+	if sig := env.Data.Header["X-Hub-Signature-256"]; len(sig) != 1 || sig[0] != "[redacted]" {
+		t.Errorf("the forge's signature header is not redacted: %v", sig)
+	}
+	wh, _ := standardwebhooks.NewWebhook(swSecret)
+	if err := wh.Verify(c.Body, c.Header); err != nil {
+		t.Errorf("standard-webhooks: Verify: %v", err)
+	}
+}
+
 func TestHTTPActionBinaryPercentEncoding(t *testing.T) {
 	in := actiontest.Event(t)
 	const subject = `tags/v1 "ünï" 100%`

@@ -54,6 +54,7 @@ func (a *Action) request(ctx context.Context, in action.Input) (*http.Request, e
 	// grows, or one larger than needed, costs more allocations.
 	n := len(a.headers) + 8
 	var ev *event.Event
+	var argo []byte
 	switch a.format {
 	case FormatBinary:
 		n += 16 // the ce-* attributes
@@ -62,6 +63,14 @@ func (a *Action) request(ctx context.Context, in action.Input) (*http.Request, e
 			return nil, err
 		}
 		n += len(ev.Data.Header)
+	case FormatArgo:
+		var full *event.Event
+		if full, err = in.Record.Event(); err != nil {
+			return nil, err
+		}
+		if argo, err = event.Argo(full); err != nil {
+			return nil, err
+		}
 	}
 	h := make(http.Header, n)
 	if ev != nil {
@@ -81,6 +90,10 @@ func (a *Action) request(ctx context.Context, in action.Input) (*http.Request, e
 		if body, err = setBinary(h, raw); err != nil {
 			return nil, err
 		}
+		a.signStandard(h, id, body, now)
+	case FormatArgo:
+		body = argo
+		h.Set("Content-Type", contentTypeJSON)
 		a.signStandard(h, id, body, now)
 	case FormatOriginal:
 		body = ev.Data.Body

@@ -54,8 +54,9 @@ const (
 	HeaderContentType = "Content-Type"
 )
 
-// ContentType is the Content-Type header of every message: the payload is
-// a structured-mode CloudEvent.
+// ContentType is the Content-Type header of every message of the default
+// format: the payload is a structured-mode CloudEvent. Format argo sends
+// application/json.
 const ContentType = "application/cloudevents+json"
 
 // LookupTTL is how long the answer to "which stream captures this
@@ -79,6 +80,7 @@ type Action struct {
 	url      string // "" for the store's connection
 	target   string // url through redact.URLs, for messages
 	headers  nats.Header
+	argo     bool // format argo: Argo Events' event shape
 	sharedNC *nats.Conn
 	sharedJS jetstream.JetStream
 	now      func() time.Time
@@ -107,6 +109,13 @@ var (
 // url, and env.NATS nil) is reported by Do, without Retry.
 func New(c *config.NATSAction, env action.Env) (action.Action, error) {
 	a := &Action{url: strings.TrimSpace(c.URL), sharedNC: env.NATS, now: time.Now}
+	switch c.Format {
+	case "", "cloudevents":
+	case "argo":
+		a.argo = true
+	default:
+		return nil, action.KeyErrorf("format", "%q is not one of cloudevents, argo", c.Format)
+	}
 	var err error
 	if a.subject, err = parseSubject(c.Subject); err != nil {
 		return nil, err
@@ -396,13 +405,24 @@ func (a *Action) Do(ctx context.Context, in action.Input) (action.Result, error)
 	if !nc.IsConnected() {
 		return action.Result{Retry: true}, fmt.Errorf("nats: publish to %q on %s: %w", subject, a.target, nats.ErrConnectionReconnecting)
 	}
+	contentType := ContentType
+	if a.argo {
+		full, err := in.Record.Event()
+		if err != nil {
+			return action.Result{}, fmt.Errorf("nats: %w", err)
+		}
+		if raw, err = event.Argo(full); err != nil {
+			return action.Result{}, fmt.Errorf("nats: %w", err)
+		}
+		contentType = "application/json"
+	}
 	msg := &nats.Msg{Subject: subject, Data: raw, Header: make(nats.Header, len(a.headers)+3)}
 	for k, v := range a.headers {
 		msg.Header[k] = append([]string(nil), v...)
 	}
 	msg.Header.Set(HeaderMsgID, ev.ID+"."+in.Trigger)
 	msg.Header.Set(HeaderEventID, ev.ID)
-	msg.Header.Set(HeaderContentType, ContentType)
+	msg.Header.Set(HeaderContentType, contentType)
 
 	stream, err := a.streamFor(ctx, js, subject)
 	if err != nil {

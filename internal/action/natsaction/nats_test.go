@@ -190,6 +190,36 @@ func TestNATSActionCore(t *testing.T) {
 	}
 }
 
+// TestNATSActionArgo: format argo publishes Argo Events' event shape
+// (event.Argo of the stored record) as application/json.
+func TestNATSActionArgo(t *testing.T) {
+	s := runServer(t, false, nil)
+	nc := connect(t, s)
+	sub, err := nc.SubscribeSync("argo.>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := newNATS(t, map[string]any{"subject": "argo.{forge}", "format": "argo"}, action.Env{NATS: nc})
+	in := actiontest.Event(t)
+	if _, err := a.Do(ctx(t), in); err != nil {
+		t.Fatalf("Do: %v", err)
+	}
+	m, err := sub.NextMsg(5 * time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := event.Argo(actiontest.Decoded(t, in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Subject != "argo.github" || string(m.Data) != string(want) || m.Header.Get(HeaderContentType) != "application/json" {
+		t.Errorf("got %s %q, want the Argo envelope as application/json:\n%s\n%s", m.Subject, m.Header.Get(HeaderContentType), m.Data, want)
+	}
+	if _, err := build(map[string]any{"subject": "a", "format": "yaml"}, action.Env{NATS: nc}); err == nil {
+		t.Errorf("format yaml accepted")
+	}
+}
+
 func TestNATSActionLookupCache(t *testing.T) {
 	s := runServer(t, true, nil)
 	nc := connect(t, s)
