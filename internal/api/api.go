@@ -92,6 +92,7 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /api/v1/events", s.heavy(s.listEvents))
 	mux.Handle("GET /api/v1/events/{id}", s.heavy(s.getEvent))
+	mux.Handle("GET /api/v1/facets", s.heavy(s.listFacets))
 	mux.Handle("GET /api/v1/events/{id}/body", s.heavy(s.getBody))
 	mux.HandleFunc("GET /api/v1/endpoints", s.listEndpoints)
 	s.routeDelivery(mux)
@@ -279,35 +280,13 @@ func clip(s string, n int) string {
 }
 
 func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	f := store.Filter{Endpoint: q.Get("endpoint"), Forge: q.Get("forge"), Kind: q.Get("kind")}
-	for _, tok := range []string{f.Endpoint, f.Forge, f.Kind} {
-		if strings.ContainsAny(tok, ".*> ") {
-			writeError(w, http.StatusBadRequest, "filters may not contain '.', '*', '>' or spaces")
-			return
-		}
+	f, err := ParseEventFilter(r.URL.Query())
+	if err != nil {
+		s.badFilter(w, r, err)
+		return
 	}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 500 {
-			writeError(w, http.StatusBadRequest, "limit must be a number from 1 to 500")
-			return
-		}
-		f.Limit = n
-	}
-	if v := q.Get("before"); v != "" {
-		n, err := strconv.ParseUint(v, 10, 64)
-		if err != nil {
-			writeError(w, http.StatusBadRequest, "before must be a cursor from a previous page")
-			return
-		}
-		f.Before = n
-	}
-	if repo := q.Get("repository"); repo != "" {
-		f.Match = func(rec store.Record) bool {
-			sum, ok := summarize(rec)
-			return ok && strings.EqualFold(sum.Repository, repo)
-		}
+	if f.Outcome == "not_matched" {
+		f.Settled = Settled(r.Context(), s.Delivery)
 	}
 	recs, next, err := s.Events.List(r.Context(), f)
 	if err != nil {

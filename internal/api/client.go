@@ -24,8 +24,12 @@ type Client struct {
 // ListQuery selects events for ListEvents.
 type ListQuery struct {
 	Endpoint, Forge, Kind, Repository string
-	Limit                             int
-	Before                            string
+	// Action, Ref, Branch, Actor, Delivery, Outcome, Since and Until are
+	// the other filters of GET /api/v1/events (docs/operations.md); Since
+	// and Until are RFC 3339 times.
+	Action, Ref, Branch, Actor, Delivery, Outcome, Since, Until string
+	Limit                                                       int
+	Before                                                      string
 }
 
 // ListEvents returns a page of events, newest first.
@@ -40,12 +44,30 @@ func (c *Client) ListEvents(ctx context.Context, q ListQuery) (*EventList, error
 	set("forge", q.Forge)
 	set("kind", q.Kind)
 	set("repository", q.Repository)
+	set("action", q.Action)
+	set("ref", q.Ref)
+	set("branch", q.Branch)
+	set("actor", q.Actor)
+	set("delivery", q.Delivery)
+	set("outcome", q.Outcome)
+	set("since", q.Since)
+	set("until", q.Until)
 	set("before", q.Before)
 	if q.Limit > 0 {
 		v.Set("limit", fmt.Sprint(q.Limit))
 	}
 	var out EventList
 	if err := c.get(ctx, "/api/v1/events?"+v.Encode(), &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// Facets returns the counts of the events stored in the last hour and the
+// last day (GET /api/v1/facets).
+func (c *Client) Facets(ctx context.Context) (*FacetList, error) {
+	var out FacetList
+	if err := c.get(ctx, "/api/v1/facets", &out); err != nil {
 		return nil, err
 	}
 	return &out, nil

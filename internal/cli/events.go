@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -48,7 +49,15 @@ func eventsList(ctx context.Context, env *Env, args []string) error {
 	f.StringVar(&q.Endpoint, "endpoint", "", "only this endpoint")
 	f.StringVar(&q.Forge, "forge", "", "only this forge")
 	f.StringVar(&q.Kind, "kind", "", "only this kind (push, tag, pull_request, ...)")
-	f.StringVar(&q.Repository, "repository", "", "only this repository (owner/name)")
+	f.StringVar(&q.Repository, "repository", "", "only this repository (owner/name, any case)")
+	f.StringVar(&q.Action, "action", "", "only this action (opened, merged, ...)")
+	f.StringVar(&q.Ref, "ref", "", "only this ref (refs/heads/main)")
+	f.StringVar(&q.Branch, "branch", "", "only this branch (main)")
+	f.StringVar(&q.Actor, "actor", "", "only events by this actor (login, any case)")
+	f.StringVar(&q.Delivery, "delivery", "", "only the event with this forge delivery id")
+	f.StringVar(&q.Outcome, "outcome", "", "only events whose attempts had this outcome: delivered, failed, dead, superseded, not_matched")
+	f.StringVar(&q.Since, "since", "", "only events stored at or after this time (RFC 3339)")
+	f.StringVar(&q.Until, "until", "", "only events stored before this time (RFC 3339)")
 	f.IntVar(&q.Limit, "limit", 50, "at most this many events")
 	f.StringVar(&q.Before, "before", "", "cursor from a previous page")
 	if err := parse(f.FlagSet, args); err != nil {
@@ -71,9 +80,33 @@ func eventsList(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	if list.Next != "" {
-		fmt.Fprintf(env.Stderr, "more: forgehook events list --before %s\n", list.Next)
+		fmt.Fprintf(env.Stderr, "more: forgehook events list%s --before %s\n", filterArgs(q), list.Next)
 	}
 	return nil
+}
+
+// filterArgs returns the flags that repeat q's filters (and limit), each
+// preceded by a space, for the next page's command line.
+func filterArgs(q api.ListQuery) string {
+	var b strings.Builder
+	for _, kv := range [][2]string{
+		{"endpoint", q.Endpoint}, {"forge", q.Forge}, {"kind", q.Kind}, {"action", q.Action},
+		{"repository", q.Repository}, {"ref", q.Ref}, {"branch", q.Branch}, {"actor", q.Actor},
+		{"delivery", q.Delivery}, {"outcome", q.Outcome}, {"since", q.Since}, {"until", q.Until},
+	} {
+		if kv[1] == "" {
+			continue
+		}
+		v := kv[1]
+		if strings.ContainsAny(v, " \t'\"\\$`") {
+			v = strconv.Quote(v)
+		}
+		fmt.Fprintf(&b, " --%s %s", kv[0], v)
+	}
+	if q.Limit != 50 {
+		fmt.Fprintf(&b, " --limit %d", q.Limit)
+	}
+	return b.String()
 }
 
 func eventsShow(ctx context.Context, env *Env, args []string) error {

@@ -98,6 +98,11 @@ func (s *Store) RecordAttempt(ctx context.Context, a Attempt) error {
 	m.Data = b
 	m.Header.Set(EventIDHeader, a.EventID)
 	m.Header.Set(TriggerHeader, a.Trigger)
+	// The event index reads the outcome and the event's sequence here.
+	m.Header.Set(OutcomeHeader, a.Outcome)
+	if seq := s.eventSeqOf(ctx, a.EventID); seq != 0 {
+		m.Header.Set(EventSeqHeader, strconv.FormatUint(seq, 10))
+	}
 	index := func(ack *jetstream.PubAck) {
 		if err := s.attempts.Insert(seqindex.Hash(attemptKey(a.Trigger, a.EventID)), ack.Sequence, time.Now()); err != nil {
 			s.log.Warn("store: attempt index", "err", err)

@@ -231,9 +231,23 @@ func (s *Store) GetSeq(ctx context.Context, seq uint64) (Record, error) {
 	return s.record(ctx, m)
 }
 
-// Filter selects events in List. Empty fields match everything.
+// Filter selects events in List. Empty fields match everything; set
+// fields must all hold.
 type Filter struct {
 	Endpoint, Forge, Kind string
+	// Action, Ref (refs/heads/main) and Branch (main) match exactly;
+	// Repository (owner/name) and Actor (the login, else the name)
+	// without regard to case. Delivery is the forge's delivery id.
+	Action, Repository, Ref, Branch, Actor, Delivery string
+	// Outcome selects events by their delivery attempts: delivered,
+	// failed, dead or superseded (an attempt on some trigger had it), or
+	// not_matched (no attempt on any trigger, among the events at or
+	// below Settled, which every trigger has processed).
+	Outcome string
+	Settled uint64
+	// Since (inclusive) and Until (exclusive) bound when events were
+	// stored; zero: unbounded.
+	Since, Until time.Time
 	// Match, when set, is applied to each record after the subject filter.
 	// The record may be a stub (see Record.Object).
 	Match func(Record) bool
@@ -241,7 +255,10 @@ type Filter struct {
 	Before uint64
 	// Limit caps the number of events returned (default 50).
 	Limit int
-	// ScanLimit caps how many stored events one call examines (default 5000).
+	// ScanLimit caps how many stored events one call examines (default
+	// 5000). With the event index, it caps only the records Match
+	// examines: the index answers every other condition, so a page is
+	// full or the true end.
 	ScanLimit int
 	// MaxBytes caps the bytes of the records one call returns (default
 	// ListMaxBytes): a page ends before the record that would pass it,
@@ -257,7 +274,12 @@ type Filter struct {
 const ListMaxBytes = 8 << 20
 
 // List returns stored events newest first, and the cursor to pass as
-// Before for the next page (0 when there is none). It never reads an
+// Before for the next page (0 when there is none). It answers from the
+// event index (eventsearch.go): a page is full, or ends at its byte
+// budget, or is the true end; never empty with a cursor (unless Match
+// and ScanLimit cut it). While the index is being rebuilt far behind the
+// stream, it scans pages of the stream instead, as described below, and
+// refuses an Outcome filter (ErrNotReady). It never reads an
 // event from the object store: the record of an event too large for one
 // message is its stub (Record.Object), whose fields all but the body are
 // the event's. A page ends at f.Limit records, f.ScanLimit events
@@ -281,6 +303,12 @@ func (s *Store) List(ctx context.Context, f Filter) ([]Record, uint64, error) {
 		return nil, 0, fmt.Errorf("store: stream info: %w", err)
 	}
 	first, last := info.State.FirstSeq, info.State.LastSeq
+	if out, next, ok, err := s.listIndexed(ctx, h, f, first, last); ok {
+		return out, next, err
+	}
+	if f.Outcome != "" {
+		return nil, 0, fmt.Errorf("%w: the event index is being rebuilt; outcome filters wait for it", ErrNotReady)
+	}
 	seq := last
 	if f.Before != 0 && f.Before-1 < seq {
 		seq = f.Before - 1
@@ -302,7 +330,7 @@ func (s *Store) List(ctx context.Context, f Filter) ([]Record, uint64, error) {
 		if err != nil {
 			return nil, 0, fmt.Errorf("store: get %d: %w", seq, err)
 		}
-		if !subjectMatches(m.Subject, f) {
+		if !subjectMatches(m.Subject, f) || f.needsRecord() && !f.matches(m.Subject, m.Data, m.Time) {
 			continue
 		}
 		r := Record{Seq: m.Sequence, Subject: m.Subject, Stored: m.Time, Data: m.Data, Object: m.Header.Get(ObjectHeader)}

@@ -110,6 +110,7 @@ type Store struct {
 	dedup      *seqindex.Index // delivery key -> sequence, for the dedup window
 	ids        *seqindex.Index // event id -> sequence, for the retention
 	attempts   *seqindex.Index // trigger + event id -> ATTEMPTS sequences
+	evix       evixState       // the event index, for filtered lists (eventsearch.go)
 
 	ctx    context.Context // the store's own lifetime, cancelled by Close
 	cancel context.CancelFunc
@@ -153,6 +154,13 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		s.lock = l
 	}
 	if err := s.openIndexes(); err != nil {
+		s.lock.release()
+		return nil, err
+	}
+	if err := s.openEventIndex(); err != nil {
+		s.dedup.Close()
+		s.ids.Close()
+		s.attempts.Close()
 		s.lock.release()
 		return nil, err
 	}
@@ -364,6 +372,9 @@ func (s *Store) ensure(ctx context.Context) error {
 	if err := s.startTail(st, ast); err != nil {
 		return err
 	}
+	if err := s.startEventIndex(st, ast); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	s.events, s.endpoints = st, eps
 	s.relays = relays
@@ -438,6 +449,7 @@ func (s *Store) Close() error {
 	if s.attempts != nil {
 		_ = s.attempts.Close()
 	}
+	s.closeEventIndex()
 	s.lock.release()
 	return nil
 }

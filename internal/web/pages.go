@@ -39,11 +39,14 @@ func eventURL(id string) string { return "/events/" + url.PathEscape(id) }
 type eventFilter struct {
 	Endpoint, Forge, Kind, Repository, Status string
 	Before                                    uint64
+	indexedFilter                             // facets.go
 }
 
 func (f eventFilter) values() url.Values {
 	v := url.Values{}
-	for k, s := range map[string]string{"endpoint": f.Endpoint, "forge": f.Forge, "kind": f.Kind, "repository": f.Repository, "status": f.Status} {
+	m := map[string]string{"endpoint": f.Endpoint, "forge": f.Forge, "kind": f.Kind, "repository": f.Repository, "status": f.Status}
+	f.indexedFilter.set(m)
+	for k, s := range m {
 		if s != "" {
 			v.Set(k, s)
 		}
@@ -81,6 +84,8 @@ type eventsData struct {
 	Statuses    []string
 	HasTriggers bool
 	Partial     bool // a status filter stopped at its scan limit
+	Outcomes    []string
+	Facets      []facetWindow // facets.go
 	// Chart is the events received per minute over the last hour ("" when
 	// not counted).
 	Chart template.HTML
@@ -95,6 +100,9 @@ func (h *Handler) eventsPage(w http.ResponseWriter, r *http.Request, s session) 
 		Kind: strings.TrimSpace(q.Get("kind")), Repository: strings.TrimSpace(q.Get("repository")),
 		Status: strings.TrimSpace(q.Get("status")),
 	}
+	f.indexedFilter = indexedFilter{Action: strings.TrimSpace(q.Get("action")), Branch: strings.TrimSpace(q.Get("branch")),
+		Actor: strings.TrimSpace(q.Get("actor")), Delivery: strings.TrimSpace(q.Get("delivery")),
+		Outcome: strings.TrimSpace(q.Get("outcome")), Since: strings.TrimSpace(q.Get("since")), Until: strings.TrimSpace(q.Get("until"))}
 	if v := q.Get("before"); v != "" {
 		n, err := strconv.ParseUint(v, 10, 64)
 		if err != nil {
@@ -106,11 +114,13 @@ func (h *Handler) eventsPage(w http.ResponseWriter, r *http.Request, s session) 
 	ctx := r.Context()
 	statuses := map[uint64][]deliver.Status{}
 	var statusErr error
-	sf := store.Filter{Endpoint: f.Endpoint, Forge: f.Forge, Kind: f.Kind, Before: f.Before, Limit: pageSize}
-	if f.Repository != "" || f.Status != "" {
-		if f.Status != "" {
-			sf.ScanLimit = statusScanLimit
-		}
+	sf := store.Filter{Endpoint: f.Endpoint, Forge: f.Forge, Kind: f.Kind, Repository: f.Repository, Before: f.Before, Limit: pageSize}
+	if err := f.indexedFilter.apply(ctx, &sf, h.opts.Delivery); err != nil {
+		h.fail(w, r, http.StatusBadRequest, "Bad filter", err.Error())
+		return
+	}
+	if f.Status != "" {
+		sf.ScanLimit = statusScanLimit
 		sf.Match = func(rec store.Record) bool {
 			fields, ok := parseRecord(rec)
 			if !ok {
@@ -142,6 +152,10 @@ func (h *Handler) eventsPage(w http.ResponseWriter, r *http.Request, s session) 
 	d := eventsData{
 		Filter: f, Kinds: kinds(), Forges: h.opts.Forges, Statuses: statusOptions(),
 		HasTriggers: h.hasTriggers(), Partial: f.Status != "" && next != 0 && len(recs) < pageSize,
+		Outcomes: outcomeOptions(),
+	}
+	if q.Get("fragment") != "rows" {
+		d.Facets = h.facets(ctx, f)
 	}
 	for _, ep := range h.endpoints() {
 		d.Endpoints = append(d.Endpoints, ep.Name)
