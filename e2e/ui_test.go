@@ -406,7 +406,8 @@ triggers:
 	}
 	cam.take("endpoints.png", "Endpoints", "The URL to paste into each forge (an endpoint named by a secret key shows "+
 		"`/hooks/<key>`), the provider, a fingerprint of each secret (never the secret), whether a ping verified it and "+
-		"when, and the last event.")
+		"when, the last event, the events the store holds for it (they survive restarts, and the page says since when) "+
+		"and the requests since the server started.")
 	cam.do("open the triggers", chromedp.Click(chromedp.CSS(`nav.main a[href="/triggers"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`tr[data-trigger="deploy"]`)))
 	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('td.trigger-chart svg.chart rect.s-delivered, td.trigger-chart svg.chart rect.s-dead').length`)); err != nil || n == 0 {
@@ -414,7 +415,8 @@ triggers:
 	}
 	cam.take("triggers.png", "Triggers", "Each trigger's CEL expression, action, retry budget and pending count "+
 		"(events not yet processed, retries included), a chart of its delivery outcomes per minute over the last hour "+
-		"(green delivered, amber failed and retried, red dead), with a link to its dead letters.")
+		"(green delivered, amber failed and retried, red dead), the attempts and dead letters the store holds (they survive "+
+		"restarts; the page says since when), the counts since the server started, and a link to its dead letters.")
 
 	cam.do("log out", chromedp.Click(chromedp.CSS("form.logout button")), chromedp.WaitVisible(chromedp.ID("token")))
 	cam.do("a page after logout", chromedp.Navigate(admin+"/dead"), chromedp.WaitVisible(chromedp.ID("token")))

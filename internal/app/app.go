@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/forgehook/forgehook/internal/activity"
 	"io"
 	"log/slog"
 	"net"
@@ -20,6 +19,7 @@ import (
 	"time"
 
 	"github.com/forgehook/forgehook/internal/action"
+	"github.com/forgehook/forgehook/internal/activity"
 	"github.com/forgehook/forgehook/internal/api"
 	"github.com/forgehook/forgehook/internal/config"
 	"github.com/forgehook/forgehook/internal/deliver"
@@ -171,6 +171,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 				c.Accepted+c.Duplicates+c.Pings > 0 || len(c.Rejected) > 0
 		},
 		Activity: a.activity.Last,
+		Totals:   st.Totals,
 		TriggerCounts: func(name string) (web.TriggerCounts, bool) {
 			c, ok := a.metrics.Trigger(name)
 			broken := a.brokenTriggers()[name]

@@ -481,12 +481,19 @@ type endpointView struct {
 	Last       *row
 	Counts     *EndpointCounts
 	Rejections []attribute
+	// Stored counts the events the store holds for the endpoint.
+	Stored uint64
 }
 
 type endpointsData struct {
 	Endpoints []endpointView
 	Base      string
 	HasCounts bool
+	// HasTotals says Stored counts come from the store, since StoredSince
+	// (the oldest event kept); Started is when the request counts began.
+	HasTotals   bool
+	StoredSince time.Time
+	Started     time.Time
 }
 
 // lastEventScan bounds the search for an endpoint's last event.
@@ -494,9 +501,18 @@ const lastEventScan = 1000
 
 func (h *Handler) endpointsPage(w http.ResponseWriter, r *http.Request, s session) {
 	ctx := r.Context()
-	d := endpointsData{Base: h.ingestBase(r), HasCounts: h.opts.EndpointCounts != nil}
+	d := endpointsData{Base: h.ingestBase(r), HasCounts: h.opts.EndpointCounts != nil, Started: h.started}
+	var tot store.Totals
+	if h.opts.Totals != nil {
+		var err error
+		if tot, err = h.opts.Totals(ctx); err == nil {
+			d.HasTotals, d.StoredSince = true, tot.EventsSince
+		} else {
+			h.log.Warn("web: store totals", "err", err)
+		}
+	}
 	for _, ep := range h.endpoints() {
-		v := endpointView{EndpointInfo: ep, URL: d.Base + ep.Path, KeyHidden: strings.Contains(ep.Path, "<key>")}
+		v := endpointView{EndpointInfo: ep, URL: d.Base + ep.Path, KeyHidden: strings.Contains(ep.Path, "<key>"), Stored: tot.Events[ep.Name]}
 		st, err := h.opts.Events.Endpoint(ctx, ep.Name)
 		if err != nil {
 			h.storeFail(w, r, err)
@@ -564,6 +580,9 @@ type triggerRow struct {
 	Oldest string
 	// Chart is the trigger's delivery outcomes per minute, last hour.
 	Chart template.HTML
+	// Attempts and Dead are what the store holds for the trigger: the
+	// attempts recorded and the dead letters not replayed.
+	Attempts, Dead uint64
 }
 
 // lagger is the part of Delivery, when it has it, that tells how long a
@@ -575,6 +594,11 @@ type lagger interface {
 type triggersData struct {
 	Triggers  []triggerRow
 	HasCounts bool
+	// HasTotals says Attempts and Dead come from the store, kept since
+	// AttemptsSince and DeadSince; Started is when the other counts began.
+	HasTotals                bool
+	AttemptsSince, DeadSince time.Time
+	Started                  time.Time
 	// ChartNote says since when the charts count, when within the hour.
 	ChartNote string
 }
@@ -593,14 +617,24 @@ func outcomeSeries() []string {
 }
 
 func (h *Handler) triggersPage(w http.ResponseWriter, r *http.Request, s session) {
-	d := triggersData{HasCounts: h.opts.TriggerCounts != nil}
+	d := triggersData{HasCounts: h.opts.TriggerCounts != nil, Started: h.started}
+	var tot store.Totals
+	if h.opts.Totals != nil && h.opts.Delivery != nil {
+		var err error
+		if tot, err = h.opts.Totals(r.Context()); err == nil {
+			d.HasTotals, d.AttemptsSince, d.DeadSince = true, tot.AttemptsSince, tot.DeadSince
+		} else {
+			h.log.Warn("web: store totals", "err", err)
+		}
+	}
 	if h.opts.Delivery != nil {
 		for _, name := range h.opts.Delivery.Triggers() {
 			t, ok := h.opts.Delivery.Trigger(name)
 			if !ok || t == nil {
 				continue
 			}
-			tr := triggerRow{TriggerInfo: api.TriggerInfo{Name: name, Action: t.Kind, Concurrency: t.Concurrency, MaxAttempts: t.Retry.MaxAttempts}}
+			tr := triggerRow{TriggerInfo: api.TriggerInfo{Name: name, Action: t.Kind, Concurrency: t.Concurrency, MaxAttempts: t.Retry.MaxAttempts},
+				Attempts: tot.Attempts[name], Dead: tot.Dead[name]}
 			if t.When != nil {
 				tr.When = t.When.Source()
 			}

@@ -14,12 +14,12 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
 	"fmt"
-	"github.com/forgehook/forgehook/internal/activity"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -27,8 +27,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/forgehook/forgehook/internal/activity"
 	"github.com/forgehook/forgehook/internal/api"
 	"github.com/forgehook/forgehook/internal/config"
+	"github.com/forgehook/forgehook/internal/store"
 	"github.com/forgehook/forgehook/internal/throttle"
 )
 
@@ -90,6 +92,11 @@ type Options struct {
 	// TriggerCounts, when set, returns a trigger's delivery counters
 	// (false when it has none): the metrics' hook.
 	TriggerCounts func(trigger string) (TriggerCounts, bool)
+	// Totals, when set, returns the counts the store keeps (events per
+	// endpoint, attempts and dead letters per trigger, and since when):
+	// the Endpoints and Triggers pages show them, so that they survive
+	// restarts.
+	Totals func(ctx context.Context) (store.Totals, error)
 	// Activity, when set, returns the per-minute counts of the last hour
 	// (activity.Recorder.Last): series "events" for the events received,
 	// "<trigger>/<outcome>" for delivery attempts. The Events and Triggers
@@ -122,6 +129,9 @@ type Handler struct {
 	cop     *http.CrossOriginProtection
 	revoked revocations
 	fails   *throttle.Failures // failed logins per client address
+	// started is when the handler was built: the counts kept in memory
+	// (requests, outcomes since start) begin then.
+	started time.Time
 }
 
 // failedLoginLimit failed logins from one address within failedLoginWindow
@@ -148,6 +158,7 @@ func New(opts Options) *Handler {
 		opts.RefreshInterval = 5 * time.Second
 	}
 	h := &Handler{
+		started: opts.Now(),
 		opts:    opts,
 		log:     opts.Logger.With("component", "web"),
 		cop:     http.NewCrossOriginProtection(),

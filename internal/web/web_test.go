@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
-	"github.com/forgehook/forgehook/internal/activity"
 	"io"
 	"log/slog"
 	"net/http"
@@ -18,6 +17,7 @@ import (
 	"time"
 
 	"github.com/forgehook/forgehook/internal/action"
+	"github.com/forgehook/forgehook/internal/activity"
 	"github.com/forgehook/forgehook/internal/api"
 	"github.com/forgehook/forgehook/internal/config"
 	"github.com/forgehook/forgehook/internal/deliver"
@@ -108,6 +108,7 @@ func newFixture(t *testing.T, o fixtureOpts) *fixture {
 		Logger:    slog.New(slog.DiscardHandler),
 		IngestURL: "http://[::]:8080",
 		Activity:  act.Last,
+		Totals:    st.Totals,
 	}
 	if o.triggers {
 		cfg := &config.Config{Triggers: []config.Trigger{
@@ -386,6 +387,7 @@ func TestWebPagesRenderRealData(t *testing.T) {
 	mustContain(t, "dead for tags", a.body, "No dead letters for tags")
 
 	a = c.get("/endpoints")
+	mustContain(t, "endpoints stored", a.body, `<dd data-stored>2 events`, "held by the store, since")
 	mustContain(t, "endpoints", a.body, `value="http://example.com:8080/hooks/gh"`, config.Secret(hookSecret).Fingerprint(),
 		"/hooks/&lt;key&gt;", "named by a secret key", "not yet", `href="/events/evt-bad"`)
 	if strings.Contains(a.body, hookSecret) {
@@ -404,7 +406,10 @@ func TestWebPagesRenderRealData(t *testing.T) {
 	a = c.get("/triggers")
 	mustContain(t, "triggers", a.body, "deploy", "tags", `event.kind == &#34;push&#34; &amp;&amp; event.branch == &#34;main&#34;`,
 		"http", "log", "2 attempts", `href="/dead?trigger=deploy"`,
-		"Delivery outcomes of deploy per minute", `class="s-delivered"`, `class="s-dead"`, "<th>Last hour</th>")
+		"Delivery outcomes of deploy per minute", `class="s-delivered"`, `class="s-dead"`, "<th>Last hour</th>",
+		// Counted by the store: evt-ok 1 attempt, evt-bad 2 and a dead letter.
+		"Attempts · dead letters", `<td data-totals>3 · <a class="badge s-dead" href="/dead?trigger=deploy">1</a></td>`,
+		"what the store holds: attempts since")
 
 	if a := c.get("/nope"); a.code != http.StatusNotFound || !strings.Contains(a.body, "Not found") {
 		t.Errorf("unknown page: %d", a.code)
@@ -791,7 +796,7 @@ func TestWebCountsHooks(t *testing.T) {
 	})
 	c := newClient(t, ui)
 	mustContain(t, "endpoints", c.get("/endpoints").body, "7 accepted", "2 duplicate", "bad signature: 3")
-	mustContain(t, "triggers", c.get("/triggers").body, "<td>11</td><td>4</td><td>1</td>", "<th>Delivered</th>")
+	mustContain(t, "triggers", c.get("/triggers").body, "<td>11</td><td>4</td><td>1</td>", ">Delivered</th>")
 }
 
 // otherFirstChar returns tok with its first character changed.
