@@ -1,6 +1,7 @@
 package route
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -15,8 +16,20 @@ import (
 	"github.com/forgehook/forgehook/internal/forge/forgetest"
 )
 
-// fixtureEvent builds the record of a real fixture, as ingest would.
+// fixtureEvent builds the activation of a real fixture's record, as
+// ingest would store it.
 func fixtureEvent(t testing.TB, forgeID, name string) *Activation {
+	t.Helper()
+	a, err := NewActivation(fixtureRecord(t, forgeID, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// fixtureRecord builds the stored record of a real fixture, as ingest
+// would.
+func fixtureRecord(t testing.TB, forgeID, name string) []byte {
 	t.Helper()
 	p, err := all.Registry().New(&config.Endpoint{Name: "ep", Provider: forgeID})
 	if err != nil {
@@ -38,11 +51,11 @@ func fixtureEvent(t testing.TB, forgeID, name string) *Activation {
 	ev := &event.Event{ID: "x", Endpoint: "ep", Forge: fields.Forge, ForgeEvent: m.Event, ForgeAction: fields.ForgeAction,
 		Data: event.Data{Header: event.RedactHeader(req.Header), Body: req.Payload, Normalized: fields}}
 	ev.Envelope()
-	a, err := ActivationFor(ev)
+	raw, err := json.Marshal(ev)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return a
+	return raw
 }
 
 func TestRouteExpressionsOverRealEvents(t *testing.T) {
