@@ -105,15 +105,26 @@ func sampleEvent(s string, n int64, flag bool) *Event {
 				Kind: Kind(s), Action: s, Forge: s,
 				Repository: Repository{FullName: s, Name: s, Owner: s, URL: s, CloneURL: s, DefaultBranch: s},
 				Ref:        s, Branch: s, Tag: s, Before: s, After: s, Deleted: flag,
-				Commits:     []Commit{{ID: s, Message: s, URL: s, Author: Person{Login: s, Name: s, Email: s}, Timestamp: s}, {}},
-				PullRequest: PullRequest{Number: n, Title: s, State: s, SourceBranch: s, TargetBranch: s, URL: s, Merged: !flag},
-				Actor:       Person{Login: s, Name: s, Email: s},
+				Commits: []Commit{{ID: s, Message: s, URL: s, Author: Person{Login: s, Name: s, Email: s}, Timestamp: s}, {}},
+				PullRequest: PullRequest{Number: n, Title: s, State: s, SourceBranch: s, TargetBranch: s, URL: s, Merged: !flag,
+					Draft: !flag, HeadSHA: s, BaseSHA: s,
+					SourceRepository: Repository{FullName: s, Name: s, Owner: s, URL: s, CloneURL: s, DefaultBranch: s},
+					Author:           Person{Login: s, Name: s, Email: s}, Labels: []string{s, "b"}},
+				Issue:    Issue{Number: n, Title: s, State: s, URL: s, Author: Person{Login: s, Name: s, Email: s}, Labels: []string{s}},
+				Comment:  Comment{ID: s, Body: s, URL: s, On: s, Number: n},
+				Pipeline: Pipeline{Name: s, ID: s, Status: s, Ref: s, Branch: s, Tag: s, SHA: s, URL: s},
+				Release:  Release{Tag: s, Name: s, Draft: !flag, Prerelease: !flag, URL: s},
+				Registry: Registry{Image: s, Tag: s, Digest: s, URL: s},
+				Actor:    Person{Login: s, Name: s, Email: s},
+				Twin:     !flag,
 			},
 		},
 	}
 	ev.Envelope()
 	if flag {
 		ev.Data.Normalized.Commits = nil
+		ev.Data.Normalized.PullRequest.Labels = nil
+		ev.Data.Normalized.Issue.Labels = []string{}
 		ev.Data.Header = nil
 		ev.Data.Body = nil
 		ev.Delivery = ""
@@ -282,5 +293,39 @@ func TestEventRecordDecodesAlikeWithJSONX(t *testing.T) {
 			t.Fatal(err)
 		}
 		decodeBothWays(t, b)
+	}
+}
+
+// TestEventSampleFillsEveryField keeps TestEventEncodeMatchesEncodingJSON
+// honest: a field added to the record but not to sampleEvent (nor, then,
+// checked against the encoder) fails here.
+func TestEventSampleFillsEveryField(t *testing.T) {
+	zero := map[string]int{}
+	var walk func(path string, v reflect.Value)
+	walk = func(path string, v reflect.Value) {
+		switch v.Kind() {
+		case reflect.Struct:
+			if v.Type() == reflect.TypeFor[time.Time]() {
+				return
+			}
+			for i := 0; i < v.NumField(); i++ {
+				if v.Type().Field(i).Tag.Get("json") == "-" {
+					continue
+				}
+				walk(path+"."+v.Type().Field(i).Name, v.Field(i))
+			}
+		default:
+			if v.IsZero() {
+				zero[path]++
+			}
+		}
+	}
+	// A bool is set under one flag or the other.
+	walk("Event", reflect.ValueOf(*sampleEvent("x", 42, false)))
+	walk("Event", reflect.ValueOf(*sampleEvent("x", 42, true)))
+	for path, n := range zero {
+		if n == 2 {
+			t.Errorf("sampleEvent leaves %s zero", path)
+		}
 	}
 }

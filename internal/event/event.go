@@ -85,6 +85,112 @@ type PullRequest struct {
 	TargetBranch string `json:"target_branch"`
 	URL          string `json:"url"`
 	Merged       bool   `json:"merged"`
+	// Draft reports a draft (work in progress) pull request.
+	Draft bool `json:"draft"`
+	// HeadSHA is the commit at the tip of the source branch; BaseSHA the
+	// commit of the target branch the pull request is compared with.
+	HeadSHA string `json:"head_sha"`
+	BaseSHA string `json:"base_sha"`
+	// SourceRepository is the repository the source branch lives in: a
+	// fork's, or the repository itself.
+	SourceRepository Repository `json:"source_repository"`
+	// Author opened the pull request.
+	Author Person `json:"author"`
+	// Labels are the label names, in the forge's order (nil when the
+	// forge sent none or sends no labels).
+	Labels []string `json:"labels"`
+}
+
+// Issue is the normalized issue (or work item) of an issue event, and of a
+// comment on an issue.
+type Issue struct {
+	Number int64    `json:"number"`
+	Title  string   `json:"title"`
+	State  string   `json:"state"`
+	URL    string   `json:"url"`
+	Author Person   `json:"author"`
+	Labels []string `json:"labels"`
+}
+
+// The values of Comment.On: what a comment is on.
+const (
+	CommentOnIssue       = "issue"
+	CommentOnPullRequest = "pull_request"
+	CommentOnCommit      = "commit"
+	// CommentOnChange is a Gerrit change.
+	CommentOnChange = "change"
+)
+
+// MaxCommentBody is the most bytes of a comment's text that the record
+// keeps in Comment.Body (the whole text stays in the body).
+const MaxCommentBody = 4096
+
+// Comment is the normalized comment of a comment event.
+type Comment struct {
+	// ID is the forge's comment id, as a decimal string for numeric ids.
+	ID string `json:"id"`
+	// Body is the comment's text, cut to MaxCommentBody bytes on a UTF-8
+	// character boundary.
+	Body string `json:"body"`
+	URL  string `json:"url"`
+	// On is what the comment is on: CommentOnIssue, CommentOnPullRequest,
+	// CommentOnCommit or CommentOnChange ("" when unknown).
+	On string `json:"on"`
+	// Number is the number of the issue, pull request or change the
+	// comment is on (0 for a commit).
+	Number int64 `json:"number"`
+}
+
+// The pipeline statuses: Pipeline.Status is one of these, or "" when the
+// forge sent no status or one outside this vocabulary.
+const (
+	StatusQueued    = "queued"    // created, pending, requested, waiting for a runner
+	StatusWaiting   = "waiting"   // waiting for a person: manual job, approval
+	StatusRunning   = "running"   // in progress
+	StatusSuccess   = "success"   // finished and passed
+	StatusFailure   = "failure"   // finished and failed, errored or timed out
+	StatusCancelled = "cancelled" // cancelled or aborted
+	StatusSkipped   = "skipped"   // not run
+	StatusNeutral   = "neutral"   // finished without a verdict (neutral, stale)
+)
+
+// Pipeline is the normalized CI/CD run, job, check or commit status of a
+// pipeline event.
+type Pipeline struct {
+	// Name is the workflow, job, check, context or definition name.
+	Name string `json:"name"`
+	// ID is the forge's id of the run or job, as a decimal string for
+	// numeric ids.
+	ID string `json:"id"`
+	// Status is in the StatusQueued... vocabulary.
+	Status string `json:"status"`
+	// Ref is the full ref built (refs/heads/..., refs/tags/...), Branch or
+	// Tag its short name.
+	Ref    string `json:"ref"`
+	Branch string `json:"branch"`
+	Tag    string `json:"tag"`
+	// SHA is the commit built.
+	SHA string `json:"sha"`
+	URL string `json:"url"`
+}
+
+// Release is the normalized release of a release event.
+type Release struct {
+	Tag        string `json:"tag"`
+	Name       string `json:"name"`
+	Draft      bool   `json:"draft"`
+	Prerelease bool   `json:"prerelease"`
+	URL        string `json:"url"`
+}
+
+// Registry is the normalized image or package of a registry event.
+type Registry struct {
+	// Image is the image or package name (for an image, the repository
+	// path without the registry host).
+	Image  string `json:"image"`
+	Tag    string `json:"tag"`
+	Digest string `json:"digest"`
+	URL    string `json:"url"`
 }
 
 // Fields is data.normalized: the canonical view of an event, the same on
@@ -103,7 +209,17 @@ type Fields struct {
 	Deleted     bool        `json:"deleted"`
 	Commits     []Commit    `json:"commits"`
 	PullRequest PullRequest `json:"pull_request"`
+	Issue       Issue       `json:"issue"`
+	Comment     Comment     `json:"comment"`
+	Pipeline    Pipeline    `json:"pipeline"`
+	Release     Release     `json:"release"`
+	Registry    Registry    `json:"registry"`
 	Actor       Person      `json:"actor"`
+
+	// Twin marks the create or delete event that a forge sends beside the
+	// push of the same ref (Gitea, Gogs and GitHub send both); triggers skip
+	// twins unless they set twins: true.
+	Twin bool `json:"twin"`
 
 	// ForgeAction is the forge's own action value (body "action" or its
 	// equivalent), kept in the envelope's forgeaction attribute.
@@ -146,7 +262,8 @@ const TypePrefix = "dev.forgehook."
 
 // Envelope fills the envelope attributes that derive from the normalized
 // fields: type, source and subject. endpoint is used for the source when the
-// repository has no URL.
+// repository has no URL. It also makes nil lists of the normalized fields
+// (commits, labels) empty, so that consumers read [] rather than null.
 func (e *Event) Envelope() {
 	f := &e.Data.Normalized
 	e.SpecVersion = "1.0"
@@ -154,6 +271,12 @@ func (e *Event) Envelope() {
 	e.Type = typeOf(f.Kind)
 	if f.Commits == nil {
 		f.Commits = []Commit{}
+	}
+	if f.PullRequest.Labels == nil {
+		f.PullRequest.Labels = []string{}
+	}
+	if f.Issue.Labels == nil {
+		f.Issue.Labels = []string{}
 	}
 	if f.Repository.URL != "" {
 		e.Source = f.Repository.URL

@@ -305,7 +305,7 @@ func TestGitHubNormalizeCases(t *testing.T) {
 			forgetest.Want(t, "action", f.Action, "changes_requested")
 		}},
 		{"pull_request_review.submitted", func(t *testing.T, f event.Fields) { forgetest.Want(t, "action", f.Action, "commented") }},
-		{"pull_request_review.dismissed", func(t *testing.T, f event.Fields) { forgetest.Want(t, "action", f.Action, "dismissed") }},
+		{"pull_request_review.dismissed", func(t *testing.T, f event.Fields) { forgetest.Want(t, "action", f.Action, "review_dismissed") }},
 		{"issue_comment.created.on-pull-request.derived", func(t *testing.T, f event.Fields) {
 			forgetest.Want(t, "kind", f.Kind, event.KindComment)
 			forgetest.Want(t, "action", f.Action, "created")
@@ -345,6 +345,48 @@ func TestGitHubNormalizeCases(t *testing.T) {
 			forgetest.Want(t, "forgeaction", f.ForgeAction, "on-demand-test")
 		}},
 		{"star.created.docs", func(t *testing.T, f event.Fields) { forgetest.Want(t, "kind", f.Kind, event.KindOther) }},
+		{"check_run.completed.1", func(t *testing.T, f event.Fields) {
+			// Issue 13: a check run carried no ref, sha or result.
+			forgetest.Want(t, "branch", f.Branch, "changes")
+			forgetest.Want(t, "after", f.After, "ec26c3e57ca3a959ca5aad62de7213c562f8c821")
+			forgetest.Want(t, "pipeline.status", f.Pipeline.Status, event.StatusFailure)
+			forgetest.Want(t, "pipeline.name", f.Pipeline.Name, "Octocoders-linter")
+		}},
+		{"workflow_job.queued", func(t *testing.T, f event.Fields) {
+			forgetest.Want(t, "pipeline.status", f.Pipeline.Status, event.StatusQueued)
+			forgetest.Want(t, "pipeline.ref", f.Pipeline.Ref, "refs/heads/main")
+		}},
+		{"deployment_status.created.docs", func(t *testing.T, f event.Fields) {
+			forgetest.Want(t, "pipeline.name", f.Pipeline.Name, "production")
+			forgetest.Want(t, "pipeline.sha", f.Pipeline.SHA, "f95f852bd8fca8fcc58a9a2d6c842781e32a215e")
+			forgetest.Want(t, "branch", f.Branch, "master")
+		}},
+		{"pull_request.labeled", func(t *testing.T, f event.Fields) {
+			forgetest.Want(t, "action", f.Action, "labeled")
+			if len(f.PullRequest.Labels) == 0 || f.PullRequest.HeadSHA == "" || f.PullRequest.BaseSHA == "" ||
+				f.PullRequest.SourceRepository.FullName == "" || f.PullRequest.Author.Login == "" {
+				t.Errorf("pull_request = %+v, want labels, shas, source repository and author", f.PullRequest)
+			}
+		}},
+		{"issue_comment.created.1", func(t *testing.T, f event.Fields) {
+			forgetest.Want(t, "comment.on", f.Comment.On, event.CommentOnIssue)
+			forgetest.Want(t, "comment.number", f.Comment.Number, f.Issue.Number)
+			if f.Issue.Number == 0 || f.Issue.Title == "" || f.Comment.ID == "" || f.Comment.Body == "" {
+				t.Errorf("issue, comment = %+v, %+v", f.Issue, f.Comment)
+			}
+		}},
+		{"pull_request_review.submitted.docs", func(t *testing.T, f event.Fields) {
+			forgetest.Want(t, "kind", f.Kind, event.KindPullRequest)
+		}},
+		{"release.prereleased", func(t *testing.T, f event.Fields) {
+			forgetest.Want(t, "release.prerelease", f.Release.Prerelease, true)
+			if f.Release.Tag == "" || f.Release.URL == "" {
+				t.Errorf("release = %+v", f.Release)
+			}
+		}},
+		{"create.payload", func(t *testing.T, f event.Fields) { forgetest.Want(t, "twin", f.Twin, true) }},
+		{"delete.payload", func(t *testing.T, f event.Fields) { forgetest.Want(t, "twin", f.Twin, true) }},
+		{"push.payload", func(t *testing.T, f event.Fields) { forgetest.Want(t, "twin", f.Twin, false) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.fixture, func(t *testing.T) {
@@ -365,6 +407,27 @@ func TestGitHubNormalizeCases(t *testing.T) {
 
 // TestGitHubFormMatchesJSON checks that a form-encoded delivery normalizes
 // like the same payload sent as JSON.
+func TestGitHubNormalizeFullNameFromOwnerAndName(t *testing.T) {
+	p := newProvider(t, false)
+	f, err := p.Normalize(forge.Meta{Event: "star"}, []byte(`{"repository":{"name":"r","owner":{"login":"o"}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	forgetest.Want(t, "repository.full_name", f.Repository.FullName, "o/r")
+}
+
+func TestGitHubReviewActions(t *testing.T) {
+	for _, c := range []struct{ action, state, want string }{
+		{"submitted", "APPROVED", "approved"},
+		{"edited", "commented", "review_edited"},
+		{"dismissed", "dismissed", "review_dismissed"},
+	} {
+		if got := reviewAction(c.action, c.state); got != c.want {
+			t.Errorf("reviewAction(%q, %q) = %q, want %q", c.action, c.state, got, c.want)
+		}
+	}
+}
+
 func TestGitHubFormMatchesJSON(t *testing.T) {
 	p := newProvider(t, false)
 	for _, name := range []string{"push.with-new-branch", "ping.payload"} {
