@@ -164,12 +164,15 @@ func TestRouteCookbookCompiles(t *testing.T) {
 
 func TestRouteNonBoolResultIsAnError(t *testing.T) {
 	env, _ := NewEnv()
-	p, err := env.Compile(`event.kind`) // dyn: checked when evaluated
+	if _, err := env.Compile(`event.kind`); err == nil || !strings.Contains(err.Error(), "of type string, want bool") {
+		t.Fatalf("Compile(event.kind) = %v, want a type error", err)
+	}
+	p, err := env.Compile(`body.ref`) // dyn: checked when evaluated
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := p.Match(fixtureEvent(t, "gitlab", "push")); err == nil || !strings.Contains(err.Error(), "not a bool") {
-		t.Fatalf("Match(event.kind) = %v, want a not-a-bool error", err)
+		t.Fatalf("Match(body.ref) = %v, want a not-a-bool error", err)
 	}
 }
 
