@@ -53,7 +53,18 @@ const maxExplainValue = 160
 // compiles the parts again: it is meant for `route test`, not for the
 // delivery path.
 func (p *Program) Explain(a *Activation) Explanation {
-	x := Explanation{Value: p.valueString(p.prg, a)}
+	var x Explanation
+	if p.kind != nil {
+		// A when: its value as Match gives it (a dyn that is not a bool
+		// is an error).
+		ok, err := p.Match(a)
+		x.Value = strconv.FormatBool(ok)
+		if err != nil {
+			x.Value = "error: " + err.Error()
+		}
+	} else {
+		x.Value = p.valueString(p.prg, a)
+	}
 	if p.ast == nil {
 		return x
 	}
