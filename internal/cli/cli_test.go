@@ -52,6 +52,12 @@ triggers:
   - name: typo
     when: 'evnt.kind == "push"'
     http: {url: "https://example.com/hook", formt: cloudevents}
+  - name: field
+    when: 'event.kind == "push" && event.brnch == "main"'
+    log: {}
+  - name: type
+    log: {}
+    when: 'event.kind == 1'
 `)
 	code, out, _ = runMain(t, "config", "check", bad)
 	if code != 1 {
@@ -64,6 +70,8 @@ triggers:
 		`bad.yaml:12: triggers[1].when: trigger "typo"`,
 		`undeclared reference to 'evnt'`,
 		`bad.yaml:13: triggers[1].http.formt: unknown key (did you mean "format"?)`,
+		`bad.yaml:15: triggers[2].when: trigger "field": 1:30: undefined field 'brnch'`,
+		`bad.yaml:19: triggers[3].when: trigger "type": 1:12: found no matching overload for '_==_' applied to '(string, int)'`,
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("config check output lacks %q:\n%s", want, out)
