@@ -91,6 +91,21 @@ triggers:
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
+	resp, err := http.Get(admin + "/api/v1/triggers")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tl struct {
+		Triggers []struct {
+			Name  string `json:"name"`
+			Twins bool   `json:"twins"`
+		} `json:"triggers"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&tl)
+	resp.Body.Close()
+	if err != nil || len(tl.Triggers) != 2 || tl.Triggers[0].Twins || !tl.Triggers[1].Twins {
+		t.Errorf("triggers listed: %+v, %v; want twins on the second only", tl.Triggers, err)
+	}
 	out, err := runCLI("route", "test", "--config", cfg, "--admin", admin, "--id", ids["delete.payload"])
 	if err != nil || !strings.Contains(out, "NO MATCH  tag-deleted: skipped: twin") ||
 		!strings.Contains(out, "MATCH     tag-deleted-twins: ") {
