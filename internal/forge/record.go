@@ -45,13 +45,13 @@ func PipelineStatus(s string) string {
 		return event.StatusWaiting
 	case "inprogress", "running", "started", "building", "pendingrunning":
 		return event.StatusRunning
-	case "success", "succeeded", "successful", "passed", "ok", "deployed":
+	case "success", "succeeded", "succeed", "successful", "passed", "ok", "deployed":
 		return event.StatusSuccess
-	case "failure", "failed", "error", "errored", "timedout", "partiallysucceeded", "startupfailure":
+	case "failure", "failed", "fail", "error", "errored", "timedout", "partiallysucceeded", "startupfailure":
 		return event.StatusFailure
 	case "cancelled", "canceled", "aborted", "stopped", "cancelling", "stopping", "killed":
 		return event.StatusCancelled
-	case "skipped":
+	case "skipped", "notbuilt":
 		return event.StatusSkipped
 	case "neutral", "stale", "inactive":
 		return event.StatusNeutral

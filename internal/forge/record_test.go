@@ -24,6 +24,8 @@ func TestForgePipelineStatusVocabulary(t *testing.T) {
 		"pending":              event.StatusQueued,
 		"waiting_for_resource": event.StatusQueued,
 		"skipped":              event.StatusSkipped,
+		"SUCCEED":              event.StatusSuccess, // coding.net
+		"NOT_BUILT":            event.StatusSkipped,
 		"neutral":              event.StatusNeutral,
 		"completed":            "", // a phase, not a verdict: the conclusion tells
 		"bogus":                "",

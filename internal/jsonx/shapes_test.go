@@ -44,10 +44,48 @@ type ghBody struct {
 	Review      struct {
 		State string `json:"state"`
 	} `json:"review"`
-	Issue   ghIssue `json:"issue"`
+	Issue      ghIssue   `json:"issue"`
+	Comment    ghComment `json:"comment"`
+	Discussion struct {
+		Number int64 `json:"number"`
+	} `json:"discussion"`
 	Release struct {
-		TagName string `json:"tag_name"`
+		TagName    string `json:"tag_name"`
+		Name       string `json:"name"`
+		Draft      bool   `json:"draft"`
+		Prerelease bool   `json:"prerelease"`
+		HTMLURL    string `json:"html_url"`
 	} `json:"release"`
+	Workflow struct {
+		Name string `json:"name"`
+	} `json:"workflow"`
+	WorkflowRun ghRun  `json:"workflow_run"`
+	WorkflowJob ghRun  `json:"workflow_job"`
+	CheckRun    ghRun  `json:"check_run"`
+	CheckSuite  ghRun  `json:"check_suite"`
+	ID          int64  `json:"id"`
+	SHA         string `json:"sha"`
+	State       string `json:"state"`
+	Context     string `json:"context"`
+	TargetURL   string `json:"target_url"`
+	Branches    []struct {
+		Name string `json:"name"`
+	} `json:"branches"`
+	Deployment struct {
+		ID          int64  `json:"id"`
+		SHA         string `json:"sha"`
+		Ref         string `json:"ref"`
+		Environment string `json:"environment"`
+	} `json:"deployment"`
+	DeploymentStatus struct {
+		ID             int64  `json:"id"`
+		State          string `json:"state"`
+		TargetURL      string `json:"target_url"`
+		LogURL         string `json:"log_url"`
+		EnvironmentURL string `json:"environment_url"`
+	} `json:"deployment_status"`
+	Package         ghPkg `json:"package"`
+	RegistryPackage ghPkg `json:"registry_package"`
 }
 
 type ghCommit struct {
@@ -79,29 +117,80 @@ type ghRepository struct {
 }
 
 type ghPullRequest struct {
-	Number   int64  `json:"number"`
-	Title    string `json:"title"`
-	State    string `json:"state"`
-	HTMLURL  string `json:"html_url"`
-	Merged   bool   `json:"merged"`
-	MergedAt string `json:"merged_at"`
+	Number   int64     `json:"number"`
+	Title    string    `json:"title"`
+	State    string    `json:"state"`
+	HTMLURL  string    `json:"html_url"`
+	Merged   bool      `json:"merged"`
+	MergedAt string    `json:"merged_at"`
+	Draft    bool      `json:"draft"`
+	User     ghAccount `json:"user"`
+	Labels   []ghLabel `json:"labels"`
 	Head     struct {
-		Ref string `json:"ref"`
+		Ref  string        `json:"ref"`
+		SHA  string        `json:"sha"`
+		Repo *ghRepository `json:"repo"`
 	} `json:"head"`
 	Base struct {
 		Ref string `json:"ref"`
+		SHA string `json:"sha"`
 	} `json:"base"`
 }
 
+type ghLabel struct {
+	Name string `json:"name"`
+}
+
 type ghIssue struct {
-	Number      int64  `json:"number"`
-	Title       string `json:"title"`
-	State       string `json:"state"`
-	HTMLURL     string `json:"html_url"`
+	Number      int64     `json:"number"`
+	Title       string    `json:"title"`
+	State       string    `json:"state"`
+	HTMLURL     string    `json:"html_url"`
+	User        ghAccount `json:"user"`
+	Labels      []ghLabel `json:"labels"`
+	Draft       bool      `json:"draft"`
 	PullRequest *struct {
 		HTMLURL  string `json:"html_url"`
 		MergedAt string `json:"merged_at"`
 	} `json:"pull_request"`
+}
+
+type ghComment struct {
+	ID       int64  `json:"id"`
+	Body     string `json:"body"`
+	HTMLURL  string `json:"html_url"`
+	CommitID string `json:"commit_id"`
+}
+
+type ghRun struct {
+	ID         int64  `json:"id"`
+	Name       string `json:"name"`
+	Status     string `json:"status"`
+	Conclusion string `json:"conclusion"`
+	HeadSHA    string `json:"head_sha"`
+	HeadBranch string `json:"head_branch"`
+	HTMLURL    string `json:"html_url"`
+	CheckSuite struct {
+		HeadBranch string `json:"head_branch"`
+	} `json:"check_suite"`
+	App struct {
+		Name string `json:"name"`
+	} `json:"app"`
+}
+
+type ghPkg struct {
+	Name           string `json:"name"`
+	HTMLURL        string `json:"html_url"`
+	PackageVersion struct {
+		Version           string `json:"version"`
+		HTMLURL           string `json:"html_url"`
+		ContainerMetadata struct {
+			Tag struct {
+				Name   string `json:"name"`
+				Digest string `json:"digest"`
+			} `json:"tag"`
+		} `json:"container_metadata"`
+	} `json:"package_version"`
 }
 
 type glHookPayload struct {
@@ -120,6 +209,17 @@ type glHookPayload struct {
 	BeforeSHA                string          `json:"before_sha"`
 	BuildStatus              string          `json:"build_status"`
 	Status                   string          `json:"status"`
+	Environment              string          `json:"environment"`
+	DeploymentID             int64           `json:"deployment_id"`
+	DeployableURL            string          `json:"deployable_url"`
+	CommitURL                string          `json:"commit_url"`
+	BuildID                  int64           `json:"build_id"`
+	BuildName                string          `json:"build_name"`
+	Name                     string          `json:"name"`
+	URL                      string          `json:"url"`
+	ProjectName              string          `json:"project_name"`
+	Issue                    *glIssue        `json:"issue"`
+	Labels                   []glLabel       `json:"labels"`
 	Commit                   *glCommit       `json:"commit"`
 	User                     *glUser         `json:"user"`
 	Project                  *glProject      `json:"project"`
@@ -140,6 +240,18 @@ type glCommit struct {
 		Name  string `json:"name"`
 		Email string `json:"email"`
 	} `json:"author"`
+}
+
+type glIssue struct {
+	IID    int64     `json:"iid"`
+	Title  string    `json:"title"`
+	State  string    `json:"state"`
+	URL    string    `json:"url"`
+	Labels []glLabel `json:"labels"`
+}
+
+type glLabel struct {
+	Title string `json:"title"`
 }
 
 type glUser struct {
@@ -165,30 +277,42 @@ type glLegacyRepo struct {
 }
 
 type glAttributes struct {
-	IID          int64     `json:"iid"`
-	Title        string    `json:"title"`
-	State        string    `json:"state"`
-	Action       string    `json:"action"`
-	URL          string    `json:"url"`
-	SourceBranch string    `json:"source_branch"`
-	TargetBranch string    `json:"target_branch"`
-	OldRev       string    `json:"oldrev"`
-	LastCommit   *glCommit `json:"last_commit"`
-	NoteableType string    `json:"noteable_type"`
-	Status       string    `json:"status"`
-	Ref          string    `json:"ref"`
-	Tag          bool      `json:"tag"`
-	SHA          string    `json:"sha"`
-	BeforeSHA    string    `json:"before_sha"`
+	ID             int64      `json:"id"`
+	IID            int64      `json:"iid"`
+	Name           string     `json:"name"`
+	Note           string     `json:"note"`
+	Draft          bool       `json:"draft"`
+	WorkInProgress bool       `json:"work_in_progress"`
+	Source         *glProject `json:"source"`
+	Labels         []glLabel  `json:"labels"`
+	Title          string     `json:"title"`
+	State          string     `json:"state"`
+	Action         string     `json:"action"`
+	URL            string     `json:"url"`
+	SourceBranch   string     `json:"source_branch"`
+	TargetBranch   string     `json:"target_branch"`
+	OldRev         string     `json:"oldrev"`
+	LastCommit     *glCommit  `json:"last_commit"`
+	NoteableType   string     `json:"noteable_type"`
+	Status         string     `json:"status"`
+	Ref            string     `json:"ref"`
+	Tag            bool       `json:"tag"`
+	SHA            string     `json:"sha"`
+	BeforeSHA      string     `json:"before_sha"`
 }
 
 type glMergeRequest struct {
-	IID          int64  `json:"iid"`
-	Title        string `json:"title"`
-	State        string `json:"state"`
-	SourceBranch string `json:"source_branch"`
-	TargetBranch string `json:"target_branch"`
-	URL          string `json:"url"`
+	IID            int64      `json:"iid"`
+	Title          string     `json:"title"`
+	State          string     `json:"state"`
+	SourceBranch   string     `json:"source_branch"`
+	TargetBranch   string     `json:"target_branch"`
+	URL            string     `json:"url"`
+	Draft          bool       `json:"draft"`
+	WorkInProgress bool       `json:"work_in_progress"`
+	LastCommit     *glCommit  `json:"last_commit"`
+	Source         *glProject `json:"source"`
+	Labels         []glLabel  `json:"labels"`
 }
 
 type gtBody struct {
@@ -215,6 +339,16 @@ type gtBody struct {
 	WorkflowJob *gtWorkflow     `json:"workflow_job"`
 	Run         *gtActionRun    `json:"run"`
 	Package     *gtPkg          `json:"package"`
+	Workflow    *struct {
+		Name string `json:"name"`
+	} `json:"workflow"`
+	ID        int64  `json:"id"`
+	State     string `json:"state"`
+	Context   string `json:"context"`
+	TargetURL string `json:"target_url"`
+	Branches  []struct {
+		Name string `json:"name"`
+	} `json:"branches"`
 }
 
 type gtCommit struct {
@@ -243,28 +377,41 @@ type gtRepository struct {
 }
 
 type gtPullRequest struct {
-	Number     int64        `json:"number"`
-	Title      string       `json:"title"`
-	State      string       `json:"state"`
-	HTMLURL    string       `json:"html_url"`
-	Merged     bool         `json:"merged"`
-	Head       *gtBranchRef `json:"head"`
-	Base       *gtBranchRef `json:"base"`
-	HeadBranch string       `json:"head_branch"`
-	BaseBranch string       `json:"base_branch"`
+	Number     int64         `json:"number"`
+	Title      string        `json:"title"`
+	State      string        `json:"state"`
+	HTMLURL    string        `json:"html_url"`
+	Merged     bool          `json:"merged"`
+	Draft      bool          `json:"draft"`
+	User       *gtUser       `json:"user"`
+	Labels     []gtLabel     `json:"labels"`
+	Head       *gtBranchRef  `json:"head"`
+	Base       *gtBranchRef  `json:"base"`
+	HeadRepo   *gtRepository `json:"head_repo"`
+	HeadBranch string        `json:"head_branch"`
+	BaseBranch string        `json:"base_branch"`
+}
+
+type gtLabel struct {
+	Name string `json:"name"`
 }
 
 type gtBranchRef struct {
-	Ref string `json:"ref"`
+	Ref  string        `json:"ref"`
+	SHA  string        `json:"sha"`
+	Repo *gtRepository `json:"repo"`
 }
 
 type gtIssue struct {
-	Number      int64  `json:"number"`
-	Title       string `json:"title"`
-	State       string `json:"state"`
-	HTMLURL     string `json:"html_url"`
+	Number      int64     `json:"number"`
+	Title       string    `json:"title"`
+	State       string    `json:"state"`
+	HTMLURL     string    `json:"html_url"`
+	User        *gtUser   `json:"user"`
+	Labels      []gtLabel `json:"labels"`
 	PullRequest *struct {
 		Merged bool `json:"merged"`
+		Draft  bool `json:"draft"`
 	} `json:"pull_request"`
 }
 
@@ -273,20 +420,40 @@ type gtReviewBody struct {
 }
 
 type gtRelease struct {
-	TagName string `json:"tag_name"`
+	TagName    string `json:"tag_name"`
+	Name       string `json:"name"`
+	Draft      bool   `json:"draft"`
+	Prerelease bool   `json:"prerelease"`
+	HTMLURL    string `json:"html_url"`
 }
 
 type gtWorkflow struct {
-	HeadSHA string `json:"head_sha"`
+	ID           int64  `json:"id"`
+	Name         string `json:"name"`
+	DisplayTitle string `json:"display_title"`
+	Status       string `json:"status"`
+	Conclusion   string `json:"conclusion"`
+	HeadSHA      string `json:"head_sha"`
+	HeadBranch   string `json:"head_branch"`
+	HTMLURL      string `json:"html_url"`
 }
 
 type gtActionRun struct {
+	ID          int64         `json:"id"`
+	Title       string        `json:"title"`
+	WorkflowID  string        `json:"workflow_id"`
+	Ref         string        `json:"prettyref"`
+	FullRef     string        `json:"ref"`
 	CommitSHA   string        `json:"commit_sha"`
+	HTMLURL     string        `json:"html_url"`
 	Repository  *gtRepository `json:"repository"`
 	TriggerUser *gtUser       `json:"trigger_user"`
 }
 
 type gtPkg struct {
+	Name       string        `json:"name"`
+	Version    string        `json:"version"`
+	HTMLURL    string        `json:"html_url"`
 	Repository *gtRepository `json:"repository"`
 }
 
@@ -315,6 +482,8 @@ type geBody struct {
 	Sender       *geUser         `json:"sender"`
 	Author       *geUser         `json:"author"`
 	User         *geUser         `json:"user"`
+	Issue        *geIssue        `json:"issue"`
+	Comment      *geComment      `json:"comment"`
 }
 
 type geCommit struct {
@@ -339,13 +508,21 @@ type gePullRequest struct {
 	State   string          `json:"state"`
 	HTMLURL string          `json:"html_url"`
 	Merged  bool            `json:"merged"`
+	Draft   bool            `json:"draft"`
+	User    *geUser         `json:"user"`
+	Labels  []geLabel       `json:"labels"`
 	Head    *geBranch       `json:"head"`
 	Base    *geBranch       `json:"base"`
 }
 
+type geLabel struct {
+	Name string `json:"name"`
+}
+
 type geBranch struct {
-	Ref string `json:"ref"`
-	SHA string `json:"sha"`
+	Ref  string        `json:"ref"`
+	SHA  string        `json:"sha"`
+	Repo *geRepository `json:"repo"`
 }
 
 type geRepository struct {
@@ -362,13 +539,45 @@ type geRepository struct {
 	Owner             *geUser `json:"owner"`
 }
 
+type geIssue struct {
+	Title   string    `json:"title"`
+	State   string    `json:"state"`
+	HTMLURL string    `json:"html_url"`
+	User    *geUser   `json:"user"`
+	Labels  []geLabel `json:"labels"`
+}
+
+type geComment struct {
+	ID      int64  `json:"id"`
+	Body    string `json:"body"`
+	HTMLURL string `json:"html_url"`
+}
+
 type bbBody struct {
 	Actor      bbAccount    `json:"actor"`
 	Repository bbRepository `json:"repository"`
 	Push       struct {
 		Changes []bbChange `json:"changes"`
 	} `json:"push"`
-	PullRequest bbPullRequest `json:"pullrequest"`
+	PullRequest  bbPullRequest `json:"pullrequest"`
+	Issue        bbIssue       `json:"issue"`
+	Comment      bbComment     `json:"comment"`
+	CommitStatus struct {
+		Name    string `json:"name"`
+		Key     string `json:"key"`
+		State   string `json:"state"`
+		URL     string `json:"url"`
+		RefName string `json:"refname"`
+		Commit  struct {
+			Hash string `json:"hash"`
+		} `json:"commit"`
+		Links struct {
+			Commit bbLink `json:"commit"`
+		} `json:"links"`
+	} `json:"commit_status"`
+	Commit struct {
+		Hash string `json:"hash"`
+	} `json:"commit"`
 }
 
 type bbAccount struct {
@@ -378,17 +587,22 @@ type bbAccount struct {
 }
 
 type bbRepository struct {
-	FullName  string    `json:"full_name"`
-	Name      string    `json:"name"`
-	Links     bbLinks   `json:"links"`
+	FullName string `json:"full_name"`
+	Name     string `json:"name"`
+	Links    struct {
+		HTML  bbLink `json:"html"`
+		Clone []struct {
+			Name string `json:"name"`
+			Href string `json:"href"`
+		} `json:"clone"`
+	} `json:"links"`
+	MainBranch struct {
+		Name string `json:"name"`
+	} `json:"mainbranch"`
 	Owner     bbAccount `json:"owner"`
 	Workspace struct {
 		Slug string `json:"slug"`
 	} `json:"workspace"`
-}
-
-type bbLinks struct {
-	HTML bbLink `json:"html"`
 }
 
 type bbLink struct {
@@ -423,20 +637,44 @@ type bbAuthor struct {
 	User bbAccount `json:"user"`
 }
 
+type bbLinks struct {
+	HTML bbLink `json:"html"`
+}
+
 type bbPullRequest struct {
-	ID     int64  `json:"id"`
-	Title  string `json:"title"`
-	State  string `json:"state"`
-	Source struct {
-		Branch struct {
-			Name string `json:"name"`
-		} `json:"branch"`
-	} `json:"source"`
-	Destination struct {
-		Branch struct {
-			Name string `json:"name"`
-		} `json:"branch"`
-	} `json:"destination"`
+	ID          int64      `json:"id"`
+	Title       string     `json:"title"`
+	State       string     `json:"state"`
+	Draft       bool       `json:"draft"`
+	Author      bbAccount  `json:"author"`
+	Source      bbEndpoint `json:"source"`
+	Destination bbEndpoint `json:"destination"`
+	Links       bbLinks    `json:"links"`
+}
+
+type bbEndpoint struct {
+	Branch struct {
+		Name string `json:"name"`
+	} `json:"branch"`
+	Commit struct {
+		Hash string `json:"hash"`
+	} `json:"commit"`
+	Repository *bbRepository `json:"repository"`
+}
+
+type bbIssue struct {
+	ID       int64     `json:"id"`
+	Title    string    `json:"title"`
+	State    string    `json:"state"`
+	Links    bbLinks   `json:"links"`
+	Reporter bbAccount `json:"reporter"`
+}
+
+type bbComment struct {
+	ID      int64 `json:"id"`
+	Content struct {
+		Raw string `json:"raw"`
+	} `json:"content"`
 	Links bbLinks `json:"links"`
 }
 
@@ -447,6 +685,11 @@ type bbsBody struct {
 	Changes          []bbsChange    `json:"changes"`
 	PullRequest      bbsPullRequest `json:"pullRequest"`
 	PreviousFromHash string         `json:"previousFromHash"`
+	Comment          struct {
+		ID   int64  `json:"id"`
+		Text string `json:"text"`
+	} `json:"comment"`
+	Commit string `json:"commit"`
 }
 
 type bbsUser struct {
@@ -486,9 +729,13 @@ type bbsChange struct {
 }
 
 type bbsPullRequest struct {
-	ID      int64    `json:"id"`
-	Title   string   `json:"title"`
-	State   string   `json:"state"`
+	ID     int64  `json:"id"`
+	Title  string `json:"title"`
+	State  string `json:"state"`
+	Draft  bool   `json:"draft"`
+	Author struct {
+		User bbsUser `json:"user"`
+	} `json:"author"`
 	FromRef bbsPrRef `json:"fromRef"`
 	ToRef   bbsPrRef `json:"toRef"`
 	Links   struct {
@@ -528,13 +775,24 @@ type cdBody struct {
 	MergeRequestSnake cdMergeRequest `json:"merge_request"`
 	PullRequest       cdMergeRequest `json:"pull_request"`
 	CI                struct {
+		Name  cdText `json:"name"`
 		Build struct {
-			Branch cdText `json:"branch"`
+			ID       cdText `json:"id"`
+			Branch   cdText `json:"branch"`
+			CommitID cdText `json:"commit_id"`
+			Status   cdText `json:"status"`
 		} `json:"build"`
 	} `json:"ci"`
 	Artifact struct {
+		PkgName     cdText `json:"artifactPkgName"`
 		VersionName cdText `json:"artifactVersionName"`
 	} `json:"artifact"`
+	Issue        cdIssue `json:"issue"`
+	IssueComment struct {
+		Content cdText  `json:"content"`
+		HTMLURL cdText  `json:"html_url"`
+		Issue   cdIssue `json:"issue"`
+	} `json:"issueComment"`
 }
 
 type cdText string
@@ -665,11 +923,24 @@ type cdMergeRequest struct {
 	TargetBranch cdText      `json:"target_branch"`
 	Head         cdBranchRef `json:"head"`
 	Base         cdBranchRef `json:"base"`
+	User         cdAccount   `json:"user"`
 }
 
 type cdBranchRef struct {
 	Ref  cdText       `json:"ref"`
+	SHA  cdText       `json:"sha"`
 	Repo cdRepository `json:"repo"`
+}
+
+type cdIssue struct {
+	Code    cdNumber  `json:"code"`
+	Title   cdText    `json:"title"`
+	Status  cdText    `json:"status"`
+	HTMLURL cdText    `json:"html_url"`
+	Creator cdAccount `json:"creator"`
+	Labels  []struct {
+		Name cdText `json:"name"`
+	} `json:"labels"`
 }
 
 type grBody struct {
@@ -680,6 +951,7 @@ type grBody struct {
 	RefUpdates  []grRefUpdate   `json:"refUpdates"`
 	NewRev      string          `json:"newRev"`
 	Approvals   []grApproval    `json:"approvals"`
+	Comment     string          `json:"comment"`
 	Project     json.RawMessage `json:"project"`
 	ProjectName json.RawMessage `json:"projectName"`
 	HeadName    string          `json:"headName"`
@@ -697,14 +969,16 @@ type grBody struct {
 }
 
 type grChange struct {
-	Project json.RawMessage `json:"project"`
-	Branch  string          `json:"branch"`
-	ID      string          `json:"id"`
-	Number  grFlexInt       `json:"number"`
-	Subject string          `json:"subject"`
-	URL     string          `json:"url"`
-	Status  string          `json:"status"`
-	WIP     bool            `json:"wip"`
+	Project  json.RawMessage `json:"project"`
+	Branch   string          `json:"branch"`
+	ID       string          `json:"id"`
+	Number   grFlexInt       `json:"number"`
+	Subject  string          `json:"subject"`
+	URL      string          `json:"url"`
+	Status   string          `json:"status"`
+	WIP      bool            `json:"wip"`
+	Owner    grAccount       `json:"owner"`
+	Hashtags []string        `json:"hashtags"`
 }
 
 type grFlexInt int64
@@ -720,18 +994,19 @@ func (n *grFlexInt) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+type grAccount struct {
+	Name     string `json:"name"`
+	Email    string `json:"email"`
+	Username string `json:"username"`
+}
+
 type grPatchSet struct {
 	Number   grFlexInt `json:"number"`
 	Revision string    `json:"revision"`
 	Ref      string    `json:"ref"`
 	Kind     string    `json:"kind"`
+	Parents  []string  `json:"parents"`
 	Uploader grAccount `json:"uploader"`
-}
-
-type grAccount struct {
-	Name     string `json:"name"`
-	Email    string `json:"email"`
-	Username string `json:"username"`
 }
 
 type grRefUpdate struct {
@@ -765,8 +1040,22 @@ type azResource struct {
 	Fields      map[string]json.RawMessage `json:"fields"`
 	RevisedBy   azIdentity                 `json:"revisedBy"`
 	Revision    *struct {
+		ID     int64                      `json:"id"`
 		Fields map[string]json.RawMessage `json:"fields"`
+		Links  azLinks                    `json:"_links"`
 	} `json:"revision"`
+	ID               int64  `json:"id"`
+	WorkItemID       int64  `json:"workItemId"`
+	Result           string `json:"result"`
+	SourceBranch     string `json:"sourceBranch"`
+	SourceVersion    string `json:"sourceVersion"`
+	SourceGetVersion string `json:"sourceGetVersion"`
+	Definition       struct {
+		Name string `json:"name"`
+	} `json:"definition"`
+	Pipeline struct {
+		Name string `json:"name"`
+	} `json:"pipeline"`
 	RequestedFor  azIdentity `json:"requestedFor"`
 	LastChangedBy azIdentity `json:"lastChangedBy"`
 	Requests      []struct {
@@ -776,12 +1065,19 @@ type azResource struct {
 	Stage   azRunState `json:"stage"`
 	Job     azRunState `json:"job"`
 	Release struct {
+		Name       string     `json:"name"`
 		Status     string     `json:"status"`
 		CreatedBy  azIdentity `json:"createdBy"`
 		ModifiedBy azIdentity `json:"modifiedBy"`
+		Links      azLinks    `json:"_links"`
 	} `json:"release"`
 	Environment struct {
-		Status string `json:"status"`
+		ID      int64  `json:"id"`
+		Name    string `json:"name"`
+		Status  string `json:"status"`
+		Release struct {
+			Links azLinks `json:"_links"`
+		} `json:"release"`
 	} `json:"environment"`
 	Approval struct {
 		Status     string     `json:"status"`
@@ -807,11 +1103,20 @@ type azPullRequestResource struct {
 	TargetRefName string       `json:"targetRefName"`
 	CreatedBy     azIdentity   `json:"createdBy"`
 	ClosedBy      azIdentity   `json:"closedBy"`
-	Links         struct {
-		Web struct {
-			Href string `json:"href"`
-		} `json:"web"`
-	} `json:"_links"`
+	Links         azLinks      `json:"_links"`
+	IsDraft       bool         `json:"isDraft"`
+	Labels        []struct {
+		Name string `json:"name"`
+	} `json:"labels"`
+	LastMergeSourceCommit struct {
+		CommitID string `json:"commitId"`
+	} `json:"lastMergeSourceCommit"`
+	LastMergeTargetCommit struct {
+		CommitID string `json:"commitId"`
+	} `json:"lastMergeTargetCommit"`
+	ForkSource *struct {
+		Repository azRepository `json:"repository"`
+	} `json:"forkSource"`
 }
 
 type azRepository struct {
@@ -827,6 +1132,15 @@ type azRepository struct {
 type azIdentity struct {
 	DisplayName string `json:"displayName"`
 	UniqueName  string `json:"uniqueName"`
+}
+
+type azLinks struct {
+	Web struct {
+		Href string `json:"href"`
+	} `json:"web"`
+	HTML struct {
+		Href string `json:"href"`
+	} `json:"html"`
 }
 
 type azCommit struct {
@@ -847,8 +1161,22 @@ type azRefUpdate struct {
 }
 
 type azRunState struct {
-	State  string `json:"state"`
-	Result string `json:"result"`
+	ID       json.RawMessage `json:"id"`
+	Name     string          `json:"name"`
+	State    string          `json:"state"`
+	Result   string          `json:"result"`
+	Links    azLinks         `json:"_links"`
+	Pipeline struct {
+		Name string `json:"name"`
+	} `json:"pipeline"`
+	Resources struct {
+		Repositories struct {
+			Self *struct {
+				RefName string `json:"refName"`
+				Version string `json:"version"`
+			} `json:"self"`
+		} `json:"repositories"`
+	} `json:"resources"`
 }
 
 type dhBody struct {

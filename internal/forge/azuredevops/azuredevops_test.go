@@ -276,7 +276,9 @@ func TestAzureDevOpsNormalizeCases(t *testing.T) {
 			forgetest.Want(t, "pull_request.merged", f.PullRequest.Merged, true)
 		}},
 		{"tingle-git.pullrequest.merged-2", func(t *testing.T, m forge.Meta, f event.Fields) {
-			forgetest.Want(t, "action", f.Action, "merged")
+			// Issue 13: a completion sends this beside the updated event
+			// with status completed, which alone is "merged".
+			forgetest.Want(t, "action", f.Action, "merge_succeeded")
 			forgetest.Want(t, "pull_request.merged", f.PullRequest.Merged, true)
 			forgetest.Want(t, "pull_request.state", f.PullRequest.State, "completed")
 		}},
@@ -370,7 +372,7 @@ func TestAzureDevOpsEventKinds(t *testing.T) {
 	}{
 		{[]string{"git.pullrequest.created"}, event.KindPullRequest, "opened"},
 		{[]string{"git.pullrequest.updated"}, event.KindPullRequest, "updated"},
-		{[]string{"git.pullrequest.merged"}, event.KindPullRequest, "merged"},
+		{[]string{"git.pullrequest.merged"}, event.KindPullRequest, "merge_attempted"},
 		{[]string{"ms.vss-code.git-pullrequest-comment-event", "workitem.commented"}, event.KindComment, "created"},
 		{[]string{"workitem.created"}, event.KindIssue, "created"},
 		{[]string{"workitem.updated"}, event.KindIssue, "updated"},
@@ -421,9 +423,14 @@ func TestAzureDevOpsPullRequestActions(t *testing.T) {
 		{"git.pullrequest.updated", `{"message":null,"resource":{"status":"active"}}`, "updated"},
 		{"git.pullrequest.merged", `{"resource":{"status":"active","mergeStatus":"conflicts"}}`, "merge_conflicts"},
 		{"git.pullrequest.merged", `{"resource":{"status":"active","mergeStatus":"rejectedByPolicy"}}`, "merge_rejected_by_policy"},
-		{"git.pullrequest.merged", `{"resource":{"status":"active","mergeStatus":"succeeded"}}`, "merged"},
-		{"git.pullrequest.merged", `{"resource":{"status":"completed","mergeStatus":"succeeded"}}`, "merged"},
-		{"ms.vss-code.git-pullrequest-comment-event", `{"message":{"text":"Jamal Hartnett has deleted a pull request comment"},"resource":{}}`, "deleted"},
+		{"git.pullrequest.merged", `{"resource":{"status":"active","mergeStatus":"succeeded"}}`, "merge_succeeded"},
+		{"git.pullrequest.merged", `{"resource":{"status":"completed","mergeStatus":"succeeded"}}`, "merge_succeeded"},
+		{"git.pullrequest.merged", `{"resource":{"status":"completed"}}`, "merge_attempted"},
+		// Comment actions come from the comment, not the message's English.
+		{"ms.vss-code.git-pullrequest-comment-event", `{"message":{"text":"Jamal Hartnett a supprimé un commentaire"},"resource":{"comment":{"isDeleted":true}}}`, "deleted"},
+		{"ms.vss-code.git-pullrequest-comment-event", `{"message":{"text":"Jamal Hartnett has deleted a pull request comment"},"resource":{"comment":{"isDeleted":false}}}`, "created"},
+		{"ms.vss-code.git-pullrequest-comment-event", `{"resource":{"comment":{"publishedDate":"2014-06-17T16:55:46.589889Z","lastContentUpdatedDate":"2014-06-17T16:58:33.123889Z"}}}`, "edited"},
+		{"ms.vss-code.git-pullrequest-comment-event", `{"resource":{"comment":{"publishedDate":"2014-06-17T16:55:46.589889Z","lastContentUpdatedDate":"2014-06-17T16:55:46.589889Z"}}}`, "created"},
 		{"ms.vss-code.git-pullrequest-comment-event", `{"message":{"text":"Jamal Hartnett has commented on a pull request"},"resource":{}}`, "created"},
 	}
 	for _, tt := range tests {
@@ -485,4 +492,40 @@ func BenchmarkNormalizeAzureDevOps(b *testing.B) {
 
 func BenchmarkInspectBodyAzureDevOps(b *testing.B) {
 	forgetest.BenchInspectBody(b, newProvider(b), "tingle-git.push-3")
+}
+
+// TestAzureDevOpsNormalizeRecord checks the fields issue 13 added: a build
+// carries its commit, branch and result; a work item its number and title.
+func TestAzureDevOpsNormalizeRecord(t *testing.T) {
+	p := newProvider(t)
+	fixture := func(name string) event.Fields {
+		t.Helper()
+		// The event type is the body's.
+		f, err := p.Normalize(forge.Meta{}, forgetest.LoadFixture(t, name).MustPayload(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	f := fixture("aspnet-build.complete")
+	want := event.Pipeline{Name: "ConsumerAddressModule", ID: "2", Status: event.StatusSuccess, Ref: "refs/heads/master", Branch: "master", SHA: "600c52d2d5b655caa111abfd863e5a9bd304bb0e"}
+	if f.Pipeline != want || f.Branch != "master" || f.After != want.SHA {
+		t.Errorf("build: pipeline %+v branch %q after %q", f.Pipeline, f.Branch, f.After)
+	}
+	nf, err := p.Normalize(forge.Meta{Event: "build.complete"}, []byte(`{"resource":{"id":9,"result":"failed","status":"completed","sourceBranch":"refs/tags/v1","sourceVersion":"abc","definition":{"name":"ci"},"_links":{"web":{"href":"https://w/9"}}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = event.Pipeline{Name: "ci", ID: "9", Status: event.StatusFailure, Ref: "refs/tags/v1", Tag: "v1", SHA: "abc", URL: "https://w/9"}
+	if nf.Pipeline != want || nf.Tag != "v1" {
+		t.Errorf("build (current shape): pipeline %+v", nf.Pipeline)
+	}
+	f = fixture("aspnet-workitem.updated")
+	if f.Issue.Number != 5 || f.Issue.Title != "Some great new idea!" || f.Issue.State == "" {
+		t.Errorf("work item: issue %+v", f.Issue)
+	}
+	f = fixture("aspnet-git.pullrequest.created")
+	if f.PullRequest.HeadSHA == "" || f.PullRequest.BaseSHA == "" || f.PullRequest.Author.Login == "" {
+		t.Errorf("pull request %+v", f.PullRequest)
+	}
 }

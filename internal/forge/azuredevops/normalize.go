@@ -77,25 +77,40 @@ var actions = map[string]string{
 //     "closed" when abandoned, "opened" when the message says the pull
 //     request was reactivated, "updated" when it says the source branch
 //     was updated or when the subscription sends no message, else
-//     "edited" (votes, reviewers, title). A merge attempt is "merged" when
-//     the status is completed or the merge succeeded, else "merge_" and the
-//     mergeStatus ("merge_conflicts"). Branches are the ref names without
+//     "edited" (votes, reviewers, title). git.pullrequest.merged is the
+//     merge attempt, which Azure DevOps also makes for active pull
+//     requests and sends beside the completion's update: its action is
+//     "merge_" and the mergeStatus ("merge_succeeded", "merge_conflicts"),
+//     so that a completion is "merged" once. The pull request carries
+//     lastMergeSourceCommit and lastMergeTargetCommit as head and base
+//     shas, createdBy as author, isDraft, labels and the fork it comes from
+//     (forkSource, else the repository). Branches are the ref names without
 //     refs/heads/; the URL is _links.web.href, else built from the
 //     repository's web URL; merged is a completed status; the actor is
 //     closedBy, else createdBy.
 //   - ms.vss-code.git-pullrequest-comment-event: kind comment with the pull
-//     request (resource.pullRequest); action "created", or "edited" or
-//     "deleted" when the message says so; the actor is the comment's author.
+//     request (resource.pullRequest) and the comment; action "deleted" when
+//     the comment isDeleted, "edited" when its content was updated after it
+//     was published, else "created" (never read from the message's text);
+//     the actor is the comment's author.
 //   - workitem.created, .updated, .deleted, .restored: kind issue with that
-//     action; workitem.commented: kind comment, action "created". The actor
+//     action, with the work item as the issue (System.Title, System.State,
+//     System.CreatedBy, System.Tags as labels); workitem.commented: kind
+//     comment, action "created", with the work item and System.History as
+//     the comment's text (no id). The actor
 //     is revisedBy, else System.ChangedBy; repository.owner is the team
 //     project (a work item belongs to a project, not a repository).
 //   - build.complete ("completed", forgeaction the build status),
 //     ms.vss-pipelines.* (the run, stage or job state, forgeaction its
 //     result), ms.vss-pipelinechecks-events.approval-* and
-//     ms.vss-release.deployment-*: kind pipeline.
+//     ms.vss-release.deployment-*: kind pipeline. A build carries its
+//     definition, id, result (else status), sourceBranch and sourceVersion
+//     (XAML builds: sourceGetVersion), also as the event's ref and after; a
+//     pipelines run its pipeline, run id, result or state and, when sent,
+//     run.resources.repositories.self; a deployment its environment.
 //   - ms.vss-release.release-created-event and -abandoned-event: kind
-//     release, action "created" or "abandoned".
+//     release, action "created" or "abandoned", with the release's name
+//     (classic releases have no tag).
 //   - tfvc.checkin: kind other with the changeset as the one commit: TFVC
 //     has no refs and no branches, so a check-in cannot be a push (forges.md
 //     lists it as one; a ref-less push would match no branch filter).
@@ -138,10 +153,11 @@ func (p *Provider) Normalize(m forge.Meta, payload []byte) (event.Fields, error)
 			f.Actor = r.ClosedBy.person()
 		}
 		f.Action = pullRequestAction(ev, r.Status, r.MergeStatus, text, b.Message != nil)
-	case ev == "ms.vss-code.git-pullrequest-comment-event":
-		var c struct {
-			Author identity `json:"author"`
+		if ev == "git.pullrequest.created" || ev == "git.pullrequest.updated" {
+			f.After = f.PullRequest.HeadSHA
 		}
+	case ev == "ms.vss-code.git-pullrequest-comment-event":
+		var c prComment
 		_ = forge.DecodeObject(r.Comment, &c)
 		pr := r.PullRequest
 		if pr == nil {
@@ -150,12 +166,11 @@ func (p *Provider) Normalize(m forge.Meta, payload []byte) (event.Fields, error)
 		f.Repository = pr.Repository.fields()
 		f.PullRequest = pr.fields(&pr.Repository)
 		f.Actor = c.Author.person()
-		f.Action = "created"
-		switch {
-		case strings.Contains(text, " edited "):
-			f.Action = "edited"
-		case strings.Contains(text, " deleted "):
-			f.Action = "deleted"
+		f.Action = c.action()
+		f.Comment = event.Comment{ID: forge.ID(c.ID), Body: forge.CommentBody(c.Content), URL: c.Links.Self.Href,
+			On: event.CommentOnPullRequest, Number: f.PullRequest.Number}
+		if c.Links.Self.Href == "" {
+			f.Comment.URL = f.PullRequest.URL
 		}
 	case strings.HasPrefix(ev, "workitem."):
 		fields := r.Fields
@@ -167,8 +182,15 @@ func (p *Provider) Normalize(m forge.Meta, payload []byte) (event.Fields, error)
 		if r.RevisedBy.empty() {
 			f.Actor = identityField(fields["System.ChangedBy"])
 		}
+		f.Issue = r.workItem(ev, fields)
+		if ev == "workitem.commented" {
+			f.Comment = event.Comment{Body: forge.CommentBody(stringField(fields["System.History"])), URL: f.Issue.URL,
+				On: event.CommentOnIssue, Number: f.Issue.Number}
+		}
 	case ev == "build.complete":
 		f.ForgeAction = r.Status
+		f.Pipeline = r.build()
+		setRef(&f, f.Pipeline)
 		f.Actor = r.RequestedFor.person()
 		for _, rq := range r.Requests {
 			if f.Actor == (event.Person{}) {
@@ -188,6 +210,8 @@ func (p *Provider) Normalize(m forge.Meta, payload []byte) (event.Fields, error)
 		}
 		f.Action = forge.LowerSnake(st.State)
 		f.ForgeAction = st.Result
+		f.Pipeline = r.pipelineRun(ev, &st)
+		setRef(&f, f.Pipeline)
 	case strings.HasPrefix(ev, "ms.vss-pipelinechecks-events."):
 		f.ForgeAction = r.Approval.Status
 	case strings.HasPrefix(ev, "ms.vss-release."):
@@ -198,8 +222,11 @@ func (p *Provider) Normalize(m forge.Meta, payload []byte) (event.Fields, error)
 			f.Actor = r.Approval.ApprovedBy.person()
 		case strings.HasPrefix(ev, "ms.vss-release.deployment-"):
 			f.ForgeAction = r.Environment.Status
+			f.Pipeline = event.Pipeline{Name: r.Environment.Name, ID: forge.ID(r.Environment.ID),
+				Status: forge.PipelineStatus(r.Environment.Status), URL: r.Environment.Release.Links.Web.Href}
 		default:
 			f.ForgeAction = r.Release.Status
+			f.Release = event.Release{Name: r.Release.Name, URL: r.Release.Links.Web.Href}
 			f.Actor = r.Release.CreatedBy.person()
 			if ev == "ms.vss-release.release-abandoned-event" && !r.Release.ModifiedBy.empty() {
 				f.Actor = r.Release.ModifiedBy.person()
@@ -222,6 +249,128 @@ func (p *Provider) Normalize(m forge.Meta, payload []byte) (event.Fields, error)
 		f.Repository = r.Repository.fields()
 	}
 	return f, nil
+}
+
+// setRef sets the event's ref, branch, tag and after from its pipeline.
+func setRef(f *event.Fields, p event.Pipeline) {
+	f.Ref, f.Branch, f.Tag, f.After = p.Ref, p.Branch, p.Tag, p.SHA
+}
+
+// build returns the pipeline of a build.complete: sourceBranch and
+// sourceVersion, or, in XAML builds, sourceGetVersion
+// ("LG:refs/heads/main:<sha>"); the status is the result, or the status of
+// older payloads ("succeeded").
+func (r *resource) build() event.Pipeline {
+	p := event.Pipeline{Name: r.Definition.Name, ID: forge.ID(r.ID), SHA: r.SourceVersion, URL: r.Links.Web.Href}
+	p.Status = forge.PipelineStatus(r.Result)
+	if p.Status == "" {
+		p.Status = forge.PipelineStatus(r.Status)
+	}
+	ref := r.SourceBranch
+	if v, ok := strings.CutPrefix(r.SourceGetVersion, "LG:"); ok && ref == "" {
+		if i := strings.LastIndexByte(v, ':'); i > 0 {
+			ref, p.SHA = v[:i], v[i+1:]
+		}
+	}
+	forge.PipelineRef(&p, ref, false)
+	return p
+}
+
+// pipelineRun returns the pipeline of an ms.vss-pipelines.* event: the
+// run's pipeline name and id, or the stage's or job's name and the run's
+// id; the status is the result once there is one, else the state. The ref
+// and commit are the run's self repository's when sent
+// (run.resources.repositories.self).
+func (r *resource) pipelineRun(ev string, st *runState) event.Pipeline {
+	p := event.Pipeline{Name: r.Pipeline.Name, ID: rawID(r.Run.ID), URL: st.Links.Web.Href}
+	if p.Name == "" {
+		p.Name = r.Run.Pipeline.Name
+	}
+	if ev != "ms.vss-pipelines.run-state-changed-event" && st.Name != "" && st.Name != "__default" {
+		p.Name += "/" + st.Name
+	}
+	if p.URL == "" {
+		p.URL = r.Run.Links.Web.Href
+	}
+	p.Status = forge.PipelineStatus(st.Result)
+	if p.Status == "" {
+		p.Status = forge.PipelineStatus(st.State)
+	}
+	if self := r.Run.Resources.Repositories.Self; self != nil {
+		p.SHA = self.Version
+		forge.PipelineRef(&p, self.RefName, false)
+	}
+	return p
+}
+
+// workItem returns the issue of a work item event; fields are the work
+// item's (the revision's for workitem.updated).
+func (r *resource) workItem(ev string, fields map[string]json.RawMessage) event.Issue {
+	is := event.Issue{
+		Number: r.ID,
+		Title:  stringField(fields["System.Title"]),
+		State:  stringField(fields["System.State"]),
+		URL:    r.Links.HTML.Href,
+		Author: identityField(fields["System.CreatedBy"]),
+	}
+	if ev == "workitem.updated" {
+		// The resource is the update; the work item is its revision.
+		is.Number = r.WorkItemID
+		if is.Number == 0 && r.Revision != nil {
+			is.Number = r.Revision.ID
+		}
+		if r.Revision != nil && r.Revision.Links.HTML.Href != "" {
+			is.URL = r.Revision.Links.HTML.Href
+		}
+	}
+	// System.Tags is "tag1; tag2".
+	for t := range strings.SplitSeq(stringField(fields["System.Tags"]), ";") {
+		if t = strings.TrimSpace(t); t != "" {
+			is.Labels = append(is.Labels, t)
+		}
+	}
+	return is
+}
+
+// rawID returns a JSON number or string id as a string ("" otherwise).
+func rawID(raw json.RawMessage) string {
+	if s := stringField(raw); s != "" {
+		return s
+	}
+	var n int64
+	if json.Unmarshal(raw, &n) == nil {
+		return forge.ID(n)
+	}
+	return ""
+}
+
+// prComment is the comment of a pull request comment event.
+type prComment struct {
+	ID                     int64    `json:"id"`
+	Content                string   `json:"content"`
+	Author                 identity `json:"author"`
+	IsDeleted              bool     `json:"isDeleted"`
+	PublishedDate          string   `json:"publishedDate"`
+	LastContentUpdatedDate string   `json:"lastContentUpdatedDate"`
+	Links                  struct {
+		Self struct {
+			Href string `json:"href"`
+		} `json:"self"`
+	} `json:"_links"`
+}
+
+// action returns the comment's action from its state, not from the
+// message's English text: "deleted" when isDeleted, "edited" when its
+// content changed after it was published, else "created".
+func (c *prComment) action() string {
+	switch {
+	case c.IsDeleted:
+		return "deleted"
+	case c.LastContentUpdatedDate != "" && c.PublishedDate != "" && c.LastContentUpdatedDate > c.PublishedDate:
+		// ISO 8601 UTC times of one format compare as strings.
+		return "edited"
+	}
+	return "created"
 }
 
 // normalizePush fills a git.push event from its first ref update.
@@ -274,8 +423,12 @@ func pullRequestAction(ev, status, mergeStatus, text string, hasMessage bool) st
 	case "git.pullrequest.created":
 		return "opened"
 	case "git.pullrequest.merged":
-		if status == "completed" || mergeStatus == "succeeded" || mergeStatus == "" {
-			return "merged"
+		// "Merge attempted": Azure DevOps computes the merge commit of an
+		// active pull request too, and a completion sends it beside
+		// git.pullrequest.updated with status completed, which is the
+		// "merged" event; this one is the attempt and its outcome.
+		if mergeStatus == "" {
+			return "merge_attempted"
 		}
 		return "merge_" + forge.LowerSnake(mergeStatus)
 	case "git.pullrequest.updated":
@@ -328,10 +481,24 @@ type resource struct {
 	Fields    map[string]json.RawMessage `json:"fields"`
 	RevisedBy identity                   `json:"revisedBy"`
 	Revision  *struct {
+		ID     int64                      `json:"id"`
 		Fields map[string]json.RawMessage `json:"fields"`
+		Links  links                      `json:"_links"`
 	} `json:"revision"`
 
 	// build.complete
+	ID               int64  `json:"id"`
+	WorkItemID       int64  `json:"workItemId"`
+	Result           string `json:"result"`
+	SourceBranch     string `json:"sourceBranch"`
+	SourceVersion    string `json:"sourceVersion"`
+	SourceGetVersion string `json:"sourceGetVersion"`
+	Definition       struct {
+		Name string `json:"name"`
+	} `json:"definition"`
+	Pipeline struct {
+		Name string `json:"name"`
+	} `json:"pipeline"`
 	RequestedFor  identity `json:"requestedFor"`
 	LastChangedBy identity `json:"lastChangedBy"`
 	Requests      []struct {
@@ -345,12 +512,19 @@ type resource struct {
 
 	// ms.vss-release.*, ms.vss-pipelinechecks-events.*
 	Release struct {
+		Name       string   `json:"name"`
 		Status     string   `json:"status"`
 		CreatedBy  identity `json:"createdBy"`
 		ModifiedBy identity `json:"modifiedBy"`
+		Links      links    `json:"_links"`
 	} `json:"release"`
 	Environment struct {
-		Status string `json:"status"`
+		ID      int64  `json:"id"`
+		Name    string `json:"name"`
+		Status  string `json:"status"`
+		Release struct {
+			Links links `json:"_links"`
+		} `json:"release"`
 	} `json:"environment"`
 	Approval struct {
 		Status     string   `json:"status"`
@@ -379,11 +553,31 @@ type pullRequestResource struct {
 	TargetRefName string     `json:"targetRefName"`
 	CreatedBy     identity   `json:"createdBy"`
 	ClosedBy      identity   `json:"closedBy"`
-	Links         struct {
-		Web struct {
-			Href string `json:"href"`
-		} `json:"web"`
-	} `json:"_links"`
+	Links         links      `json:"_links"`
+	IsDraft       bool       `json:"isDraft"`
+	Labels        []struct {
+		Name string `json:"name"`
+	} `json:"labels"`
+	LastMergeSourceCommit struct {
+		CommitID string `json:"commitId"`
+	} `json:"lastMergeSourceCommit"`
+	LastMergeTargetCommit struct {
+		CommitID string `json:"commitId"`
+	} `json:"lastMergeTargetCommit"`
+	// ForkSource is the fork a pull request comes from.
+	ForkSource *struct {
+		Repository repository `json:"repository"`
+	} `json:"forkSource"`
+}
+
+// links are the _links of a resource.
+type links struct {
+	Web struct {
+		Href string `json:"href"`
+	} `json:"web"`
+	HTML struct {
+		Href string `json:"href"`
+	} `json:"html"`
 }
 
 // fields returns the normalized pull request; repo is the repository whose
@@ -395,7 +589,7 @@ func (pr *pullRequestResource) fields(repo *repository) event.PullRequest {
 			u = strings.TrimSuffix(web, "/") + "/pullrequest/" + strconv.FormatInt(pr.PullRequestID, 10)
 		}
 	}
-	return event.PullRequest{
+	out := event.PullRequest{
 		Number:       pr.PullRequestID,
 		Title:        pr.Title,
 		State:        pr.Status,
@@ -403,7 +597,23 @@ func (pr *pullRequestResource) fields(repo *repository) event.PullRequest {
 		TargetBranch: strings.TrimPrefix(pr.TargetRefName, "refs/heads/"),
 		URL:          u,
 		Merged:       pr.Status == "completed",
+		Draft:        pr.IsDraft,
+		HeadSHA:      pr.LastMergeSourceCommit.CommitID,
+		BaseSHA:      pr.LastMergeTargetCommit.CommitID,
+		Author:       pr.CreatedBy.person(),
 	}
+	for _, l := range pr.Labels {
+		if l.Name != "" {
+			out.Labels = append(out.Labels, l.Name)
+		}
+	}
+	switch {
+	case pr.ForkSource != nil:
+		out.SourceRepository = pr.ForkSource.Repository.fields()
+	case pr.Repository.Name != "":
+		out.SourceRepository = pr.Repository.fields()
+	}
+	return out
 }
 
 type repository struct {
@@ -462,8 +672,22 @@ type refUpdate struct {
 }
 
 type runState struct {
-	State  string `json:"state"`
-	Result string `json:"result"`
+	ID       json.RawMessage `json:"id"`
+	Name     string          `json:"name"`
+	State    string          `json:"state"`
+	Result   string          `json:"result"`
+	Links    links           `json:"_links"`
+	Pipeline struct {
+		Name string `json:"name"`
+	} `json:"pipeline"`
+	Resources struct {
+		Repositories struct {
+			Self *struct {
+				RefName string `json:"refName"`
+				Version string `json:"version"`
+			} `json:"self"`
+		} `json:"repositories"`
+	} `json:"resources"`
 }
 
 // identity is an Azure DevOps identity reference.

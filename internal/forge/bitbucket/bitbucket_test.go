@@ -504,3 +504,38 @@ func BenchmarkVerifyBitbucket(b *testing.B) {
 func BenchmarkNormalizeBitbucketPush(b *testing.B) {
 	forgetest.BenchNormalize(b, newProvider(b), "goscm-push")
 }
+
+// TestBitbucketNormalizeRecord checks the fields issue 13 added.
+func TestBitbucketNormalizeRecord(t *testing.T) {
+	p := newProvider(t)
+	t.Run("commit status", func(t *testing.T) {
+		_, f := forgetest.NormalizeFixture(t, p, "goscm-pipeline-hook-created")
+		want := event.Pipeline{Name: "Pipeline #4 for main", ID: "3343801", Status: event.StatusRunning, Ref: "refs/heads/main", Branch: "main",
+			SHA: "bdf6fac0519ffd1562461eb82e018ff62efffbc9", URL: "https://bitbucket.org/automationtestharness/testrepo/addon/pipelines/home#!/results/4"}
+		if f.Pipeline != want || f.Branch != "main" || f.After != want.SHA {
+			t.Errorf("pipeline %+v branch %q after %q", f.Pipeline, f.Branch, f.After)
+		}
+		_, f = forgetest.NormalizeFixture(t, p, "gp-repo-commit-status-created")
+		forgetest.Want(t, "pipeline.sha (from the commit link)", f.Pipeline.SHA, "9fec847784abb10b2fa567ee63b85bd238955d0e")
+	})
+	t.Run("pull request", func(t *testing.T) {
+		_, f := forgetest.NormalizeFixture(t, p, "goscm-pr-created")
+		pr := f.PullRequest
+		if pr.HeadSHA != "507a576e59b3" || pr.BaseSHA != "7d1a175411ef" || pr.SourceRepository.FullName != "brydzewski/foo" || pr.Author.Login != "brydzewski" {
+			t.Errorf("pull request %+v", pr)
+		}
+		forgetest.Want(t, "repository.clone_url", f.Repository.CloneURL, "https://bitbucket.org/brydzewski/foo.git")
+	})
+	t.Run("comments", func(t *testing.T) {
+		for fixture, on := range map[string]string{
+			"gp-pull-request-comment-created": event.CommentOnPullRequest,
+			"gp-issue-comment-created":        event.CommentOnIssue,
+			"gp-commit-comment-created":       event.CommentOnCommit,
+		} {
+			_, f := forgetest.NormalizeFixture(t, p, fixture)
+			if f.Comment.On != on || f.Comment.ID != "17" || f.Comment.Body != "Comment text" {
+				t.Errorf("%s: comment %+v", fixture, f.Comment)
+			}
+		}
+	})
+}

@@ -121,7 +121,7 @@ func FuzzNormalizeBitbucket(f *testing.F) {
 				t.Fatalf("push with null commits")
 			}
 		}
-		if fields.PullRequest != (event.PullRequest{}) && !strings.HasPrefix(key, "pullrequest:") {
+		if !reflect.DeepEqual(fields.PullRequest, event.PullRequest{}) && !strings.HasPrefix(key, "pullrequest:") {
 			t.Fatalf("pull request fields on %q", key)
 		}
 	})

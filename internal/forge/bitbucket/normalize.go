@@ -52,8 +52,17 @@ import (
 // the login and its display_name the name; Bitbucket Cloud sends no email
 // addresses, except in a commit author's "raw" ("Name <email>"). The
 // repository's full_name is "<workspace>/<slug>"; name is the slug and owner
-// the workspace. Cloud payloads carry neither a clone URL nor the default
-// branch, so those stay empty.
+// the workspace. Webhook payloads carry no clone link: the clone URL is the
+// web URL with ".git" (Bitbucket Cloud's HTTPS clone URL); the default
+// branch is the "mainbranch" when sent.
+//
+// Pull requests carry the head and base commits as Bitbucket abbreviates
+// them (12 hex digits), the source repository, the author and the draft
+// flag; Bitbucket Cloud has no pull request labels. Issues carry their id,
+// title, state, URL and reporter (no labels). Comments carry their id, raw
+// text, URL and what they are on. Commit statuses carry the status's name,
+// key (as id), state, URL, commit and branch (refname), also set as the
+// event's ref, branch and after.
 //
 // The error, which wraps [forge.ErrBadPayload], is for a payload that is not
 // a JSON object; a member of an unexpected type is ignored.
@@ -83,6 +92,34 @@ func (p *Provider) Normalize(m forge.Meta, payload []byte) (event.Fields, error)
 	}
 	if m.Event == "repo:push" {
 		normalizePush(&f, b.Push.Changes)
+	}
+	switch {
+	case strings.HasPrefix(m.Event, "issue:"):
+		f.Issue = b.Issue.fields()
+	case strings.HasPrefix(m.Event, "repo:commit_status_"):
+		cs := &b.CommitStatus
+		f.Pipeline = event.Pipeline{Name: cs.Name, ID: cs.Key, Status: forge.PipelineStatus(cs.State), SHA: cs.Commit.Hash, URL: cs.URL}
+		if f.Pipeline.SHA == "" {
+			// Older payloads link the commit only: .../commit/<sha>.
+			if _, sha, ok := strings.Cut(cs.Links.Commit.Href, "/commit/"); ok && !strings.Contains(sha, "/") {
+				f.Pipeline.SHA = sha
+			}
+		}
+		forge.PipelineRef(&f.Pipeline, cs.RefName, false)
+		f.Ref, f.Branch, f.After = f.Pipeline.Ref, f.Pipeline.Branch, f.Pipeline.SHA
+	}
+	if f.Kind == event.KindComment {
+		c := &b.Comment
+		f.Comment = event.Comment{ID: forge.ID(c.ID), Body: forge.CommentBody(c.Content.Raw), URL: c.Links.HTML.Href}
+		switch {
+		case strings.HasPrefix(m.Event, "pullrequest:"):
+			f.Comment.On, f.Comment.Number = event.CommentOnPullRequest, f.PullRequest.Number
+		case strings.HasPrefix(m.Event, "issue:"):
+			f.Comment.On, f.Comment.Number = event.CommentOnIssue, f.Issue.Number
+		default:
+			f.Comment.On = event.CommentOnCommit
+			f.After = b.Commit.Hash
+		}
 	}
 	return f, nil
 }
@@ -191,7 +228,46 @@ type body struct {
 	Push       struct {
 		Changes []change `json:"changes"`
 	} `json:"push"`
-	PullRequest pullRequest `json:"pullrequest"`
+	PullRequest  pullRequest `json:"pullrequest"`
+	Issue        issue       `json:"issue"`
+	Comment      comment     `json:"comment"`
+	CommitStatus struct {
+		Name    string `json:"name"`
+		Key     string `json:"key"`
+		State   string `json:"state"`
+		URL     string `json:"url"`
+		RefName string `json:"refname"`
+		Commit  struct {
+			Hash string `json:"hash"`
+		} `json:"commit"`
+		Links struct {
+			Commit link `json:"commit"`
+		} `json:"links"`
+	} `json:"commit_status"`
+	// Commit is the commit of a commit comment.
+	Commit struct {
+		Hash string `json:"hash"`
+	} `json:"commit"`
+}
+
+type issue struct {
+	ID       int64   `json:"id"`
+	Title    string  `json:"title"`
+	State    string  `json:"state"`
+	Links    links   `json:"links"`
+	Reporter account `json:"reporter"`
+}
+
+func (is *issue) fields() event.Issue {
+	return event.Issue{Number: is.ID, Title: is.Title, State: is.State, URL: is.Links.HTML.Href, Author: is.Reporter.person()}
+}
+
+type comment struct {
+	ID      int64 `json:"id"`
+	Content struct {
+		Raw string `json:"raw"`
+	} `json:"content"`
+	Links links `json:"links"`
 }
 
 // account is a Bitbucket Cloud user, team or workspace. username was
@@ -222,9 +298,18 @@ type links struct {
 }
 
 type repository struct {
-	FullName  string  `json:"full_name"`
-	Name      string  `json:"name"`
-	Links     links   `json:"links"`
+	FullName string `json:"full_name"`
+	Name     string `json:"name"`
+	Links    struct {
+		HTML  link `json:"html"`
+		Clone []struct {
+			Name string `json:"name"`
+			Href string `json:"href"`
+		} `json:"clone"`
+	} `json:"links"`
+	MainBranch struct {
+		Name string `json:"name"`
+	} `json:"mainbranch"`
 	Owner     account `json:"owner"`
 	Workspace struct {
 		Slug string `json:"slug"`
@@ -245,12 +330,24 @@ func (r *repository) fields() event.Repository {
 	if owner == "" {
 		owner = r.Owner.login()
 	}
-	return event.Repository{
-		FullName: r.FullName,
-		Name:     name,
-		Owner:    owner,
-		URL:      r.Links.HTML.Href,
+	out := event.Repository{
+		FullName:      r.FullName,
+		Name:          name,
+		Owner:         owner,
+		URL:           r.Links.HTML.Href,
+		DefaultBranch: r.MainBranch.Name,
 	}
+	for _, c := range r.Links.Clone {
+		if c.Name == "https" {
+			out.CloneURL = c.Href
+		}
+	}
+	// Webhook payloads carry no clone link: the HTTPS clone URL of a
+	// Bitbucket Cloud repository is its web URL with .git.
+	if out.CloneURL == "" && out.URL != "" {
+		out.CloneURL = strings.TrimSuffix(out.URL, "/") + ".git"
+	}
+	return out
 }
 
 type change struct {
@@ -317,24 +414,30 @@ func splitRaw(raw string) (name, email string) {
 }
 
 type pullRequest struct {
-	ID     int64  `json:"id"`
-	Title  string `json:"title"`
-	State  string `json:"state"`
-	Source struct {
-		Branch struct {
-			Name string `json:"name"`
-		} `json:"branch"`
-	} `json:"source"`
-	Destination struct {
-		Branch struct {
-			Name string `json:"name"`
-		} `json:"branch"`
-	} `json:"destination"`
-	Links links `json:"links"`
+	ID          int64    `json:"id"`
+	Title       string   `json:"title"`
+	State       string   `json:"state"`
+	Draft       bool     `json:"draft"`
+	Author      account  `json:"author"`
+	Source      endpoint `json:"source"`
+	Destination endpoint `json:"destination"`
+	Links       links    `json:"links"`
+}
+
+// endpoint is a pull request's source or destination: branch, commit (its
+// hash abbreviated to 12 digits in webhooks) and repository.
+type endpoint struct {
+	Branch struct {
+		Name string `json:"name"`
+	} `json:"branch"`
+	Commit struct {
+		Hash string `json:"hash"`
+	} `json:"commit"`
+	Repository *repository `json:"repository"`
 }
 
 func (pr *pullRequest) fields() event.PullRequest {
-	return event.PullRequest{
+	out := event.PullRequest{
 		Number:       pr.ID,
 		Title:        pr.Title,
 		State:        strings.ToLower(pr.State),
@@ -342,5 +445,13 @@ func (pr *pullRequest) fields() event.PullRequest {
 		TargetBranch: pr.Destination.Branch.Name,
 		URL:          pr.Links.HTML.Href,
 		Merged:       pr.State == "MERGED",
+		Draft:        pr.Draft,
+		HeadSHA:      pr.Source.Commit.Hash,
+		BaseSHA:      pr.Destination.Commit.Hash,
+		Author:       pr.Author.person(),
 	}
+	if r := pr.Source.Repository; r != nil {
+		out.SourceRepository = r.fields()
+	}
+	return out
 }

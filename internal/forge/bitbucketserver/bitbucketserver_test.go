@@ -515,3 +515,18 @@ func BenchmarkVerifyBitbucketServer(b *testing.B) {
 func BenchmarkNormalizeBitbucketServerPullRequest(b *testing.B) {
 	forgetest.BenchNormalize(b, newProvider(b), "gp-pr-opened")
 }
+
+// TestBitbucketServerNormalizeRecord checks the fields issue 13 added.
+func TestBitbucketServerNormalizeRecord(t *testing.T) {
+	p := newProvider(t)
+	_, f := forgetest.NormalizeFixture(t, p, "gp-pr-opened")
+	pr := f.PullRequest
+	if pr.HeadSHA != "32a0b8a740c2963c6f56bd8baf3dc05683d299e0" || pr.BaseSHA != "cde6c45a4210afe81638aa1f3aa960d633c66a90" ||
+		pr.SourceRepository.FullName == "" || pr.Author.Login != "gopher" {
+		t.Errorf("pull request %+v", pr)
+	}
+	_, f = forgetest.NormalizeFixture(t, p, "gp-repo-comment-added")
+	if f.Comment.On != event.CommentOnCommit || f.Comment.ID != "146" || f.After != "038e7b67735e54f6de8f1c5d533c6751df524f6c" {
+		t.Errorf("comment %+v after %q", f.Comment, f.After)
+	}
+}

@@ -136,7 +136,7 @@ func FuzzNormalizeBitbucketServer(f *testing.F) {
 		if isRef && (key != "repo:refs_changed" || !strings.HasPrefix(fields.Ref, "refs/") || fields.Commits == nil || len(fields.Commits) != 0) {
 			t.Fatalf("%s for %q with ref %q and commits %v", fields.Kind, key, fields.Ref, fields.Commits)
 		}
-		if fields.PullRequest != (event.PullRequest{}) && !strings.HasPrefix(key, "pr:") {
+		if !reflect.DeepEqual(fields.PullRequest, event.PullRequest{}) && !strings.HasPrefix(key, "pr:") {
 			t.Fatalf("pull request fields on %q", key)
 		}
 	})

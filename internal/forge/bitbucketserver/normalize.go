@@ -33,7 +33,10 @@ import (
 //     usable first change is kind other.
 //   - pr:*: kind pull_request, with the pull request's id, title, state (in
 //     lower case: "open", "merged", "declined"), source and target branches
-//     (fromRef and toRef displayId) and web URL (links.self). Actions:
+//     (fromRef and toRef displayId), web URL (links.self), head and base
+//     commits (fromRef and toRef latestCommit), source repository, author
+//     and draft flag (8.18 and later); Data Center has no pull request
+//     labels. Actions:
 //     opened → "opened", from_ref_updated → "updated" (with before and after
 //     from previousFromHash and fromRef.latestCommit), modified and
 //     reviewer:updated → "edited", reviewer:approved → "approved",
@@ -42,8 +45,9 @@ import (
 //     merged → "merged" (merged set), declined and deleted → "closed"; any
 //     other pr: key (to_ref_updated) gives its verb in lower_snake case.
 //   - pr:comment:* and repo:comment:*: kind comment (with the pull request
-//     for pr:comment:*). Actions: added → "created", edited → "edited",
-//     deleted → "deleted".
+//     for pr:comment:*, the commit in after for repo:comment:*), with the
+//     comment's id and text (Data Center sends no comment URL). Actions:
+//     added → "created", edited → "edited", deleted → "deleted".
 //   - any other key (repo:modified, repo:forked, mirror:repo_synchronized,
 //     repo:secret_detected, project:modified, ...): kind other, with the
 //     key's verb in lower_snake case as action; never an error.
@@ -98,6 +102,16 @@ func (p *Provider) Normalize(m forge.Meta, payload []byte) (event.Fields, error)
 		}
 		if m.Event == "pr:from_ref_updated" {
 			f.Before, f.After = b.PreviousFromHash, b.PullRequest.FromRef.LatestCommit
+		}
+	}
+	if f.Kind == event.KindComment {
+		c := &b.Comment
+		f.Comment = event.Comment{ID: forge.ID(c.ID), Body: forge.CommentBody(c.Text)}
+		if strings.HasPrefix(m.Event, "pr:") {
+			f.Comment.On, f.Comment.Number = event.CommentOnPullRequest, f.PullRequest.Number
+		} else {
+			f.Comment.On = event.CommentOnCommit
+			f.After = b.Commit
 		}
 	}
 	return f, nil
@@ -209,6 +223,12 @@ type body struct {
 	Changes          []change    `json:"changes"`
 	PullRequest      pullRequest `json:"pullRequest"`
 	PreviousFromHash string      `json:"previousFromHash"`
+	Comment          struct {
+		ID   int64  `json:"id"`
+		Text string `json:"text"`
+	} `json:"comment"`
+	// Commit is the commit of a repo:comment:* event.
+	Commit string `json:"commit"`
 }
 
 type user struct {
@@ -284,11 +304,15 @@ type prRef struct {
 }
 
 type pullRequest struct {
-	ID      int64  `json:"id"`
-	Title   string `json:"title"`
-	State   string `json:"state"`
-	FromRef prRef  `json:"fromRef"`
-	ToRef   prRef  `json:"toRef"`
+	ID     int64  `json:"id"`
+	Title  string `json:"title"`
+	State  string `json:"state"`
+	Draft  bool   `json:"draft"`
+	Author struct {
+		User user `json:"user"`
+	} `json:"author"`
+	FromRef prRef `json:"fromRef"`
+	ToRef   prRef `json:"toRef"`
 	Links   struct {
 		Self []link `json:"self"`
 	} `json:"links"`
@@ -302,6 +326,13 @@ func (pr *pullRequest) fields() event.PullRequest {
 		SourceBranch: pr.FromRef.DisplayID,
 		TargetBranch: pr.ToRef.DisplayID,
 		Merged:       pr.State == "MERGED",
+		Draft:        pr.Draft,
+		HeadSHA:      pr.FromRef.LatestCommit,
+		BaseSHA:      pr.ToRef.LatestCommit,
+		Author:       pr.Author.User.person(),
+	}
+	if !pr.FromRef.Repository.empty() {
+		out.SourceRepository = pr.FromRef.Repository.fields()
 	}
 	if len(pr.Links.Self) > 0 {
 		out.URL = pr.Links.Self[0].Href

@@ -821,3 +821,33 @@ func BenchmarkRedactCoding(b *testing.B) {
 		})
 	}
 }
+
+// TestCodingNormalizeRecord checks the fields issue 13 added.
+func TestCodingNormalizeRecord(t *testing.T) {
+	p := newProvider(t)
+	norm := func(ev, body string) event.Fields {
+		t.Helper()
+		f, err := p.Normalize(forge.Meta{Event: ev}, []byte(body))
+		if err != nil {
+			t.Fatalf("Normalize(%s) = %v", body, err)
+		}
+		return f
+	}
+	f := norm("CI_JOB_FINISHED", `{"ci":{"name":"build","build":{"id":9,"commit_id":"abc","branch":"main","status":"FAILED"}}}`)
+	want := event.Pipeline{Name: "build", ID: "9", Status: event.StatusFailure, Ref: "refs/heads/main", Branch: "main", SHA: "abc"}
+	if f.Pipeline != want || f.After != "abc" {
+		t.Errorf("CI job: pipeline %+v after %q", f.Pipeline, f.After)
+	}
+	f = norm("ISSUE_COMMENT_CREATED", `{"issueComment":{"content":"hi","html_url":"u#c","issue":{"code":12,"title":"t","status":"open","html_url":"u"}}}`)
+	if f.Comment.On != event.CommentOnIssue || f.Comment.Number != 12 || f.Comment.Body != "hi" || f.Issue.Title != "t" {
+		t.Errorf("issue comment: comment %+v issue %+v", f.Comment, f.Issue)
+	}
+	f = norm("ISSUE_CREATED", `{"issue":{"code":"13","title":"t","labels":[{"name":"bug"}]}}`)
+	if f.Issue.Number != 13 || len(f.Issue.Labels) != 1 {
+		t.Errorf("issue %+v", f.Issue)
+	}
+	f = norm("ARTIFACTS_VERSION_CREATED", `{"artifact":{"artifactPkgName":"app","artifactVersionName":"1.0"}}`)
+	if f.Registry.Image != "app" || f.Registry.Tag != "1.0" {
+		t.Errorf("registry %+v", f.Registry)
+	}
+}

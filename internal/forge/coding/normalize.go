@@ -27,15 +27,21 @@ import (
 //     pull_request, action opened, updated, merged, closed. The WebHook
 //     "merge request" (also "merge_request", and V1's "pull_request") events
 //     map their body's action: create opened, synchronize updated, merge
-//     merged, refuse and cancel closed.
-//   - GIT_MR_NOTE, ISSUE_COMMENT_CREATED: comment, action "created".
-//   - ISSUE_*: issue; ISSUE_CREATED's action is "opened", the others' the
-//     rest of the code in lower case ("status_updated").
+//     merged, refuse and cancel closed. The pull request carries its head
+//     and base shas, head repository and author (CODING has no draft flag
+//     and sends no labels).
+//   - GIT_MR_NOTE, ISSUE_COMMENT_CREATED: comment, action "created"; an
+//     issue comment carries its text, URL and the issue (CODING sends no
+//     comment id), a merge request note the merge request.
+//   - ISSUE_*: issue, with the issue (code as number, title, status as
+//     state, URL, creator, labels); ISSUE_CREATED's action is "opened", the
+//     others' the rest of the code in lower case ("status_updated").
 //   - CI_JOB_*: pipeline, action "created", "started", "finished", ...; the
-//     build's branch fills ref and branch.
+//     pipeline is the job's name, the build's id, status, branch and
+//     commit; the branch fills ref and branch, the commit after.
 //   - ARTIFACTS_VERSION_CREATED, _UPDATED, _DELETED and _RELEASED: registry,
 //     action "created", "updated", "deleted", "released", tag the artifact
-//     version. A release here promotes an artifact version, not a git tag,
+//     version, registry the package and version (no digest or URL). A release here promotes an artifact version, not a git tag,
 //     so it stays with the artifact's other changes rather than kind release.
 //   - ping: ping.
 //   - anything else (ITERATION_*, WIKI_*, FILE_*, MEMBER_*, the other
@@ -92,11 +98,25 @@ func (p *Provider) Normalize(m forge.Meta, payload []byte) (event.Fields, error)
 	case shapeComment:
 		if mr := b.mergeRequest(); !mr.empty() {
 			f.PullRequest = mr.fields(int64(b.Number))
+			f.Comment = event.Comment{On: event.CommentOnPullRequest, Number: f.PullRequest.Number}
+		}
+		if ic := &b.IssueComment; ic.Content != "" || ic.HTMLURL != "" || !ic.Issue.empty() {
+			f.Issue = ic.Issue.fields()
+			f.Comment = event.Comment{Body: forge.CommentBody(string(ic.Content)), URL: string(ic.HTMLURL),
+				On: event.CommentOnIssue, Number: f.Issue.Number}
 		}
 	case shapeCI:
 		setRef(&f, string(b.CI.Build.Branch))
+		bd := &b.CI.Build
+		f.Pipeline = event.Pipeline{Name: string(b.CI.Name), ID: string(bd.ID), Status: forge.PipelineStatus(string(bd.Status)),
+			Ref: f.Ref, Branch: f.Branch, Tag: f.Tag, SHA: string(bd.CommitID)}
+		f.After = f.Pipeline.SHA
 	case shapeArtifact:
 		f.Tag = string(b.Artifact.VersionName)
+		f.Registry = event.Registry{Image: string(b.Artifact.PkgName), Tag: string(b.Artifact.VersionName)}
+	}
+	if f.Kind == event.KindIssue && !b.Issue.empty() {
+		f.Issue = b.Issue.fields()
 	}
 	if f.Kind == event.KindOther && c.action == "" && !isCode(name) {
 		f.Action = forge.LowerSnake(string(b.Action))
@@ -299,13 +319,54 @@ type body struct {
 	MergeRequestSnake mergeRequest `json:"merge_request"`
 	PullRequest       mergeRequest `json:"pull_request"`
 	CI                struct {
+		Name  text `json:"name"`
 		Build struct {
-			Branch text `json:"branch"`
+			ID       text `json:"id"`
+			Branch   text `json:"branch"`
+			CommitID text `json:"commit_id"`
+			Status   text `json:"status"`
 		} `json:"build"`
 	} `json:"ci"`
 	Artifact struct {
+		PkgName     text `json:"artifactPkgName"`
 		VersionName text `json:"artifactVersionName"`
 	} `json:"artifact"`
+	Issue        issue `json:"issue"`
+	IssueComment struct {
+		Content text  `json:"content"`
+		HTMLURL text  `json:"html_url"`
+		Issue   issue `json:"issue"`
+	} `json:"issueComment"`
+}
+
+// issue is a CODING issue (Service Hook ISSUE_*): its number is "code".
+type issue struct {
+	Code    number  `json:"code"`
+	Title   text    `json:"title"`
+	Status  text    `json:"status"`
+	HTMLURL text    `json:"html_url"`
+	Creator account `json:"creator"`
+	Labels  []struct {
+		Name text `json:"name"`
+	} `json:"labels"`
+}
+
+func (is *issue) empty() bool { return is.Code == 0 && is.Title == "" && is.HTMLURL == "" }
+
+func (is *issue) fields() event.Issue {
+	out := event.Issue{
+		Number: int64(is.Code),
+		Title:  string(is.Title),
+		State:  string(is.Status),
+		URL:    string(is.HTMLURL),
+		Author: event.Person{Login: cmp.Or(string(is.Creator.Login), string(is.Creator.GlobalKey)), Name: string(is.Creator.Name)},
+	}
+	for _, l := range is.Labels {
+		if l.Name != "" {
+			out.Labels = append(out.Labels, string(l.Name))
+		}
+	}
+	return out
 }
 
 // mergeRequest returns the merge request: Service Hook and V2 send
@@ -484,10 +545,12 @@ type mergeRequest struct {
 	TargetBranch text      `json:"target_branch"`
 	Head         branchRef `json:"head"`
 	Base         branchRef `json:"base"`
+	User         account   `json:"user"`
 }
 
 type branchRef struct {
 	Ref  text       `json:"ref"`
+	SHA  text       `json:"sha"`
 	Repo repository `json:"repo"`
 }
 
@@ -512,6 +575,15 @@ func (mr *mergeRequest) fields(number int64) event.PullRequest {
 		TargetBranch: branchName(cmp.Or(string(mr.Base.Ref), string(mr.TargetBranch))),
 		URL:          cmp.Or(string(mr.HTMLURL), string(mr.WebURL)),
 		Merged:       bool(mr.Merged) || strings.EqualFold(state, "merged"),
+		HeadSHA:      string(mr.Head.SHA),
+		BaseSHA:      string(mr.Base.SHA),
+		SourceRepository: func() event.Repository {
+			if mr.Head.Repo.empty() {
+				return event.Repository{}
+			}
+			return mr.Head.Repo.fields()
+		}(),
+		Author: event.Person{Login: cmp.Or(string(mr.User.Login), string(mr.User.GlobalKey)), Name: string(mr.User.Name), Email: string(mr.User.Email)},
 	}
 }
 

@@ -29,6 +29,8 @@ const ActionPushed = "pushed"
 //     ref.startsWith("refs/tags/") must never match an image), and an image
 //     tag is not one. Older payloads name no tag (push_data.images instead);
 //     tag is then empty;
+//   - registry is the image (repo_name), tag and repository URL; Docker
+//     Hub sends no digest;
 //   - actor.login is push_data.pusher.
 //
 // The error, which wraps [forge.ErrBadPayload], is for a payload that is not a
@@ -60,8 +62,9 @@ func (p *Provider) Normalize(m forge.Meta, payload []byte) (event.Fields, error)
 			Owner:    owner,
 			URL:      b.Repository.RepoURL,
 		},
-		Tag:   b.PushData.Tag,
-		Actor: event.Person{Login: b.PushData.Pusher},
+		Tag:      b.PushData.Tag,
+		Registry: event.Registry{Image: full, Tag: b.PushData.Tag, URL: b.Repository.RepoURL},
+		Actor:    event.Person{Login: b.PushData.Pusher},
 	}, nil
 }
 

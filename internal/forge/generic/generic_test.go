@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -653,9 +654,7 @@ func equalFields(a, b event.Fields) bool {
 		}
 	}
 	a.Commits, b.Commits = nil, nil
-	return a.Kind == b.Kind && a.Action == b.Action && a.Forge == b.Forge && a.Repository == b.Repository &&
-		a.Ref == b.Ref && a.Branch == b.Branch && a.Tag == b.Tag && a.Before == b.Before && a.After == b.After &&
-		a.Deleted == b.Deleted && a.PullRequest == b.PullRequest && a.Actor == b.Actor && a.ForgeAction == b.ForgeAction
+	return reflect.DeepEqual(a, b)
 }
 
 // TestGenericFixturesAreExact guards the fixtures: a Gitea capture's body

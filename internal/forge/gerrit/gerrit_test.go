@@ -444,3 +444,26 @@ func BenchmarkNormalizeGerrit(b *testing.B) {
 func BenchmarkInspectBodyGerrit(b *testing.B) {
 	forgetest.BenchInspectBody(b, newProvider(b), "cdevents-comment-added.code-review-2")
 }
+
+// TestGerritNormalizeRecord checks the fields issue 13 added.
+func TestGerritNormalizeRecord(t *testing.T) {
+	p := newProvider(t)
+	fixture := func(name string) event.Fields {
+		t.Helper()
+		// The event type is the body's.
+		f, err := p.Normalize(forge.Meta{}, forgetest.LoadFixture(t, name).MustPayload(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	f := fixture("cdevents-comment-added.comment-only.derived")
+	if f.Comment.On != event.CommentOnChange || f.Comment.Number != 1 || f.Comment.Body == "" {
+		t.Errorf("comment %+v", f.Comment)
+	}
+	f = fixture("cdevents-patchset-created.first")
+	pr := f.PullRequest
+	if pr.HeadSHA == "" || pr.BaseSHA != "b8112960b06810405b3e8ce6c8560ee93694700f" || pr.Author.Login != "admin" || pr.SourceRepository != f.Repository {
+		t.Errorf("pull request %+v", pr)
+	}
+}

@@ -69,8 +69,12 @@ var changeActions = map[string]string{
 // change.subject, state change.status (NEW, MERGED, ABANDONED), target
 // branch change.branch, source branch the patch set's ref
 // (refs/changes/NN/N/P, what a CI job fetches: Gerrit has no source
-// branch), url change.url, merged true for change-merged or status MERGED;
-// after is the patch set's revision (for change-merged the new revision of
+// branch), url change.url, merged true for change-merged or status MERGED,
+// draft change.wip, head_sha the patch set's revision and base_sha its
+// first parent, source_repository the project (Gerrit has no forks), author
+// change.owner, labels change.hashtags (Gerrit's own "labels" are votes). A
+// comment-added carries the comment's text (Gerrit sends no comment id; the
+// URL is the change's), on "change". After is the patch set's revision (for change-merged the new revision of
 // the branch, newRev, when sent). ref stays empty on change events.
 // repository.full_name is the project ("platform/build"), .name its last
 // path element, .owner the rest. The actor is the event's own account
@@ -131,6 +135,15 @@ func normalizeChange(f *event.Fields, b *body, ev string) {
 		TargetBranch: b.Change.Branch,
 		URL:          b.Change.URL,
 		Merged:       ev == "change-merged" || b.Change.Status == "MERGED",
+		Draft:        b.Change.WIP,
+		HeadSHA:      b.PatchSet.Revision,
+		// A change is uploaded to the project itself: Gerrit has no forks.
+		SourceRepository: f.Repository,
+		Author:           b.Change.Owner.person(),
+		Labels:           b.Change.Hashtags,
+	}
+	if len(b.PatchSet.Parents) > 0 {
+		f.PullRequest.BaseSHA = b.PatchSet.Parents[0]
 	}
 	f.After = b.PatchSet.Revision
 	f.Kind = event.KindPullRequest
@@ -157,6 +170,7 @@ func normalizeChange(f *event.Fields, b *body, ev string) {
 		}
 	case "comment-added":
 		f.Kind, f.Action = event.KindComment, "created"
+		f.Comment = event.Comment{Body: forge.CommentBody(b.Comment), URL: b.Change.URL, On: event.CommentOnChange, Number: f.PullRequest.Number}
 		for _, a := range b.Approvals {
 			if (a.Type != "Code-Review" && a.Type != "CRVW") || a.OldValue == nil || *a.OldValue == a.Value {
 				continue
@@ -260,6 +274,7 @@ type body struct {
 	RefUpdates []refUpdate     `json:"refUpdates"`
 	NewRev     string          `json:"newRev"`
 	Approvals  []approval      `json:"approvals"`
+	Comment    string          `json:"comment"`
 	Project    json.RawMessage `json:"project"`
 
 	ProjectName json.RawMessage `json:"projectName"`
@@ -314,6 +329,10 @@ type change struct {
 	URL     string          `json:"url"`
 	Status  string          `json:"status"`
 	WIP     bool            `json:"wip"`
+	Owner   account         `json:"owner"`
+	// Hashtags are the change's hashtags, Gerrit's labels in the sense of
+	// other forges (its own "labels" are votes).
+	Hashtags []string `json:"hashtags"`
 }
 
 // present reports whether the event carries a change.
@@ -322,11 +341,12 @@ func (c *change) present() bool {
 }
 
 type patchSet struct {
-	Number   flexInt `json:"number"`
-	Revision string  `json:"revision"`
-	Ref      string  `json:"ref"`
-	Kind     string  `json:"kind"`
-	Uploader account `json:"uploader"`
+	Number   flexInt  `json:"number"`
+	Revision string   `json:"revision"`
+	Ref      string   `json:"ref"`
+	Kind     string   `json:"kind"`
+	Parents  []string `json:"parents"`
+	Uploader account  `json:"uploader"`
 }
 
 type refUpdate struct {

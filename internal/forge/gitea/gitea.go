@@ -59,6 +59,11 @@ type Family struct {
 	// come from the users' "username" field before "login": Gogs' own name
 	// for it. Both fields carry the same value wherever both are sent.
 	PreferUsername bool
+	// ForkeeIsTheFork says that a fork event's "forkee" is the new fork and
+	// "repository" the one forked, as on GitHub: Gogs
+	// (internal/db/repo.go ForkRepository). Gitea and Forgejo send them the
+	// other way round.
+	ForkeeIsTheFork bool
 }
 
 // The headers of Gitea's own ("gitea" type) hooks, set by

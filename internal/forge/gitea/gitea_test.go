@@ -268,9 +268,11 @@ func TestGiteaNormalizeFixtures(t *testing.T) {
 			t.Errorf("got kind %q action %q forgeaction %q", f.Kind, f.Action, f.ForgeAction)
 		}
 	})
-	t.Run("API hook test is a push", func(t *testing.T) {
+	t.Run("API hook test is a ping", func(t *testing.T) {
+		// Issue 13: the API's test (the latest commit, before equal to
+		// after) was stored as a push and fired triggers.
 		_, f := forgetest.NormalizeFixture(t, p, "capture-01-push-hooktest-api")
-		if f.Kind != event.KindPush || f.Before != f.After {
+		if f.Kind != event.KindPing || f.Before != f.After {
 			t.Errorf("got kind %q before %q after %q", f.Kind, f.Before, f.After)
 		}
 	})
@@ -438,4 +440,74 @@ func BenchmarkVerifyGitea(b *testing.B) {
 
 func BenchmarkNormalizeGiteaPush(b *testing.B) {
 	forgetest.BenchNormalize(b, newProvider(b), "capture-04-push-new-branch")
+}
+
+// TestGiteaNormalizeRecord checks the fields issue 13 added, on payloads
+// shaped as Gitea's modules/structs (CommitStatusPayload,
+// WorkflowRunPayload, WorkflowJobPayload) and on the captures.
+func TestGiteaNormalizeRecord(t *testing.T) {
+	p := newProvider(t)
+	norm := func(t *testing.T, ev, body string) event.Fields {
+		t.Helper()
+		f, err := p.Normalize(forge.Meta{Event: ev}, []byte(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	t.Run("status", func(t *testing.T) {
+		f := norm(t, "status", `{"sha":"abc","state":"failure","context":"ci/build","id":7,"target_url":"https://ci/7","branches":[{"name":"main"}]}`)
+		want := event.Pipeline{Name: "ci/build", ID: "7", Status: event.StatusFailure, Ref: "refs/heads/main", Branch: "main", SHA: "abc", URL: "https://ci/7"}
+		if f.Pipeline != want || f.Branch != "main" || f.After != "abc" {
+			t.Errorf("pipeline %+v branch %q after %q, want %+v", f.Pipeline, f.Branch, f.After, want)
+		}
+	})
+	t.Run("workflow_run", func(t *testing.T) {
+		f := norm(t, "workflow_run", `{"action":"completed","workflow_run":{"id":3,"display_title":"ci","head_branch":"dev","head_sha":"def","status":"completed","conclusion":"success","html_url":"u"}}`)
+		if f.Kind != event.KindPipeline || f.Pipeline.Status != event.StatusSuccess || f.Pipeline.Name != "ci" || f.Branch != "dev" || f.After != "def" {
+			t.Errorf("got %+v", f.Pipeline)
+		}
+	})
+	t.Run("workflow_job in progress", func(t *testing.T) {
+		f := norm(t, "workflow_job", `{"action":"in_progress","workflow_job":{"id":4,"name":"build","head_branch":"dev","head_sha":"def","status":"in_progress"}}`)
+		if f.Pipeline.Status != event.StatusRunning || f.Pipeline.Name != "build" || f.Pipeline.ID != "4" {
+			t.Errorf("got %+v", f.Pipeline)
+		}
+	})
+	t.Run("create is a twin, push and delete are not", func(t *testing.T) {
+		if _, f := forgetest.NormalizeFixture(t, p, "capture-03-create-branch"); !f.Twin {
+			t.Error("create: twin false")
+		}
+		if _, f := forgetest.NormalizeFixture(t, p, "capture-04-push-new-branch"); f.Twin {
+			t.Error("push: twin true")
+		}
+		// Gitea 1.26 sent a delete and no push for git push --delete: the
+		// delete is the only event of the deletion.
+		if _, f := forgetest.NormalizeFixture(t, p, "capture-07-delete-branch"); f.Twin || !f.Deleted {
+			t.Errorf("delete: twin %v deleted %v, want false, true", f.Twin, f.Deleted)
+		}
+	})
+	t.Run("label change is labeled", func(t *testing.T) {
+		_, f := forgetest.NormalizeFixture(t, p, "gp-issue-label")
+		if f.Action != "labeled" || f.Issue.Number != 1 || len(f.Issue.Labels) != 1 || f.Issue.Labels[0] != "bug" {
+			t.Errorf("action %q issue %+v", f.Action, f.Issue)
+		}
+	})
+	t.Run("comment on an issue", func(t *testing.T) {
+		_, f := forgetest.NormalizeFixture(t, p, "gp-issue-comment")
+		if f.Issue.Number != 1 || f.Comment.On != event.CommentOnIssue || f.Comment.Number != 1 || f.Comment.ID == "" {
+			t.Errorf("issue %+v comment %+v", f.Issue, f.Comment)
+		}
+	})
+	t.Run("pull request", func(t *testing.T) {
+		_, f := forgetest.NormalizeFixture(t, p, "gp-pull-request")
+		pr := f.PullRequest
+		if pr.HeadSHA == "" || pr.BaseSHA == "" || pr.SourceRepository.FullName == "" || pr.Author.Login == "" {
+			t.Errorf("pull_request %+v", pr)
+		}
+	})
+	t.Run("fork is the forked repository", func(t *testing.T) {
+		_, f := forgetest.NormalizeFixture(t, p, "gp-fork")
+		forgetest.Want(t, "repository.full_name", f.Repository.FullName, "example/example")
+	})
 }

@@ -33,15 +33,19 @@ const (
 //   - push: kind push, or tag for a refs/tags/ ref; deleted when "after" is
 //     all zeros, with action "deleted", and action "created" when "before"
 //     is. The test delivery (a push whose before and after are all zeros,
-//     with the fake commit message) is kind ping. Gitea's API hook test
-//     (POST /repos/{owner}/{repo}/hooks/{id}/tests) and Gogs' test of a
-//     non-empty repository push the latest commit with before == after; they
-//     carry no marker and are kept as pushes.
+//     with the fake commit message) is kind ping, and so are Gitea's API
+//     hook test (POST /repos/{owner}/{repo}/hooks/{id}/tests) and Gogs' test
+//     of a non-empty repository, which push the latest commit with before
+//     equal to after and no marker: a real push always moves its ref.
 //   - create, delete: kind push (ref_type branch) or tag (ref_type tag), the
 //     short ref made full (Gitea, and Forgejo's "gitea" hook type, send
 //     "main"; Forgejo's "forgejo" type sends "refs/heads/main"); action
-//     "created" or "deleted", and delete sets deleted.
-//   - issues, issue_assign, issue_label, issue_milestone: kind issue.
+//     "created" or "deleted", and delete sets deleted. A create is marked
+//     Twin: the forge sends a push of the new ref beside it. A delete is
+//     not: the forge sends no push for a deleted ref.
+//   - issues, issue_assign, issue_label, issue_milestone: kind issue, with
+//     the issue. A label change (label_updated, label_cleared) is "labeled"
+//     or "unlabeled", on issues and pull requests alike.
 //   - pull_request, pull_request_assign, pull_request_label,
 //     pull_request_milestone, pull_request_review_request, pull_request_sync:
 //     kind pull_request. Actions: opened and reopened become "opened",
@@ -51,16 +55,20 @@ const (
 //     pull_request_approved, pull_request_rejected, pull_request_comment):
 //     kind pull_request, action "approved", "changes_requested" or
 //     "commented".
-//   - issue_comment, pull_request_comment: kind comment, with the pull
-//     request's number, title, state and URL when the issue is a pull
-//     request (is_pull, or issue.pull_request set).
-//   - release: kind release, with the tag. status, workflow_run,
-//     workflow_job and Forgejo's action_run_failure, action_run_recover,
-//     action_run_success: kind pipeline, with the commit in "after".
-//     package: kind registry.
+//   - issue_comment, pull_request_comment: kind comment, with the comment
+//     and the pull request's number, title, state and URL when the issue is
+//     a pull request (is_pull, or issue.pull_request set), else the issue.
+//   - release: kind release, with the tag and the release. status,
+//     workflow_run, workflow_job and Forgejo's action_run_failure,
+//     action_run_recover, action_run_success: kind pipeline, with the
+//     pipeline (status from the state or conclusion, or the event name),
+//     its commit in "after" and its branch in ref and branch (a status's
+//     only when the commit is on exactly one branch). package: kind
+//     registry, with the package name and version.
 //   - fork, repository, wiki and any other event: kind other, never an
-//     error. For a fork the repository is the one forked ("forkee", whose
-//     hooks fire), not the new fork.
+//     error. For a fork the repository is the one forked, whose hooks fire,
+//     not the new fork ("forkee" on Gitea and Forgejo, "repository" on
+//     Gogs: Family.ForkeeIsTheFork).
 //
 // Other actions are the body's own in lower_snake case; ForgeAction is the
 // body's "action" as sent. The actor is the sender (for a Forgejo action run,
@@ -90,50 +98,65 @@ func (p *Provider) Normalize(m forge.Meta, payload []byte) (event.Fields, error)
 		refEvent(&f, &b, ev == "delete")
 	case "issues", "issue_assign", "issue_label", "issue_milestone":
 		f.Kind = event.KindIssue
+		if b.Issue != nil {
+			f.Issue = p.issue(b.Issue)
+		}
+		f.Action = labelAction(b.Action, f.Action)
 	case "pull_request", "pull_request_assign", "pull_request_label", "pull_request_milestone",
 		"pull_request_review_request", "pull_request_sync":
 		f.Kind = event.KindPullRequest
-		f.PullRequest = b.pullRequest()
-		f.Action = pullRequestAction(b.Action, f.PullRequest.Merged)
+		f.PullRequest = p.pullRequest(&b)
+		f.Action = labelAction(b.Action, pullRequestAction(b.Action, f.PullRequest.Merged))
 		if ev == "pull_request_sync" {
 			f.Action = "updated"
 		}
 	case "pull_request_review_approved", "pull_request_approved",
 		"pull_request_review_rejected", "pull_request_rejected",
 		"pull_request_review_comment", "pull_request_review":
-		review(&f, &b, ev)
+		p.review(&f, &b, ev)
 	case "pull_request_comment":
 		// The fine-grained name of a comment on a pull request's
 		// conversation (an issue_comment payload), and the coarse name of
 		// a review comment (a pull_request payload): the payload tells.
 		if b.hasComment() {
-			comment(&f, &b)
+			p.comment(&f, &b)
 		} else {
-			review(&f, &b, "pull_request_review_comment")
+			p.review(&f, &b, "pull_request_review_comment")
 		}
 	case "issue_comment":
-		comment(&f, &b)
+		p.comment(&f, &b)
 	case "release":
 		f.Kind = event.KindRelease
-		if b.Release != nil && b.Release.TagName != "" {
-			f.Tag = b.Release.TagName
-			f.Ref = "refs/tags/" + b.Release.TagName
+		if r := b.Release; r != nil {
+			if r.TagName != "" {
+				f.Tag = r.TagName
+				f.Ref = "refs/tags/" + r.TagName
+			}
+			f.Release = event.Release{Tag: r.TagName, Name: r.Name, Draft: r.Draft, Prerelease: r.Prerelease, URL: r.HTMLURL}
 		}
 	case "status":
 		f.Kind = event.KindPipeline
-		f.After = b.SHA
+		f.Pipeline = event.Pipeline{Name: b.Context, ID: forge.ID(b.ID), Status: forge.PipelineStatus(b.State), SHA: b.SHA, URL: b.TargetURL}
+		// The branches that contain the commit: one names the branch.
+		if len(b.Branches) == 1 {
+			forge.PipelineRef(&f.Pipeline, b.Branches[0].Name, false)
+		}
 	case "workflow_run", "workflow_job":
 		f.Kind = event.KindPipeline
-		if w := b.WorkflowRun; ev == "workflow_run" && w != nil {
-			f.After = w.HeadSHA
+		w := b.WorkflowRun
+		if ev == "workflow_job" {
+			w = b.WorkflowJob
 		}
-		if w := b.WorkflowJob; ev == "workflow_job" && w != nil {
-			f.After = w.HeadSHA
+		if w != nil {
+			f.Pipeline = w.fields()
+			if f.Pipeline.Name == "" && b.Workflow != nil {
+				f.Pipeline.Name = b.Workflow.Name
+			}
 		}
 	case "action_run_failure", "action_run_recover", "action_run_success":
 		f.Kind = event.KindPipeline
 		if r := b.Run; r != nil {
-			f.After = r.CommitSHA
+			f.Pipeline = r.fields(ev)
 			if b.Repository == nil {
 				f.Repository = p.repository(r.Repository)
 			}
@@ -142,19 +165,46 @@ func (p *Provider) Normalize(m forge.Meta, payload []byte) (event.Fields, error)
 			}
 		}
 	case "fork":
-		// The hooks of the forked repository fire, and Gitea and Gogs name
-		// it "forkee" (the new fork is "repository"), the other way round
-		// from GitHub.
-		if b.Forkee != nil {
+		// The hooks of the forked repository fire. Gitea and Forgejo
+		// name it "forkee" (the new fork is "repository"), the other way
+		// round from GitHub and Gogs.
+		if b.Forkee != nil && !p.fam.ForkeeIsTheFork {
 			f.Repository = p.repository(b.Forkee)
 		}
 	case "package":
 		f.Kind = event.KindRegistry
-		if b.Repository == nil && b.Package != nil {
-			f.Repository = p.repository(b.Package.Repository)
+		if pk := b.Package; pk != nil {
+			if b.Repository == nil {
+				f.Repository = p.repository(pk.Repository)
+			}
+			f.Registry = event.Registry{Image: pk.Name, Tag: pk.Version, URL: pk.HTMLURL}
+			if strings.HasPrefix(pk.Version, "sha256:") {
+				f.Registry.Tag, f.Registry.Digest = "", pk.Version
+			}
 		}
 	}
+	if f.Kind == event.KindPipeline {
+		f.Ref, f.Branch, f.Tag, f.After = f.Pipeline.Ref, f.Pipeline.Branch, f.Pipeline.Tag, f.Pipeline.SHA
+	}
+	// A new ref comes as create and as push; a deleted one as delete only
+	// (services/repository/push.go: a deletion notifies DeleteRef, no push;
+	// capture-07-delete-branch), so only create is a twin.
+	f.Twin = f.Kind != event.KindOther && m.Event == "create"
 	return f, nil
+}
+
+// labelAction returns the canonical action of a label change: Gitea's
+// label_updated (labels set, added or removed) becomes "labeled" and
+// label_cleared "unlabeled", as GitHub names them; any other action is
+// canonical, returned as is.
+func labelAction(action, canonical string) string {
+	switch action {
+	case "label_updated":
+		return "labeled"
+	case "label_cleared":
+		return "unlabeled"
+	}
+	return canonical
 }
 
 // push fills a push event. A push without a ref stays kind other.
@@ -170,7 +220,7 @@ func (p *Provider) push(f *event.Fields, b *body) {
 		f.Commits = append(f.Commits, c.fields())
 	}
 	switch {
-	case b.isTestPush():
+	case b.isTestPush(), b.isAPITestPush():
 		f.Kind = event.KindPing
 	case event.IsZeroSHA(b.After):
 		f.Deleted = true
@@ -212,9 +262,9 @@ func refEvent(f *event.Fields, b *body, deleted bool) {
 
 // review fills a pull request review event; name is the event name, or the
 // review type of a "pull_request_review" payload.
-func review(f *event.Fields, b *body, name string) {
+func (p *Provider) review(f *event.Fields, b *body, name string) {
 	f.Kind = event.KindPullRequest
-	f.PullRequest = b.pullRequest()
+	f.PullRequest = p.pullRequest(b)
 	if name == "pull_request_review" && b.Review != nil {
 		name = b.Review.Type
 	}
@@ -228,24 +278,59 @@ func review(f *event.Fields, b *body, name string) {
 	}
 }
 
-// comment fills a comment event, with the pull request when the issue
-// commented on is one.
-func comment(f *event.Fields, b *body) {
+// comment fills a comment event: the comment, and the pull request when
+// the issue commented on is one, else the issue.
+func (p *Provider) comment(f *event.Fields, b *body) {
 	f.Kind = event.KindComment
+	var c commentBody
+	if b.hasComment() {
+		_ = forge.DecodeObject(b.Comment, &c)
+	}
+	f.Comment = event.Comment{ID: forge.ID(c.ID), Body: forge.CommentBody(c.Body), URL: c.HTMLURL}
+	defer func() {
+		switch {
+		case f.PullRequest.Number != 0:
+			f.Comment.On, f.Comment.Number = event.CommentOnPullRequest, f.PullRequest.Number
+		case f.Issue.Number != 0:
+			f.Comment.On, f.Comment.Number = event.CommentOnIssue, f.Issue.Number
+		}
+	}()
 	if b.PullRequest != nil {
-		f.PullRequest = b.pullRequest()
+		f.PullRequest = p.pullRequest(b)
 		return
 	}
-	if is := b.Issue; is != nil && (b.IsPull || is.PullRequest != nil) {
-		f.PullRequest = event.PullRequest{
-			Number: is.Number,
-			Title:  is.Title,
-			State:  is.State,
-			URL:    is.HTMLURL,
-		}
-		if is.PullRequest != nil {
-			f.PullRequest.Merged = is.PullRequest.Merged
-		}
+	is := b.Issue
+	if is == nil {
+		return
+	}
+	if !b.IsPull && is.PullRequest == nil {
+		f.Issue = p.issue(is)
+		return
+	}
+	i := p.issue(is)
+	f.PullRequest = event.PullRequest{
+		Number: i.Number,
+		Title:  i.Title,
+		State:  i.State,
+		URL:    i.URL,
+		Author: i.Author,
+		Labels: i.Labels,
+	}
+	if is.PullRequest != nil {
+		f.PullRequest.Merged = is.PullRequest.Merged
+		f.PullRequest.Draft = is.PullRequest.Draft
+	}
+}
+
+// issue maps a payload issue.
+func (p *Provider) issue(is *issue) event.Issue {
+	return event.Issue{
+		Number: is.Number,
+		Title:  is.Title,
+		State:  is.State,
+		URL:    is.HTMLURL,
+		Author: p.person(is.User),
+		Labels: forge.Labels(is.Labels, labelName),
 	}
 }
 
@@ -348,7 +433,41 @@ type body struct {
 	WorkflowJob *workflow       `json:"workflow_job"`
 	Run         *actionRun      `json:"run"`
 	Package     *pkg            `json:"package"`
+	Workflow    *struct {
+		Name string `json:"name"`
+	} `json:"workflow"`
+	// ID, State, Context, TargetURL and Branches are a status event's
+	// (SHA too).
+	ID        int64  `json:"id"`
+	State     string `json:"state"`
+	Context   string `json:"context"`
+	TargetURL string `json:"target_url"`
+	Branches  []struct {
+		Name string `json:"name"`
+	} `json:"branches"`
 }
+
+// isAPITestPush reports whether b is the push of a hook test sent through
+// the API (Gitea's POST /repos/{owner}/{repo}/hooks/{id}/tests) or Gogs'
+// test of a non-empty repository: the latest commit pushed again, with
+// before equal to after. A real push always moves its ref, and a deletion
+// has an all-zero after.
+func (b *body) isAPITestPush() bool {
+	return b.Before != "" && b.Before == b.After && !event.IsZeroSHA(b.After)
+}
+
+// commentBody is the comment object of a comment event.
+type commentBody struct {
+	ID      int64  `json:"id"`
+	Body    string `json:"body"`
+	HTMLURL string `json:"html_url"`
+}
+
+type label struct {
+	Name string `json:"name"`
+}
+
+func labelName(l *label) string { return l.Name }
 
 // isTestPush reports whether b is the push of a "Test delivery": before and
 // after all zeros and the fake commit's message.
@@ -375,7 +494,7 @@ func (b *body) hasComment() bool {
 
 // pullRequest maps the payload's pull request, numbered by the top-level
 // "number" when sent.
-func (b *body) pullRequest() event.PullRequest {
+func (p *Provider) pullRequest(b *body) event.PullRequest {
 	out := event.PullRequest{Number: b.Number}
 	pr := b.PullRequest
 	if pr == nil {
@@ -384,13 +503,26 @@ func (b *body) pullRequest() event.PullRequest {
 	if out.Number == 0 {
 		out.Number = pr.Number
 	}
-	out.Title, out.State, out.URL, out.Merged = pr.Title, pr.State, pr.HTMLURL, pr.Merged
+	out.Title, out.State, out.URL, out.Merged, out.Draft = pr.Title, pr.State, pr.HTMLURL, pr.Merged, pr.Draft
 	out.SourceBranch, out.TargetBranch = pr.HeadBranch, pr.BaseBranch
-	if pr.Head != nil && pr.Head.Ref != "" {
-		out.SourceBranch = pr.Head.Ref
+	out.Author = p.person(pr.User)
+	out.Labels = forge.Labels(pr.Labels, labelName)
+	// Gogs names the head repository head_repo; Gitea head.repo.
+	out.SourceRepository = p.repository(pr.HeadRepo)
+	if h := pr.Head; h != nil {
+		if h.Ref != "" {
+			out.SourceBranch = h.Ref
+		}
+		out.HeadSHA = h.SHA
+		if h.Repo != nil {
+			out.SourceRepository = p.repository(h.Repo)
+		}
 	}
-	if pr.Base != nil && pr.Base.Ref != "" {
-		out.TargetBranch = pr.Base.Ref
+	if pr.Base != nil {
+		if pr.Base.Ref != "" {
+			out.TargetBranch = pr.Base.Ref
+		}
+		out.BaseSHA = pr.Base.SHA
 	}
 	return out
 }
@@ -433,30 +565,39 @@ type repository struct {
 }
 
 type pullRequest struct {
-	Number  int64      `json:"number"`
-	Title   string     `json:"title"`
-	State   string     `json:"state"`
-	HTMLURL string     `json:"html_url"`
-	Merged  bool       `json:"merged"`
-	Head    *branchRef `json:"head"`
-	Base    *branchRef `json:"base"`
+	Number   int64       `json:"number"`
+	Title    string      `json:"title"`
+	State    string      `json:"state"`
+	HTMLURL  string      `json:"html_url"`
+	Merged   bool        `json:"merged"`
+	Draft    bool        `json:"draft"`
+	User     *user       `json:"user"`
+	Labels   []label     `json:"labels"`
+	Head     *branchRef  `json:"head"`
+	Base     *branchRef  `json:"base"`
+	HeadRepo *repository `json:"head_repo"`
 	// HeadBranch and BaseBranch are Gogs' names for head.ref and base.ref.
 	HeadBranch string `json:"head_branch"`
 	BaseBranch string `json:"base_branch"`
 }
 
 type branchRef struct {
-	Ref string `json:"ref"`
+	Ref  string      `json:"ref"`
+	SHA  string      `json:"sha"`
+	Repo *repository `json:"repo"`
 }
 
 type issue struct {
-	Number  int64  `json:"number"`
-	Title   string `json:"title"`
-	State   string `json:"state"`
-	HTMLURL string `json:"html_url"`
+	Number  int64   `json:"number"`
+	Title   string  `json:"title"`
+	State   string  `json:"state"`
+	HTMLURL string  `json:"html_url"`
+	User    *user   `json:"user"`
+	Labels  []label `json:"labels"`
 	// PullRequest is set (non-null) when the issue is a pull request.
 	PullRequest *struct {
 		Merged bool `json:"merged"`
+		Draft  bool `json:"draft"`
 	} `json:"pull_request"`
 }
 
@@ -465,20 +606,72 @@ type reviewBody struct {
 }
 
 type release struct {
-	TagName string `json:"tag_name"`
+	TagName    string `json:"tag_name"`
+	Name       string `json:"name"`
+	Draft      bool   `json:"draft"`
+	Prerelease bool   `json:"prerelease"`
+	HTMLURL    string `json:"html_url"`
 }
 
+// workflow is a workflow run or job (Gitea modules/structs/repo_actions.go).
 type workflow struct {
-	HeadSHA string `json:"head_sha"`
+	ID           int64  `json:"id"`
+	Name         string `json:"name"`
+	DisplayTitle string `json:"display_title"`
+	Status       string `json:"status"`
+	Conclusion   string `json:"conclusion"`
+	HeadSHA      string `json:"head_sha"`
+	HeadBranch   string `json:"head_branch"`
+	HTMLURL      string `json:"html_url"`
 }
 
-// actionRun is Forgejo's ActionRun of an action_run_* event.
+func (w *workflow) fields() event.Pipeline {
+	p := event.Pipeline{Name: w.Name, ID: forge.ID(w.ID), SHA: w.HeadSHA, URL: w.HTMLURL, Status: forge.PipelineStatus(w.Status)}
+	if w.Conclusion != "" {
+		p.Status = forge.PipelineStatus(w.Conclusion)
+	}
+	if p.Name == "" {
+		p.Name = w.DisplayTitle
+	}
+	forge.PipelineRef(&p, w.HeadBranch, false)
+	return p
+}
+
+// actionRun is Forgejo's ActionRun of an action_run_* event
+// (services/webhook/notifier.go, modules/structs/action.go).
 type actionRun struct {
+	ID          int64       `json:"id"`
+	Title       string      `json:"title"`
+	WorkflowID  string      `json:"workflow_id"`
+	Ref         string      `json:"prettyref"`
+	FullRef     string      `json:"ref"`
 	CommitSHA   string      `json:"commit_sha"`
+	HTMLURL     string      `json:"html_url"`
 	Repository  *repository `json:"repository"`
 	TriggerUser *user       `json:"trigger_user"`
 }
 
+// fields returns the run; its status comes from the event's name
+// (action_run_recover is a success after a failure).
+func (r *actionRun) fields(ev string) event.Pipeline {
+	p := event.Pipeline{Name: r.WorkflowID, ID: forge.ID(r.ID), SHA: r.CommitSHA, URL: r.HTMLURL, Status: event.StatusSuccess}
+	if ev == "action_run_failure" {
+		p.Status = event.StatusFailure
+	}
+	if p.Name == "" {
+		p.Name = r.Title
+	}
+	ref := r.FullRef
+	if ref == "" {
+		ref = r.Ref
+	}
+	forge.PipelineRef(&p, ref, false)
+	return p
+}
+
 type pkg struct {
+	Name       string      `json:"name"`
+	Version    string      `json:"version"`
+	HTMLURL    string      `json:"html_url"`
 	Repository *repository `json:"repository"`
 }

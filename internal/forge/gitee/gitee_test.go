@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -358,8 +359,8 @@ func TestGiteeNormalize(t *testing.T) {
 		}{
 			"goscm-pr-open":      {"opened", "open", "open", false},
 			"goscm-pr-update":    {"updated", "update", "open", false},
-			"goscm-pr-labeled":   {"edited", "update", "open", false},
-			"goscm-pr-unlabeled": {"edited", "update", "open", false},
+			"goscm-pr-labeled":   {"labeled", "update", "open", false},
+			"goscm-pr-unlabeled": {"labeled", "update", "open", false}, // Gitee says update_label for both
 			"goscm-pr-merge":     {"merged", "merge", "merged", true},
 			"goscm-pr-close":     {"closed", "close", "closed", false},
 		} {
@@ -369,7 +370,12 @@ func TestGiteeNormalize(t *testing.T) {
 			}
 		}
 		f := normalize(t, "Merge Request Hook", body("goscm-pr-update"))
-		if f.PullRequest != (event.PullRequest{Number: 7, Title: "feat add 3", State: "open", SourceBranch: "feat-2", TargetBranch: "master", URL: "https://gitee.com/kit101/drone-yml-test/pulls/7"}) || f.After == "" {
+		pr := f.PullRequest
+		if pr.HeadSHA == "" || pr.BaseSHA == "" || pr.SourceRepository.FullName != "kit101/drone-yml-test" || pr.Author.Login != "kit101" || f.After != pr.HeadSHA {
+			t.Errorf("pull request %+v after %q, want head and base shas, source repository, author", pr, f.After)
+		}
+		pr.HeadSHA, pr.BaseSHA, pr.SourceRepository, pr.Author, pr.Labels = "", "", event.Repository{}, event.Person{}, nil
+		if !reflect.DeepEqual(pr, event.PullRequest{Number: 7, Title: "feat add 3", State: "open", SourceBranch: "feat-2", TargetBranch: "master", URL: "https://gitee.com/kit101/drone-yml-test/pulls/7"}) || f.After == "" {
 			t.Errorf("pull request %+v after %q", f.PullRequest, f.After)
 		}
 		f = normalize(t, "Merge Request Hook", `{"action":"reopen","number":"12","title":"t","source_branch":"a","target_branch":"b"}`)
@@ -383,7 +389,7 @@ func TestGiteeNormalize(t *testing.T) {
 			t.Errorf("comment on a pull request: %+v", f)
 		}
 		f = normalize(t, "Note Hook", body("goscm-note-hook-issue-comment"))
-		if f.Kind != event.KindComment || f.PullRequest != (event.PullRequest{}) {
+		if f.Kind != event.KindComment || !reflect.DeepEqual(f.PullRequest, event.PullRequest{}) {
 			t.Errorf("comment on an issue: kind %q pull request %+v", f.Kind, f.PullRequest)
 		}
 	})
@@ -533,5 +539,26 @@ func BenchmarkRedactGitee(b *testing.B) {
 	b.SetBytes(int64(len(body)))
 	for b.Loop() {
 		p.Redact(body)
+	}
+}
+
+// TestGiteeNormalizeRecord checks the fields issue 13 added.
+func TestGiteeNormalizeRecord(t *testing.T) {
+	body := func(name string) string { return string(forgetest.LoadFixture(t, name).Body) }
+	f := normalize(t, "Merge Request Hook", body("goscm-pr-labeled"))
+	if f.Action != "labeled" || len(f.PullRequest.Labels) != 1 || f.PullRequest.Labels[0] != "question" {
+		t.Errorf("label change: action %q labels %q, want labeled [question]", f.Action, f.PullRequest.Labels)
+	}
+	f = normalize(t, "Note Hook", body("goscm-note-hook-issue-comment"))
+	if f.Comment.On != event.CommentOnIssue || f.Comment.ID != "6933558" || f.Issue.Title != "create by api" || f.Issue.URL == "" || len(f.Issue.Labels) != 1 {
+		t.Errorf("comment on an issue: comment %+v issue %+v", f.Comment, f.Issue)
+	}
+	f = normalize(t, "Note Hook", body("goscm-note-hook-pr-comment"))
+	if f.Comment.On != event.CommentOnPullRequest || f.Comment.Number != f.PullRequest.Number || f.Comment.Number == 0 {
+		t.Errorf("comment on a pull request: comment %+v", f.Comment)
+	}
+	f = normalize(t, "Issue Hook", body("goscm-issue-hook-open"))
+	if f.Issue.Title != "test issue hook" || f.Issue.State != "open" || f.Issue.Author.Login != "kit101" {
+		t.Errorf("issue %+v", f.Issue)
 	}
 }

@@ -70,13 +70,20 @@ func hookOf(name string) hook {
 //     "created" for a new ref; the commits; the pusher as actor.
 //   - Merge Request Hook: kind pull_request. Actions: open and reopen
 //     become "opened"; update becomes "updated" when action_desc is
-//     source_branch_changed (new commits) and "edited" otherwise (title,
-//     labels, target branch and the like); merge becomes "merged", close
-//     "closed". Before and after are the head commit's for "updated" only.
-//   - Note Hook: kind comment, action "created" (Gitee's "comment"); a
-//     comment on a pull request (noteable_type PullRequest) carries it.
-//   - Issue Hook: kind issue; open becomes "opened", delete "deleted",
-//     state_change "state_changed", assign "assigned".
+//     source_branch_changed (new commits), "labeled" when it is
+//     update_label (labels added or removed: Gitee does not tell which),
+//     and "edited" otherwise (title, target branch and the like); merge
+//     becomes "merged", close "closed". After is the head commit for
+//     "updated" only. The pull request carries its head and base shas,
+//     head repository, author, draft flag and labels.
+//   - Note Hook: kind comment, action "created" (Gitee's "comment"), with
+//     the comment; a comment on a pull request (noteable_type PullRequest)
+//     carries it, one on an issue the issue.
+//   - Issue Hook: kind issue, with the issue; open becomes "opened", delete
+//     "deleted", state_change "state_changed", assign "assigned",
+//     update_label "labeled". Gitee's issue numbers are strings of letters
+//     and digits ("I4CF12"): the record's issue number stays 0, and the
+//     issue's URL names it.
 //   - Any other hook: kind other, with the repository and actor.
 //
 // The repository is the payload's repository (else project): full_name is
@@ -111,8 +118,8 @@ func (p *Provider) Normalize(m forge.Meta, payload []byte) (event.Fields, error)
 		f.Kind = event.KindPullRequest
 		f.PullRequest = b.pullRequest()
 		f.Action = mergeRequestAction(b.Action, b.ActionDesc)
-		if f.Action == "updated" && b.PullRequest != nil && b.PullRequest.Head != nil {
-			f.After = b.PullRequest.Head.SHA
+		if f.Action == "updated" {
+			f.After = f.PullRequest.HeadSHA
 		}
 		if f.Actor == (event.Person{}) {
 			f.Actor = b.Author.person()
@@ -122,8 +129,25 @@ func (p *Provider) Normalize(m forge.Meta, payload []byte) (event.Fields, error)
 		if b.Action == "comment" {
 			f.Action = "created"
 		}
-		if b.NoteableType == "PullRequest" && b.PullRequest != nil {
-			f.PullRequest = b.pullRequest()
+		c := b.Comment
+		if c == nil {
+			c = &comment{}
+		}
+		f.Comment = event.Comment{ID: forge.ID(c.ID), Body: forge.CommentBody(c.Body), URL: c.HTMLURL}
+		switch b.NoteableType {
+		case "PullRequest":
+			f.Comment.On = event.CommentOnPullRequest
+			if b.PullRequest != nil {
+				f.PullRequest = b.pullRequest()
+				f.Comment.Number = f.PullRequest.Number
+			}
+		case "Issue":
+			f.Comment.On = event.CommentOnIssue
+			if b.Issue != nil {
+				f.Issue = b.Issue.fields()
+			}
+		case "Commit":
+			f.Comment.On = event.CommentOnCommit
 		}
 		if f.Actor == (event.Person{}) {
 			f.Actor = b.Author.person()
@@ -133,6 +157,12 @@ func (p *Provider) Normalize(m forge.Meta, payload []byte) (event.Fields, error)
 		f.Action = issueAction(b.Action)
 		if f.Actor == (event.Person{}) {
 			f.Actor = b.User.person()
+		}
+		if b.Issue != nil {
+			f.Issue = b.Issue.fields()
+		}
+		if b.ActionDesc == "update_label" {
+			f.Action = "labeled"
 		}
 	}
 	return f, nil
@@ -187,8 +217,11 @@ func mergeRequestAction(action, desc string) string {
 	case "open", "reopen":
 		return "opened"
 	case "update":
-		if desc == "source_branch_changed" {
+		switch desc {
+		case "source_branch_changed":
 			return "updated"
+		case "update_label":
+			return "labeled"
 		}
 		return "edited"
 	case "merge":
@@ -250,6 +283,35 @@ type body struct {
 	Sender     *user       `json:"sender"`
 	Author     *user       `json:"author"`
 	User       *user       `json:"user"`
+	Issue      *issue      `json:"issue"`
+	Comment    *comment    `json:"comment"`
+}
+
+type comment struct {
+	ID      int64  `json:"id"`
+	Body    string `json:"body"`
+	HTMLURL string `json:"html_url"`
+}
+
+type label struct {
+	Name string `json:"name"`
+}
+
+func labelName(l *label) string { return l.Name }
+
+// issue is a Gitee issue. Its number is a string of letters and digits
+// ("I4CF12"), not a number: the record's issue number stays 0 and the URL
+// names the issue.
+type issue struct {
+	Title   string  `json:"title"`
+	State   string  `json:"state"`
+	HTMLURL string  `json:"html_url"`
+	User    *user   `json:"user"`
+	Labels  []label `json:"labels"`
+}
+
+func (is *issue) fields() event.Issue {
+	return event.Issue{Title: is.Title, State: is.State, URL: is.HTMLURL, Author: is.User.person(), Labels: forge.Labels(is.Labels, labelName)}
 }
 
 type user struct {
@@ -288,13 +350,17 @@ type pullRequest struct {
 	State   string          `json:"state"`
 	HTMLURL string          `json:"html_url"`
 	Merged  bool            `json:"merged"`
+	Draft   bool            `json:"draft"`
+	User    *user           `json:"user"`
+	Labels  []label         `json:"labels"`
 	Head    *branch         `json:"head"`
 	Base    *branch         `json:"base"`
 }
 
 type branch struct {
-	Ref string `json:"ref"`
-	SHA string `json:"sha"`
+	Ref  string      `json:"ref"`
+	SHA  string      `json:"sha"`
+	Repo *repository `json:"repo"`
 }
 
 // decode reads a JSON object into b. A value of an unexpected type is
@@ -318,6 +384,11 @@ func (b *body) repository() event.Repository {
 	if r == nil {
 		return event.Repository{}
 	}
+	return repositoryFields(r)
+}
+
+// repositoryFields maps a payload repository.
+func repositoryFields(r *repository) event.Repository {
 	full := cmp.Or(r.PathWithNamespace, r.FullName)
 	out := event.Repository{
 		FullName:      full,
@@ -357,11 +428,19 @@ func (b *body) pullRequest() event.PullRequest {
 		out.State = cmp.Or(pr.State, out.State)
 		out.URL = cmp.Or(pr.HTMLURL, out.URL)
 		out.Merged = pr.Merged
+		out.Draft = pr.Draft
+		out.Author = pr.User.person()
+		out.Labels = forge.Labels(pr.Labels, labelName)
 		if pr.Head != nil {
 			out.SourceBranch = cmp.Or(pr.Head.Ref, out.SourceBranch)
+			out.HeadSHA = pr.Head.SHA
+			if pr.Head.Repo != nil {
+				out.SourceRepository = repositoryFields(pr.Head.Repo)
+			}
 		}
 		if pr.Base != nil {
 			out.TargetBranch = cmp.Or(pr.Base.Ref, out.TargetBranch)
+			out.BaseSHA = pr.Base.SHA
 		}
 	}
 	if out.State == "merged" {

@@ -352,6 +352,9 @@ func TestGitHubNormalizeCases(t *testing.T) {
 			forgetest.Want(t, "pipeline.status", f.Pipeline.Status, event.StatusFailure)
 			forgetest.Want(t, "pipeline.name", f.Pipeline.Name, "Octocoders-linter")
 		}},
+		{"workflow_job.waiting", func(t *testing.T, f event.Fields) {
+			forgetest.Want(t, "pipeline.status", f.Pipeline.Status, event.StatusWaiting)
+		}},
 		{"workflow_job.queued", func(t *testing.T, f event.Fields) {
 			forgetest.Want(t, "pipeline.status", f.Pipeline.Status, event.StatusQueued)
 			forgetest.Want(t, "pipeline.ref", f.Pipeline.Ref, "refs/heads/main")

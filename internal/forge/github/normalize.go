@@ -32,7 +32,7 @@ import (
 //   - issue_comment (with the pull request when the issue is one),
 //     commit_comment, pull_request_review_comment, discussion_comment:
 //     comment, with the comment (id, bounded body, URL, what it is on) and,
-//     on a plain issue, the issue.
+//     on a plain issue, the issue; a commit comment's commit is in after.
 //   - issues: issue, with the issue. release: release, with the tag and
 //     the release.
 //   - workflow_run, workflow_job, check_run, check_suite, status, deployment,
@@ -92,6 +92,7 @@ func (p *Provider) Normalize(m forge.Meta, payload []byte) (event.Fields, error)
 		}
 	case "commit_comment":
 		f.Comment = b.Comment.fields(event.CommentOnCommit, 0)
+		f.After = b.Comment.CommitID
 	case "discussion_comment":
 		f.Comment = b.Comment.fields("", b.Discussion.Number)
 	case "issues":
@@ -118,7 +119,7 @@ func (p *Provider) Normalize(m forge.Meta, payload []byte) (event.Fields, error)
 		}
 		f.Registry = pk.fields()
 	}
-	f.Twin = m.Event == "create" || m.Event == "delete"
+	f.Twin = (m.Event == "create" || m.Event == "delete") && f.Kind != event.KindOther
 	return f, nil
 }
 
@@ -164,6 +165,10 @@ func pipeline(ev string, b *body) event.Pipeline {
 			p.Name = b.Workflow.Name
 		}
 		p.Status = forge.PipelineStatus(r.Status)
+		if r.Status == "waiting" {
+			// Waiting for a deployment protection rule: a person.
+			p.Status = event.StatusWaiting
+		}
 		if r.Conclusion != "" {
 			p.Status = forge.PipelineStatus(r.Conclusion)
 		}
@@ -392,6 +397,8 @@ type comment struct {
 	ID      int64  `json:"id"`
 	Body    string `json:"body"`
 	HTMLURL string `json:"html_url"`
+	// CommitID is a commit comment's commit.
+	CommitID string `json:"commit_id"`
 }
 
 func (c *comment) fields(on string, number int64) event.Comment {

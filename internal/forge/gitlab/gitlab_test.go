@@ -387,7 +387,11 @@ func TestGitLabNormalize(t *testing.T) {
 	})
 	t.Run("merge request update with and without new commits", func(t *testing.T) {
 		edited := replace(t, mr, `"action": "open"`, `"action": "update"`)
-		if f := normalize(t, "Merge Request Hook", edited); f.Action != "edited" {
+		// The docs example's changes list labels: a label change.
+		if f := normalize(t, "Merge Request Hook", edited); f.Action != "labeled" {
+			t.Errorf("update of the labels: action %q, want labeled", f.Action)
+		}
+		if f := normalize(t, "Merge Request Hook", replace(t, edited, `"labels": {`, `"x_labels": {`)); f.Action != "edited" {
 			t.Errorf("update without oldrev: action %q, want edited", f.Action)
 		}
 		updated := replace(t, edited, `"action": "update"`, `"action": "update", "oldrev": "95790bf891e76fee5e1747ab589903a6a1f80f22"`)
@@ -535,4 +539,43 @@ func BenchmarkVerifyGitLabSignature(b *testing.B) {
 
 func BenchmarkNormalizeGitLabPush(b *testing.B) {
 	forgetest.BenchNormalize(b, newProvider(b, nil), "push")
+}
+
+// TestGitLabNormalizeRecord checks the defects issue 13 lists and the
+// fields it added, on the docs examples.
+func TestGitLabNormalizeRecord(t *testing.T) {
+	push := string(forgetest.LoadFixture(t, "push").Body)
+	job := string(forgetest.LoadFixture(t, "job").Body)
+	note := string(forgetest.LoadFixture(t, "note_merge_request").Body)
+	t.Run("branch creation and deletion", func(t *testing.T) {
+		created := replace(t, push, `"before": "95790bf891e76fee5e1747ab589903a6a1f80f22"`, `"before": "`+event.ZeroSHA1+`"`)
+		if f := normalize(t, "Push Hook", created); f.Action != "created" {
+			t.Errorf("created branch: action %q", f.Action)
+		}
+		deleted := replace(t, push, `"after": "da1560886d4f094c3e6c9ef40349f7d38b5d27d7"`, `"after": "`+event.ZeroSHA1+`"`)
+		if f := normalize(t, "Push Hook", deleted); f.Action != "deleted" || !f.Deleted {
+			t.Errorf("deleted branch: action %q deleted %v", f.Action, f.Deleted)
+		}
+	})
+	t.Run("legacy Build Hook is a job", func(t *testing.T) {
+		f := normalize(t, "Build Hook", job)
+		if f.Kind != event.KindPipeline || f.Pipeline.Name != "test" || f.Pipeline.Status != event.StatusQueued || f.Branch != "gitlab-script-trigger" {
+			t.Errorf("kind %q pipeline %+v branch %q", f.Kind, f.Pipeline, f.Branch)
+		}
+	})
+	t.Run("job without project has a full name", func(t *testing.T) {
+		old := replace(t, job, `"project":{`, `"x_project":{`)
+		f := normalize(t, "Job Hook", old)
+		forgetest.Want(t, "repository.full_name", f.Repository.FullName, "gitlab-org/gitlab-test")
+	})
+	t.Run("note without action is created, update is edited", func(t *testing.T) {
+		bare := replace(t, note, `"action": "create",`, ``)
+		forgetest.Want(t, "action", normalize(t, "Note Hook", bare).Action, "created")
+		upd := replace(t, note, `"action": "create"`, `"action": "update"`)
+		forgetest.Want(t, "action", normalize(t, "Note Hook", upd).Action, "edited")
+		f := normalize(t, "Note Hook", note)
+		if f.Comment.On != event.CommentOnPullRequest || f.Comment.Number != 1 || f.Comment.ID != "1244" || f.PullRequest.HeadSHA == "" {
+			t.Errorf("comment %+v pull request %+v", f.Comment, f.PullRequest)
+		}
+	})
 }

@@ -39,6 +39,9 @@ const (
 	EventProject             = "Project Hook"
 	EventSubgroup            = "Subgroup Hook"
 	EventSystem              = "System Hook"
+	// EventBuild is the job hook's name before GitLab 9.3 renamed builds
+	// to jobs; older instances still send it.
+	EventBuild = "Build Hook"
 )
 
 // shape is the payload layout a delivery has, which decides how it is read.
@@ -75,7 +78,7 @@ func hookShape(name string) shape {
 		return shapeRelease
 	case EventPipeline:
 		return shapePipeline
-	case EventJob:
+	case EventJob, EventBuild:
 		return shapeJob
 	case EventDeployment:
 		return shapeDeployment
@@ -152,18 +155,31 @@ const redactedEmail = "[REDACTED]"
 // object_kind or event_name:
 //
 //   - Push Hook and Tag Push Hook: kind push or tag by the ref (refs/tags/),
-//     deleted for an all-zero after, up to 20 commits, the pusher
-//     (user_username) as actor.
+//     deleted for an all-zero after, action "created" for an all-zero
+//     before and "deleted" for an all-zero after, up to 20 commits, the
+//     pusher (user_username) as actor.
 //   - Merge Request Hook: kind pull_request, number from
 //     object_attributes.iid (not id), action from object_attributes.action
 //     (open and reopen: opened; update: updated when oldrev shows new
 //     commits, else edited; merge: merged; close: closed; approval and
-//     approved: approved; unapproval and unapproved: unapproved).
-//   - Note Hook and Confidential Note Hook: kind comment; a comment on a
-//     merge request (noteable_type MergeRequest) carries the merge request.
-//   - Issue Hook and Confidential Issue Hook: kind issue.
-//   - Release Hook: kind release, with the tag.
-//   - Pipeline, Job and Deployment Hook: kind pipeline, action the status.
+//     approved: approved; unapproval and unapproved: unapproved; an update
+//     without new commits whose changes list labels: labeled). The merge
+//     request carries its draft flag, last commit (head_sha), source
+//     project and labels, and its author when the action is open (the
+//     payload names the author by id only); GitLab sends no base sha.
+//   - Note Hook and Confidential Note Hook: kind comment, action "created"
+//     (no action, or create) or "edited" (update), with the comment; a
+//     comment on a merge request (noteable_type MergeRequest) carries the
+//     merge request, one on an issue the issue.
+//   - Issue Hook and Confidential Issue Hook: kind issue, with the issue
+//     (its author only when the action is open); an update of the labels
+//     is "labeled".
+//   - Release Hook: kind release, with the tag and the release.
+//   - Pipeline, Job (and its pre-9.3 name Build Hook) and Deployment Hook:
+//     kind pipeline, action the status, with the pipeline: name (the
+//     pipeline's name, job's name or environment), id, status, ref, sha and
+//     URL (a job's is built from the project URL; a deployment's sha from
+//     its commit URL, and its ref is taken as a branch).
 //   - A system hook's repository_update: kind other, because the same push
 //     also arrives as push or tag push events; its ref, before and after
 //     are set when it lists one change.
@@ -171,8 +187,10 @@ const redactedEmail = "[REDACTED]"
 //     and actor when the payload has them and the action from
 //     object_attributes.action, action or event_name.
 //
-// The repository is the project: full_name is its path_with_namespace, and
-// owner and name are that path's namespace and last segment. The forge's
+// The repository is the project: full_name is its path_with_namespace (or
+// the path of its URL, or of a job's repository homepage, when the payload
+// has no path_with_namespace), and owner and name are that path's namespace
+// and last segment. The forge's
 // own action (object_attributes.action, action, the pipeline, job or
 // deployment status, or event_name) is kept in ForgeAction; Action is its
 // canonical lower_snake form. GitLab's "[REDACTED]" placeholder for a
@@ -215,39 +233,91 @@ func NormalizeAs(forgeName, hook string, payload []byte) (event.Fields, error) {
 		}
 		f.Before, f.After = pl.Before, pl.After
 		f.Deleted = event.IsZeroSHA(pl.After)
+		switch {
+		case f.Deleted:
+			f.Action = "deleted"
+		case event.IsZeroSHA(pl.Before):
+			f.Action = "created"
+		}
 		f.Commits = commits(pl.Commits)
 		f.Actor = event.Person{Login: pl.UserUsername, Name: pl.UserName, Email: email(pl.UserEmail)}
 	case shapeMergeRequest:
 		f.Kind = event.KindPullRequest
 		f.ForgeAction = oa.Action
 		f.Action = mergeRequestAction(oa.Action, oa.OldRev)
+		if oa.Action == "update" && oa.OldRev == "" && pl.changed("labels") {
+			f.Action = "labeled"
+		}
 		f.PullRequest = event.PullRequest{
-			Number:       oa.IID,
-			Title:        oa.Title,
-			State:        oa.State,
-			SourceBranch: oa.SourceBranch,
-			TargetBranch: oa.TargetBranch,
-			URL:          oa.URL,
-			Merged:       oa.State == "merged",
+			Number:           oa.IID,
+			Title:            oa.Title,
+			State:            oa.State,
+			SourceBranch:     oa.SourceBranch,
+			TargetBranch:     oa.TargetBranch,
+			URL:              oa.URL,
+			Merged:           oa.State == "merged",
+			Draft:            oa.Draft || oa.WorkInProgress,
+			SourceRepository: oa.Source.repository(),
+			Labels:           labels(cmp.Or(len(oa.Labels), len(pl.Labels)) > 0, oa.Labels, pl.Labels),
 		}
 		f.Before = oa.OldRev
 		if oa.LastCommit != nil {
 			f.After = oa.LastCommit.ID
+			f.PullRequest.HeadSHA = oa.LastCommit.ID
 		}
 		f.Actor = pl.User.person()
+		if oa.Action == "open" {
+			// The payload names the author by id only; who opened it is
+			// the author.
+			f.PullRequest.Author = f.Actor
+		}
 	case shapeNote:
 		f.Kind = event.KindComment
 		f.ForgeAction = oa.Action
-		f.Action = verb(oa.Action)
-		if oa.NoteableType == "MergeRequest" && pl.MergeRequest != nil {
-			f.PullRequest = pl.MergeRequest.pullRequest()
+		f.Action = noteAction(oa.Action)
+		f.Comment = event.Comment{ID: forge.ID(oa.ID), Body: forge.CommentBody(oa.Note), URL: oa.URL}
+		switch oa.NoteableType {
+		case "MergeRequest":
+			f.Comment.On = event.CommentOnPullRequest
+			if pl.MergeRequest != nil {
+				f.PullRequest = pl.MergeRequest.pullRequest()
+				f.Comment.Number = f.PullRequest.Number
+			}
+		case "Issue":
+			f.Comment.On = event.CommentOnIssue
+			if pl.Issue != nil {
+				f.Issue = pl.Issue.issue()
+				if f.Issue.URL == "" {
+					// The note's URL is the issue's with a #note_ anchor.
+					f.Issue.URL, _, _ = strings.Cut(oa.URL, "#")
+				}
+				f.Comment.Number = f.Issue.Number
+			}
+		case "Commit":
+			f.Comment.On = event.CommentOnCommit
+			if pl.Commit != nil {
+				f.After = pl.Commit.ID
+			}
 		}
 		f.Actor = pl.User.person()
 	case shapeIssue:
 		f.Kind = event.KindIssue
 		f.ForgeAction = oa.Action
 		f.Action = verb(oa.Action)
+		if oa.Action == "update" && pl.changed("labels") {
+			f.Action = "labeled"
+		}
+		f.Issue = event.Issue{
+			Number: oa.IID,
+			Title:  oa.Title,
+			State:  oa.State,
+			URL:    oa.URL,
+			Labels: labels(true, oa.Labels, pl.Labels),
+		}
 		f.Actor = pl.User.person()
+		if oa.Action == "open" {
+			f.Issue.Author = f.Actor
+		}
 	case shapeRelease:
 		f.Kind = event.KindRelease
 		f.ForgeAction = pl.Action
@@ -259,6 +329,7 @@ func NormalizeAs(forgeName, hook string, payload []byte) (event.Fields, error) {
 		if pl.Commit != nil {
 			f.After = pl.Commit.ID
 		}
+		f.Release = event.Release{Tag: f.Tag, Name: pl.Name, URL: pl.URL}
 		f.Actor = pl.User.person()
 	case shapePipeline:
 		f.Kind = event.KindPipeline
@@ -269,6 +340,8 @@ func NormalizeAs(forgeName, hook string, payload []byte) (event.Fields, error) {
 		if pl.MergeRequest != nil {
 			f.PullRequest = pl.MergeRequest.pullRequest()
 		}
+		f.Pipeline = event.Pipeline{Name: oa.Name, ID: forge.ID(oa.ID), Status: forge.PipelineStatus(oa.Status), SHA: oa.SHA, URL: oa.URL}
+		forge.PipelineRef(&f.Pipeline, f.Ref, false)
 		f.Actor = pl.User.person()
 	case shapeJob:
 		f.Kind = event.KindPipeline
@@ -276,11 +349,27 @@ func NormalizeAs(forgeName, hook string, payload []byte) (event.Fields, error) {
 		f.Action = forge.LowerSnake(pl.BuildStatus)
 		setRef(&f, qualifyRef(pl.Ref, rawTrue(pl.Tag)))
 		f.Before, f.After = pl.BeforeSHA, pl.SHA
+		f.Pipeline = event.Pipeline{Name: pl.BuildName, ID: forge.ID(pl.BuildID), Status: forge.PipelineStatus(pl.BuildStatus), SHA: pl.SHA}
+		forge.PipelineRef(&f.Pipeline, f.Ref, false)
+		if f.Repository.URL != "" && pl.BuildID != 0 {
+			f.Pipeline.URL = f.Repository.URL + "/-/jobs/" + forge.ID(pl.BuildID)
+		}
 		f.Actor = pl.User.person()
 	case shapeDeployment:
 		f.Kind = event.KindPipeline
 		f.ForgeAction = pl.Status
 		f.Action = forge.LowerSnake(pl.Status)
+		f.Pipeline = event.Pipeline{Name: pl.Environment, ID: forge.ID(pl.DeploymentID), Status: forge.PipelineStatus(pl.Status), URL: pl.DeployableURL}
+		// The payload has the short sha and the commit's URL, which ends
+		// with the full one.
+		if _, sha, ok := strings.Cut(pl.CommitURL, "/commit/"); ok && !strings.Contains(sha, "/") {
+			f.Pipeline.SHA = sha
+		}
+		// The ref deployed is a branch or a tag, which the payload does
+		// not tell apart: it is kept as a branch.
+		forge.PipelineRef(&f.Pipeline, pl.Ref, false)
+		setRef(&f, f.Pipeline.Ref)
+		f.After = f.Pipeline.SHA
 		f.Actor = pl.User.person()
 	case shapeRepositoryUpdate:
 		// One system hook per push, listing every ref it changed. It is kept
@@ -325,7 +414,21 @@ type hookPayload struct {
 	BeforeSHA   string          `json:"before_sha"`
 	BuildStatus string          `json:"build_status"`
 	// Status is a deployment's status.
-	Status string `json:"status"`
+	Status        string `json:"status"`
+	Environment   string `json:"environment"`
+	DeploymentID  int64  `json:"deployment_id"`
+	DeployableURL string `json:"deployable_url"`
+	CommitURL     string `json:"commit_url"`
+	// BuildID and BuildName are a job's.
+	BuildID   int64  `json:"build_id"`
+	BuildName string `json:"build_name"`
+	// Name and URL are a release's.
+	Name string `json:"name"`
+	URL  string `json:"url"`
+	// ProjectName is a job's project path ("group/project").
+	ProjectName string  `json:"project_name"`
+	Issue       *issue  `json:"issue"`
+	Labels      []label `json:"labels"`
 	// Commit is a release's tagged commit (a job hook's commit, whose id is
 	// the pipeline's number, is not read).
 	Commit *commit `json:"commit"`
@@ -383,16 +486,24 @@ type commit struct {
 }
 
 type attributes struct {
-	IID          int64   `json:"iid"`
-	Title        string  `json:"title"`
-	State        string  `json:"state"`
-	Action       string  `json:"action"`
-	URL          string  `json:"url"`
-	SourceBranch string  `json:"source_branch"`
-	TargetBranch string  `json:"target_branch"`
-	OldRev       string  `json:"oldrev"`
-	LastCommit   *commit `json:"last_commit"`
-	NoteableType string  `json:"noteable_type"`
+	ID    int64  `json:"id"`
+	IID   int64  `json:"iid"`
+	Name  string `json:"name"`
+	Note  string `json:"note"`
+	Draft bool   `json:"draft"`
+	// WorkInProgress is draft's name before GitLab 13.
+	WorkInProgress bool     `json:"work_in_progress"`
+	Source         *project `json:"source"`
+	Labels         []label  `json:"labels"`
+	Title          string   `json:"title"`
+	State          string   `json:"state"`
+	Action         string   `json:"action"`
+	URL            string   `json:"url"`
+	SourceBranch   string   `json:"source_branch"`
+	TargetBranch   string   `json:"target_branch"`
+	OldRev         string   `json:"oldrev"`
+	LastCommit     *commit  `json:"last_commit"`
+	NoteableType   string   `json:"noteable_type"`
 	// Pipeline hooks.
 	Status    string `json:"status"`
 	Ref       string `json:"ref"`
@@ -402,12 +513,99 @@ type attributes struct {
 }
 
 type mergeRequest struct {
-	IID          int64  `json:"iid"`
-	Title        string `json:"title"`
-	State        string `json:"state"`
-	SourceBranch string `json:"source_branch"`
-	TargetBranch string `json:"target_branch"`
-	URL          string `json:"url"`
+	IID            int64    `json:"iid"`
+	Title          string   `json:"title"`
+	State          string   `json:"state"`
+	SourceBranch   string   `json:"source_branch"`
+	TargetBranch   string   `json:"target_branch"`
+	URL            string   `json:"url"`
+	Draft          bool     `json:"draft"`
+	WorkInProgress bool     `json:"work_in_progress"`
+	LastCommit     *commit  `json:"last_commit"`
+	Source         *project `json:"source"`
+	Labels         []label  `json:"labels"`
+}
+
+// issue is the issue a note is on.
+type issue struct {
+	IID    int64   `json:"iid"`
+	Title  string  `json:"title"`
+	State  string  `json:"state"`
+	URL    string  `json:"url"`
+	Labels []label `json:"labels"`
+}
+
+func (is *issue) issue() event.Issue {
+	return event.Issue{Number: is.IID, Title: is.Title, State: is.State, URL: is.URL, Labels: forge.Labels(is.Labels, labelTitle)}
+}
+
+// label is a label object; GitLab names it by its title.
+type label struct {
+	Title string `json:"title"`
+}
+
+func labelTitle(l *label) string { return l.Title }
+
+// labels returns the titles of the object's labels, else of the payload's
+// top-level labels (when fallback), or nil.
+func labels(fallback bool, own, top []label) []string {
+	if len(own) > 0 || !fallback {
+		return forge.Labels(own, labelTitle)
+	}
+	return forge.Labels(top, labelTitle)
+}
+
+// changed reports whether the payload's changes object has the key: what an
+// update changed.
+func (pl *hookPayload) changed(key string) bool {
+	var ch map[string]json.RawMessage
+	if len(pl.Changes) == 0 || pl.Changes[0] != '{' || json.Unmarshal(pl.Changes, &ch) != nil {
+		return false
+	}
+	_, ok := ch[key]
+	return ok
+}
+
+// repository returns the project as a repository (a merge request's source
+// project), or the zero value for nil.
+func (pr *project) repository() event.Repository {
+	if pr == nil {
+		return event.Repository{}
+	}
+	r := event.Repository{
+		FullName:      cmp.Or(pr.PathWithNamespace, urlPath(pr.WebURL)),
+		URL:           pr.WebURL,
+		CloneURL:      cmp.Or(pr.GitHTTPURL, pr.HTTPURL),
+		DefaultBranch: pr.DefaultBranch,
+	}
+	r.Owner, r.Name = splitPath(r.FullName)
+	return r
+}
+
+// noteAction maps a note's object_attributes.action: older GitLab sends
+// none for a new note, "create" and "update" in newer releases.
+func noteAction(action string) string {
+	switch action {
+	case "", "create":
+		return "created"
+	case "update":
+		return "edited"
+	}
+	return verb(action)
+}
+
+// urlPath returns the path of a project URL without its leading slash
+// ("group/project" of "https://host/group/project"), or "".
+func urlPath(u string) string {
+	_, rest, ok := strings.Cut(u, "://")
+	if !ok {
+		return ""
+	}
+	_, path, ok := strings.Cut(rest, "/")
+	if !ok {
+		return ""
+	}
+	return strings.TrimSuffix(strings.TrimSuffix(path, "/"), ".git")
 }
 
 type refChange struct {
@@ -442,17 +640,35 @@ func (pl *hookPayload) repository() event.Repository {
 			CloneURL:      cmp.Or(pr.GitHTTPURL, pr.HTTPURL),
 			DefaultBranch: pr.DefaultBranch,
 		}
-		r.Owner, r.Name = splitPath(pr.PathWithNamespace)
+		if r.FullName == "" {
+			r.FullName = cmp.Or(urlPath(pr.WebURL), pl.projectPath())
+		}
+		r.Owner, r.Name = splitPath(r.FullName)
 		if r.Name == "" {
 			r.Owner, r.Name = pr.Namespace, pr.Name
 		}
 	case pl.Repository != nil:
+		// A job hook without project, or GitLab before 8.5: the path is
+		// the homepage's, or the job's project_name.
 		r = event.Repository{Name: pl.Repository.Name, URL: pl.Repository.Homepage, CloneURL: pl.Repository.GitHTTPURL}
+		if full := cmp.Or(urlPath(pl.Repository.Homepage), pl.projectPath()); full != "" {
+			r.FullName = full
+			r.Owner, r.Name = splitPath(full)
+		}
 	default:
 		r.FullName = cmp.Or(pl.PathWithNamespace, pl.ProjectPathWithNamespace)
 		r.Owner, r.Name = splitPath(r.FullName)
 	}
 	return r
+}
+
+// projectPath returns a job's project_name when it is a path
+// ("group/project"), not a display name ("Group / Project").
+func (pl *hookPayload) projectPath() string {
+	if strings.Contains(pl.ProjectName, "/") && !strings.Contains(pl.ProjectName, " ") {
+		return pl.ProjectName
+	}
+	return ""
 }
 
 // refChanges returns a repository_update's changes, or nil when changes is
@@ -473,15 +689,22 @@ func (u *user) person() event.Person {
 }
 
 func (mr *mergeRequest) pullRequest() event.PullRequest {
-	return event.PullRequest{
-		Number:       mr.IID,
-		Title:        mr.Title,
-		State:        mr.State,
-		SourceBranch: mr.SourceBranch,
-		TargetBranch: mr.TargetBranch,
-		URL:          mr.URL,
-		Merged:       mr.State == "merged",
+	pr := event.PullRequest{
+		Number:           mr.IID,
+		Title:            mr.Title,
+		State:            mr.State,
+		SourceBranch:     mr.SourceBranch,
+		TargetBranch:     mr.TargetBranch,
+		URL:              mr.URL,
+		Merged:           mr.State == "merged",
+		Draft:            mr.Draft || mr.WorkInProgress,
+		SourceRepository: mr.Source.repository(),
+		Labels:           forge.Labels(mr.Labels, labelTitle),
 	}
+	if mr.LastCommit != nil {
+		pr.HeadSHA = mr.LastCommit.ID
+	}
+	return pr
 }
 
 func commits(in []commit) []event.Commit {

@@ -49,6 +49,7 @@ func Family() gitea.Family {
 		SignatureHeaders: []string{HeaderSignature},
 		SignHeaders:      []string{HeaderSignature},
 		PreferUsername:   true,
+		ForkeeIsTheFork:  true,
 	}
 }
 

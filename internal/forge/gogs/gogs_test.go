@@ -168,7 +168,7 @@ func TestGogsNormalizeTestDelivery(t *testing.T) {
 		want          event.Kind
 	}{
 		{"empty repository", event.ZeroSHA1, event.ZeroSHA1, commit(event.ZeroSHA1, "This is a fake commit"), event.KindPing},
-		{"latest commit", latest, latest, commit(latest, "Update README\n"), event.KindPush},
+		{"latest commit", latest, latest, commit(latest, "Update README\n"), event.KindPing},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -236,4 +236,17 @@ func FuzzNormalizeGogs(f *testing.F) {
 			t.Fatalf("kind %q without a ref", fields.Kind)
 		}
 	})
+}
+
+// TestGogsForkIsTheForkedRepository checks that a Gogs fork event, whose
+// "forkee" is the new fork (internal/db/repo.go ForkRepository, the other
+// way round from Gitea), keeps "repository", the forked one, whose hooks
+// fired.
+func TestGogsForkIsTheForkedRepository(t *testing.T) {
+	p := newProvider(t)
+	f, err := p.Normalize(forge.Meta{Event: "fork"}, []byte(`{"forkee":{"full_name":"bob/repo"},"repository":{"full_name":"alice/repo"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	forgetest.Want(t, "repository.full_name", f.Repository.FullName, "alice/repo")
 }

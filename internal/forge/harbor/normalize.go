@@ -104,6 +104,13 @@ func classify(name string) kindAction {
 //     digest in "tag" for an artifact pushed or pulled by digest, and a
 //     digest ("sha256:...") is not one (OCI tags cannot contain ':').
 //     ref stays empty: an image tag is not a git ref;
+//   - registry is the first resource: image the repository's full name,
+//     tag as above, digest and resource_url (set on every event with
+//     resources, the scans' too);
+//   - pipeline (scans, replications, tag retentions) is the job's kind as
+//     name ("scanning", "replication", "tag_retention") and its status
+//     from the event name, job_status or result; Harbor sends no commit,
+//     ref or run URL;
 //   - actor.login is operator (a user, a robot account, "auto" or
 //     "MANUAL" as Harbor records it).
 //
@@ -144,7 +151,53 @@ func (p *Provider) Normalize(m forge.Meta, payload []byte) (event.Fields, error)
 	if f.Repository.Owner == "" {
 		f.Repository.Owner = d.Retention.ProjectName
 	}
+	if len(d.Resources) > 0 || f.Kind == event.KindRegistry {
+		f.Registry = d.registry(f.Repository.FullName, f.Tag)
+	}
+	if f.Kind == event.KindPipeline {
+		f.Pipeline = pipeline(name, d)
+	}
 	return f, nil
+}
+
+// registry returns the artifact of the first resource: image is the
+// repository's full name, tag the first tag that is not a digest, digest
+// and URL the first resource's.
+func (d *eventData) registry(image, tag string) event.Registry {
+	r := event.Registry{Image: image, Tag: tag}
+	if len(d.Resources) > 0 {
+		r.Digest, r.URL = d.Resources[0].Digest, d.Resources[0].ResourceURL
+		if r.Digest == "" && strings.HasPrefix(d.Resources[0].Tag, "sha256:") {
+			r.Digest = d.Resources[0].Tag
+		}
+	}
+	return r
+}
+
+// pipeline returns the scan, replication or tag retention run of a pipeline
+// event named name: its kind of job as the name ("scanning", "replication",
+// "tag_retention") and its status from the event name (scanning), the
+// replication's job_status or the retention's result.
+func pipeline(name string, d *eventData) event.Pipeline {
+	var p event.Pipeline
+	n := strings.ToUpper(name)
+	switch {
+	case strings.Contains(n, "SCANNING") || strings.Contains(n, "SCAN"):
+		p.Name = "scanning"
+		switch {
+		case strings.Contains(n, "COMPLETED"):
+			p.Status = event.StatusSuccess
+		case strings.Contains(n, "FAILED"):
+			p.Status = event.StatusFailure
+		case strings.Contains(n, "STOPPED"):
+			p.Status = event.StatusCancelled
+		}
+	case strings.Contains(n, "REPLICATION"):
+		p.Name, p.Status = "replication", forge.PipelineStatus(d.Replication.JobStatus)
+	case strings.Contains(n, "RETENTION"):
+		p.Name, p.Status = "tag_retention", forge.PipelineStatus(d.Retention.Result)
+	}
+	return p
 }
 
 // body holds the parts of a Harbor payload that Normalize reads, for both
