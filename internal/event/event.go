@@ -134,7 +134,8 @@ type Comment struct {
 	Body string `json:"body"`
 	URL  string `json:"url"`
 	// On is what the comment is on: CommentOnIssue, CommentOnPullRequest,
-	// CommentOnCommit or CommentOnChange ("" when unknown).
+	// CommentOnCommit or CommentOnChange; "" for anything else (a GitHub
+	// discussion, a GitLab snippet) or when the payload does not say.
 	On string `json:"on"`
 	// Number is the number of the issue, pull request or change the
 	// comment is on (0 for a commit).

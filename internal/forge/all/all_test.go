@@ -195,7 +195,7 @@ func checkSignedHeaders(t *testing.T, d forge.Descriptor, s forge.Signer, f *for
 // TestAllPackagesRegistered fails when a provider package under
 // internal/forge is not listed in Forges or Registry.
 func TestAllPackagesRegistered(t *testing.T) {
-	folders := map[string]bool{"all": true, "forgetest": true}
+	folders := map[string]bool{"all": true, "forgetest": true, "testdata": true}
 	for _, d := range Registry().Descriptors() {
 		folders[d.Folder] = true
 	}
