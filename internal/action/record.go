@@ -41,7 +41,7 @@ type Record struct {
 
 	head struct {
 		once sync.Once
-		v    Head
+		v    headJSON
 		err  error
 	}
 	// more holds the larger views, allocated when one is first asked
@@ -88,6 +88,26 @@ type Head struct {
 	ID string `json:"id"`
 	// Time is when ingest received the event.
 	Time time.Time `json:"time"`
+	// Twin is the record's data.normalized.twin: the event is the
+	// create or delete a forge sends beside a push, which triggers skip
+	// unless they set twins: true.
+	Twin bool `json:"-"`
+}
+
+// headJSON is what Head decodes of a record.
+type headJSON struct {
+	ID   string    `json:"id"`
+	Time time.Time `json:"time"`
+	Data struct {
+		Normalized struct {
+			Twin bool `json:"twin"`
+		} `json:"normalized"`
+	} `json:"data"`
+}
+
+// head returns the Head of h.
+func (h *headJSON) head() Head {
+	return Head{ID: h.ID, Time: h.Time, Twin: h.Data.Normalized.Twin}
 }
 
 // ErrNoRecord is the error of the views of a nil Record.
@@ -114,7 +134,7 @@ func (r *Record) Raw() []byte {
 	return r.raw
 }
 
-// Head returns the record's id and time (zero on error). A record whose head decodes is
+// Head returns the record's id, time and twin flag (zero on error). A record whose head decodes is
 // well-formed JSON with a valid time: time is the only member of a record
 // whose decoding can fail on well-formed JSON, so such a record decodes
 // into an event.Event too. The error is ErrNoRecord for a nil Record, or
@@ -125,17 +145,18 @@ func (r *Record) Head() (Head, error) {
 	}
 	r.head.once.Do(func() {
 		if ev := r.decoded(); ev != nil {
-			r.head.v = Head{ID: ev.ID, Time: ev.Time}
+			r.head.v.ID, r.head.v.Time = ev.ID, ev.Time
+			r.head.v.Data.Normalized.Twin = ev.Data.Normalized.Twin
 			return
 		}
 		// The record's other members, its body first, are only scanned.
 		// Into the Record itself: a Head of its own would escape, one
 		// allocation more per delivery.
 		if err := jsonx.Unmarshal(r.raw, &r.head.v); err != nil {
-			r.head.v, r.head.err = Head{}, fmt.Errorf("decode record: %w", err)
+			r.head.v, r.head.err = headJSON{}, fmt.Errorf("decode record: %w", err)
 		}
 	})
-	return r.head.v, r.head.err
+	return r.head.v.head(), r.head.err
 }
 
 // ID returns the record's id: "" when its head does not decode or it has

@@ -50,6 +50,8 @@ type TriggerInfo struct {
 	MaxAttempts int    `json:"max_attempts"`
 	// Pending is how many events the trigger has yet to process.
 	Pending uint64 `json:"pending"`
+	// Twins is set when the trigger takes the twins of pushes too.
+	Twins bool `json:"twins"`
 }
 
 func (s *Server) listTriggers(w http.ResponseWriter, r *http.Request) {
@@ -57,7 +59,7 @@ func (s *Server) listTriggers(w http.ResponseWriter, r *http.Request) {
 	if s.Delivery != nil {
 		for _, name := range s.Delivery.Triggers() {
 			t, _ := s.Delivery.Trigger(name)
-			ti := TriggerInfo{Name: name, Action: t.Kind, Concurrency: t.Concurrency, MaxAttempts: t.Retry.MaxAttempts}
+			ti := TriggerInfo{Name: name, Action: t.Kind, Concurrency: t.Concurrency, MaxAttempts: t.Retry.MaxAttempts, Twins: t.Twins}
 			if t.When != nil {
 				ti.When = t.When.Source()
 			}

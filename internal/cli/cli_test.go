@@ -53,6 +53,12 @@ triggers:
   - name: typo
     when: 'evnt.kind == "push"'
     http: {url: "https://example.com/hook", formt: cloudevents}
+  - name: field
+    when: 'event.kind == "push" && event.brnch == "main"'
+    log: {}
+  - name: type
+    log: {}
+    when: 'event.kind == 1'
 `)
 	code, out, _ = runMain(t, "config", "check", bad)
 	if code != 1 {
@@ -65,6 +71,8 @@ triggers:
 		`bad.yaml:12: triggers[1].when: trigger "typo"`,
 		`undeclared reference to 'evnt'`,
 		`bad.yaml:13: triggers[1].http.formt: unknown key (did you mean "format"?)`,
+		`bad.yaml:15: triggers[2].when: trigger "field": 1:30: undefined field 'brnch'`,
+		`bad.yaml:19: triggers[3].when: trigger "type": 1:12: found no matching overload for '_==_' applied to '(string, int)'`,
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("config check output lacks %q:\n%s", want, out)
@@ -99,11 +107,77 @@ triggers:
 	if code != 0 {
 		t.Fatalf("route test: exit %d\n%s%s", code, out, errOut)
 	}
-	for _, want := range []string{"MATCH     main-pushes", "NO MATCH  tags", "MATCH     everything"} {
+	for _, want := range []string{"MATCH     main-pushes", "NO MATCH  tags", "MATCH     everything",
+		"             false event.kind == \"tag\"\n                   event.kind = \"push\"\n"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("route test output lacks %q:\n%s", want, out)
 		}
 	}
+}
+
+// TestCLIRouteTestExplains: route test says which operand of a when was
+// false, with the fields it read, and that a twin is skipped by the
+// triggers that do not set twins: true.
+func TestCLIRouteTestExplains(t *testing.T) {
+	cfg := writeFile(t, "f.yaml", `triggers:
+  - name: release-tags
+    when: 'event.kind == "tag" && event.tag.startsWith("v") && !event.deleted'
+    log: {}
+  - name: main-or-tags
+    when: 'event.branch == "main" || event.kind == "tag" && has(body.nothing)'
+    log: {}
+  - name: all-twins
+    twins: true
+    log: {}
+  - name: all
+    log: {}
+`)
+	ev := writeFile(t, "ev.json", `{"specversion":"1.0","id":"e1","type":"dev.forgehook.tag","source":"/x","forge":"gitea",
+"data":{"header":{},"body":{"ref":"r1.0"},"normalized":{"kind":"tag","tag":"r1.0","ref":"refs/tags/r1.0","twin":true}}}`)
+	code, out, errOut := runMain(t, "route", "test", "--config", cfg, "--event", ev)
+	if code != 0 {
+		t.Fatalf("route test: exit %d\n%s%s", code, out, errOut)
+	}
+	want := `NO MATCH  release-tags: skipped: twin (the create or delete sent beside a push of the same ref; set twins: true to take it)
+NO MATCH  main-or-tags: skipped: twin (the create or delete sent beside a push of the same ref; set twins: true to take it)
+MATCH     all-twins (no when: every event)
+NO MATCH  all: skipped: twin (the create or delete sent beside a push of the same ref; set twins: true to take it)
+`
+	if out != want {
+		t.Errorf("route test of a twin:\n%s\nwant\n%s", out, want)
+	}
+
+	// The same event, not a twin.
+	ev = writeFile(t, "ev2.json", strings.Replace(mustRead(t, ev), `"twin":true`, `"twin":false`, 1))
+	_, out, _ = runMain(t, "route", "test", "--config", cfg, "--event", ev)
+	want = `NO MATCH  release-tags: event.kind == "tag" && event.tag.startsWith("v") && !event.deleted
+             true  event.kind == "tag"
+                   event.kind = "tag"
+          && false event.tag.startsWith("v")
+                   event.tag = "r1.0"
+          && true  !event.deleted
+                   event.deleted = false
+NO MATCH  main-or-tags: event.branch == "main" || event.kind == "tag" && has(body.nothing)
+             false event.branch == "main"
+                   event.branch = ""
+          || false event.kind == "tag" && has(body.nothing)
+                   event.kind = "tag"
+                   body.nothing = error: no such key: nothing
+MATCH     all-twins (no when: every event)
+MATCH     all (no when: every event)
+`
+	if out != want {
+		t.Errorf("route test:\n%s\nwant\n%s", out, want)
+	}
+}
+
+func mustRead(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 func TestCLIUsage(t *testing.T) {

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
+	"strings"
 
 	"github.com/forgehook/forgehook/internal/action"
 	"github.com/forgehook/forgehook/internal/config"
@@ -58,25 +60,48 @@ func runRoute(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	for _, t := range triggers {
-		if t.When == nil {
-			fmt.Fprintf(env.Stdout, "MATCH     %s (no when: every event)\n", t.Name)
-			continue
-		}
-		ok, err := t.When.Match(act)
-		switch {
-		case err != nil:
-			fmt.Fprintf(env.Stdout, "NO MATCH  %s: %s\n          evaluation failed: %v\n", t.Name, t.When.Source(), err)
-		case ok:
-			fmt.Fprintf(env.Stdout, "MATCH     %s: %s\n", t.Name, t.When.Source())
-		default:
-			fmt.Fprintf(env.Stdout, "NO MATCH  %s: %s\n", t.Name, t.When.Source())
-		}
-		if ok && t.Serialize != nil {
-			k, err := t.Serialize.Key(act)
-			fmt.Fprintf(env.Stdout, "          serialize key %q %v\n", k, errString(err))
-		}
+		printRoute(env.Stdout, t, act)
 	}
 	return nil
+}
+
+// printRoute prints whether trigger t takes the event of act and why:
+// skipped as a twin; or the value of its when, and when it does not
+// match, the value of each top-level && / || operand with the event
+// fields it reads.
+func printRoute(w io.Writer, t *trigger.Trigger, act *route.Activation) {
+	if t.SkipsTwin(act.Twin()) {
+		fmt.Fprintf(w, "NO MATCH  %s: skipped: %s\n", t.Name, trigger.ReasonTwin)
+		return
+	}
+	if t.When == nil {
+		fmt.Fprintf(w, "MATCH     %s (no when: every event)\n", t.Name)
+	} else {
+		x := t.When.Explain(act)
+		if x.Value == "true" {
+			fmt.Fprintf(w, "MATCH     %s: %s\n", t.Name, t.When.Source())
+		} else {
+			fmt.Fprintf(w, "NO MATCH  %s: %s\n", t.Name, t.When.Source())
+			if strings.HasPrefix(x.Value, "error: ") {
+				fmt.Fprintf(w, "          evaluation failed: %s\n", strings.TrimPrefix(x.Value, "error: "))
+			}
+			for i, term := range x.Terms {
+				op := ""
+				if i > 0 {
+					op = x.Op
+				}
+				fmt.Fprintf(w, "          %-2s %-5s %s\n", op, term.Value, term.Source)
+				for _, r := range term.Reads {
+					fmt.Fprintf(w, "%19s%s = %s\n", "", r.Path, r.Value)
+				}
+			}
+			return
+		}
+	}
+	if t.Serialize != nil {
+		k, err := t.Serialize.Key(act)
+		fmt.Fprintf(w, "          serialize key %q %v\n", k, errString(err))
+	}
 }
 
 func errString(err error) string {

@@ -221,6 +221,10 @@ type Trigger struct {
 	Name string `yaml:"name"`
 	// When is a CEL expression over the event; empty matches every event.
 	When string `yaml:"when"`
+	// Twins makes the trigger take the twins of pushes too (events whose
+	// normalized twin is true: the create or delete a forge sends beside
+	// the push of the same ref), which it skips by default.
+	Twins bool `yaml:"twins"`
 	// HTTP, Exec, NATS and Log are the action blocks; exactly one is
 	// non-nil. A key given with no value ("log:") is an empty, non-nil
 	// block.

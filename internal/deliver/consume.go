@@ -5,12 +5,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/forgehook/forgehook/internal/action"
 	"github.com/forgehook/forgehook/internal/route"
 	"github.com/forgehook/forgehook/internal/store"
+	"github.com/forgehook/forgehook/internal/trigger"
 )
 
 func (tr *runner) start(ctx context.Context) error {
@@ -193,13 +195,27 @@ func (tr *runner) prepare(m jetstream.Msg, replay bool) (*job, bool) {
 			return nil, false
 		}
 	}
-	if ok, why := tr.match(act); !ok {
-		if replay {
+	var twin bool
+	if act != nil {
+		twin = act.Twin()
+	} else if !tr.t.Twins {
+		// The head, read below anyway, carries the twin flag.
+		h, _ := j.rec.Head()
+		twin = h.Twin
+	}
+	if ok, why := tr.match(act, twin); !ok {
+		switch {
+		case replay:
 			// The API checked when before it queued the replay; a reload
 			// may have changed it since.
 			tr.log.Info("deliver: replay skipped", "event", m.Headers().Get(store.EventIDHeader), "reason", why)
-		} else if why != reasonNoMatch {
-			tr.log.Debug("deliver: no match", "seq", md.Sequence.Stream, "reason", why)
+		case why != reasonNoMatch && why != trigger.ReasonTwin:
+			// The when failed on this event: a trigger that can never
+			// match says so where operators look, a few times a minute.
+			if n, ok := tr.evalWarn.allow(time.Now()); ok {
+				tr.log.Warn("deliver: when failed on an event, which does not match", "seq", md.Sequence.Stream,
+					"when", tr.t.When.Source(), "reason", why, "suppressed", n)
+			}
 		}
 		_ = m.Ack()
 		return nil, false
@@ -227,8 +243,12 @@ func (tr *runner) prepare(m jetstream.Msg, replay bool) (*job, bool) {
 const reasonNoMatch = "when does not match"
 
 // match reports whether the trigger takes the event of act (nil when the
-// trigger has no when), and if not, why.
-func (tr *runner) match(act *route.Activation) (bool, string) {
+// trigger has no when and no serialize), whose twin flag is twin, and if
+// not, why.
+func (tr *runner) match(act *route.Activation, twin bool) (bool, string) {
+	if tr.t.SkipsTwin(twin) {
+		return false, trigger.ReasonTwin
+	}
 	if tr.t.When == nil {
 		return true, ""
 	}

@@ -92,6 +92,9 @@ type runner struct {
 	coalesce bool // waiting events of a key are superseded by a newer one
 
 	lag lagCache // the last reading of the lag, the time of the last attempt
+	// evalWarn samples the warnings of a when that fails on events; its
+	// lock is never held with mu.
+	evalWarn sampler
 
 	// mu guards the fields below. Lock order: mu, then a waiting job's
 	// wip.mu (enqueue and drain start and stop keep-alives under mu).

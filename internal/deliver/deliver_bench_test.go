@@ -31,7 +31,14 @@ import (
 // of the end-to-end benchmark.
 func benchRecord(tb testing.TB) []byte {
 	tb.Helper()
-	fx, err := forgetest.Load(filepath.Join("..", "forge", "github", "testdata", "deliveries", "push.with-new-branch.txtar"))
+	return githubRecord(tb, "push.with-new-branch")
+}
+
+// githubRecord returns the stored record of a GitHub fixture, as ingest
+// writes it.
+func githubRecord(tb testing.TB, name string) []byte {
+	tb.Helper()
+	fx, err := forgetest.Load(filepath.Join("..", "forge", "github", "testdata", "deliveries", name+".txtar"))
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -236,6 +236,15 @@ func FuzzDeliverEnvelope(f *testing.F) {
 	for _, rec := range envelopeRecords {
 		f.Add([]byte(rec), false)
 	}
+	// The head reads the twin flag too.
+	for _, rec := range []string{
+		`{"id":"t","time":"2026-11-23T08:25:20Z","data":{"normalized":{"kind":"tag","twin":true}}}`,
+		`{"id":"t","time":"2026-11-23T08:25:20Z","data":{"normalized":{"twin":"yes"}}}`,
+		`{"id":"t","time":"2026-11-23T08:25:20Z","data":{"normalized":5}}`,
+	} {
+		f.Add([]byte(rec), false)
+		f.Add([]byte(rec), true)
+	}
 	f.Fuzz(func(t *testing.T, rec []byte, wholeFirst bool) {
 		var ev event.Event
 		errEv := jsonx.Unmarshal(rec, &ev)
@@ -252,7 +261,7 @@ func FuzzDeliverEnvelope(f *testing.F) {
 		if errEv != nil {
 			return
 		}
-		if head.ID != ev.ID || !head.Time.Equal(ev.Time) ||
+		if head.ID != ev.ID || !head.Time.Equal(ev.Time) || head.Twin != ev.Data.Normalized.Twin ||
 			head.Time.Format(time.RFC3339Nano) != ev.Time.Format(time.RFC3339Nano) {
 			t.Fatalf("head %q %v, event %q %v", head.ID, head.Time, ev.ID, ev.Time)
 		}

@@ -50,7 +50,7 @@ func (r *Runner) ReplayEvent(ctx context.Context, raw []byte, eventID, trigger s
 		return nil, nil, fmt.Errorf("replay event %s: %w: %w", eventID, ErrUndecodable, err)
 	}
 	for _, name := range names {
-		if ok, why := r.triggers[name].match(act); ok {
+		if ok, why := r.triggers[name].match(act, act.Twin()); ok {
 			targets = append(targets, name)
 		} else {
 			skipped = append(skipped, Skip{Trigger: name, Reason: why})
@@ -87,7 +87,7 @@ func (r *Runner) ReplayDead(ctx context.Context, seq uint64, dryRun bool) (store
 	if err != nil {
 		return d, fmt.Errorf("replay dead letter %d: %w: %w", seq, ErrUndecodable, err)
 	}
-	if ok, why := tr.match(act); !ok {
+	if ok, why := tr.match(act, act.Twin()); !ok {
 		return d, fmt.Errorf("replay dead letter %d of event %s to trigger %q: %w (%s)", seq, d.EventID, d.Trigger, ErrNoMatch, why)
 	}
 	if dryRun {

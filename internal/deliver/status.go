@@ -59,7 +59,7 @@ func (r *Runner) EventStatus(ctx context.Context, rec store.Record, eventID stri
 		tr := r.triggers[name]
 		s := Status{Trigger: name}
 		if decodeErr == nil {
-			s.Matches, _ = tr.match(act)
+			s.Matches, _ = tr.match(act, act.Twin())
 		}
 		atts, err := r.st.Attempts(ctx, name, eventID)
 		if err != nil {

@@ -5,7 +5,10 @@
 //
 //   - event: the normalized fields (data.normalized): event.kind, event.action,
 //     event.branch, event.repository.full_name, event.pull_request.number, ...
-//   - body: the forge's payload as it was received (data.body)
+//     It is a typed object, declared from event.Fields (see recordTypes): a
+//     misspelled field or a comparison of mismatched types is a compile
+//     error, reported when the configuration is loaded.
+//   - body: the forge's payload as it was received (data.body), dynamic
 //   - header: the request headers (credentials redacted), map of lists of strings
 //   - ce: the CloudEvents envelope attributes (id, type, source, subject,
 //     time, forge, forgeevent, forgeaction, endpoint)
@@ -36,7 +39,11 @@ type Env struct {
 // NewEnv returns the environment every trigger expression is compiled in.
 func NewEnv() (*Env, error) {
 	env, err := cel.NewEnv(
-		cel.Variable("event", cel.MapType(cel.StringType, cel.DynType)),
+		// The macros (has, exists, ...) are kept in the source
+		// information, so that Explain can print the terms as written.
+		cel.EnableMacroCallTracking(),
+		recordTypes(),
+		cel.Variable("event", cel.ObjectType(recordType)),
 		cel.Variable("body", cel.DynType),
 		cel.Variable("header", cel.MapType(cel.StringType, cel.ListType(cel.StringType))),
 		cel.Variable("ce", cel.MapType(cel.StringType, cel.DynType)),
@@ -52,6 +59,9 @@ type Program struct {
 	src  string
 	prg  cel.Program
 	kind *cel.Type
+	// env and ast are kept for Explain.
+	env *Env
+	ast *cel.Ast
 }
 
 // Source returns the expression as written.
@@ -81,7 +91,7 @@ func (e *Env) compile(expr string, want *cel.Type) (*Program, error) {
 	if err != nil {
 		return nil, fmt.Errorf("program: %w", err)
 	}
-	return &Program{src: expr, prg: prg, kind: want}, nil
+	return &Program{src: expr, prg: prg, kind: want, env: e, ast: ast}, nil
 }
 
 // Activation holds the variables of one event. Build it once per event with
@@ -117,7 +127,7 @@ type record struct {
 	Data            struct {
 		Header     map[string][]string `json:"header"`
 		Body       json.RawMessage     `json:"body"`
-		Normalized map[string]any      `json:"normalized"`
+		Normalized event.Fields        `json:"normalized"`
 	} `json:"data"`
 }
 
@@ -129,9 +139,6 @@ func NewActivation(raw []byte) (*Activation, error) {
 	if err := jsonx.Unmarshal(raw, &a.rec); err != nil {
 		return nil, fmt.Errorf("route: decode event: %w", err)
 	}
-	if a.rec.Data.Normalized == nil {
-		a.rec.Data.Normalized = map[string]any{}
-	}
 	return a, nil
 }
 
@@ -139,7 +146,8 @@ func NewActivation(raw []byte) (*Activation, error) {
 func (a *Activation) ResolveName(name string) (any, bool) {
 	switch name {
 	case "event":
-		return a.rec.Data.Normalized, true
+		// A pointer: the record's fields are read from it in place.
+		return &a.rec.Data.Normalized, true
 	case "body":
 		a.body.Do(func() {
 			if len(a.rec.Data.Body) == 0 {
@@ -172,6 +180,10 @@ func (a *Activation) ResolveName(name string) (any, bool) {
 	}
 	return nil, false
 }
+
+// Twin reports whether the event is the twin of a push (normalized.twin),
+// which triggers skip unless they set twins: true.
+func (a *Activation) Twin() bool { return a.rec.Data.Normalized.Twin }
 
 // Parent implements interpreter.Activation: there is none.
 func (a *Activation) Parent() interpreter.Activation { return nil }
@@ -220,13 +232,17 @@ func (p *Program) Key(a *Activation) (string, error) {
 	return keyString(v), nil
 }
 
+// keyString returns a string as it is, and any other value as JSON: a
+// part of the record (event.repository, event.commits) as the record
+// writes it.
 func keyString(v ref.Val) string {
 	if s, ok := v.(types.String); ok {
 		return string(s)
 	}
 	native, err := v.ConvertToNative(anyType)
 	if err != nil {
-		return fmt.Sprint(v.Value())
+		// An object of the record: its Go value marshals as in the record.
+		native = v.Value()
 	}
 	b, err := json.Marshal(native)
 	if err != nil {

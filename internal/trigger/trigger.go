@@ -38,12 +38,25 @@ type Trigger struct {
 	When *route.Program
 	// Serialize computes the key under which runs never overlap; nil for none.
 	Serialize *route.Program
+	// Twins is set when the trigger takes the twins of pushes (events
+	// whose normalized twin is true), which triggers skip by default:
+	// see SkipsTwin.
+	Twins bool
 	// Kind is the action kind: http, exec, nats or log.
 	Kind        string
 	Action      action.Action
 	Retry       Retry
 	Concurrency int
 }
+
+// ReasonTwin is why a trigger skips a twin: the create or delete event a
+// forge sends beside the push of the same ref.
+const ReasonTwin = "twin (the create or delete sent beside a push of the same ref; set twins: true to take it)"
+
+// SkipsTwin reports whether t skips an event whose normalized twin flag is
+// twin: it does unless it sets twins: true, so that one git push fires
+// it once.
+func (t *Trigger) SkipsTwin(twin bool) bool { return twin && !t.Twins }
 
 // Check compiles cfg's triggers and discards them: it is the config
 // loader's Options.Check, so that `config check` and start-up report
@@ -86,7 +99,7 @@ func Build(cfg *config.Config, env action.Env) ([]*Trigger, error) {
 			}
 			errs = append(errs, config.FieldError{File: cfg.File, Line: cfg.Line(p + "." + field), Field: p + "." + field, Msg: fmt.Sprintf("trigger %q: %v", tc.Name, err)})
 		}
-		t := &Trigger{Name: tc.Name, Concurrency: max(1, tc.Concurrency)}
+		t := &Trigger{Name: tc.Name, Concurrency: max(1, tc.Concurrency), Twins: tc.Twins}
 		if tc.When != "" {
 			p, err := renv.Compile(tc.When)
 			if err != nil {

@@ -89,3 +89,72 @@ func TestTriggerDefaults(t *testing.T) {
 }
 
 func actionEnv() action.Env { return action.Env{} }
+
+// TestTriggerTypeErrorsAtWhen: a misspelled field of the record and a
+// comparison of mismatched types are configuration errors at the line
+// of when (what `config check` and start-up report), and twins is read.
+func TestTriggerTypeErrorsAtWhen(t *testing.T) {
+	const doc = `triggers:
+  - name: a
+    when: 'event.brnch == "main"'
+    log:
+  - name: b
+    log:
+    when: event.kind == 1
+  - name: c
+    when: |
+      event.kind == "push" &&
+        event.repository.fullname == "acme/app"
+    log:
+  - name: d
+    when: 'event.kind == "tag" && !event.deleted'
+    twins: true
+    log:
+  - name: e
+    twins: maybe
+    log:
+`
+	_, err := config.Parse("f.yaml", []byte(doc), config.Options{Check: trigger.Check})
+	var fes config.Errors
+	if !errors.As(err, &fes) {
+		t.Fatalf("Parse: %v", err)
+	}
+	var got []string
+	for _, fe := range fes {
+		got = append(got, fe.Error())
+	}
+	want := []string{
+		`f.yaml:3: triggers[0].when: trigger "a": 1:6: undefined field 'brnch'`,
+		`f.yaml:7: triggers[1].when: trigger "b": 1:12: found no matching overload for '_==_' applied to '(string, int)'`,
+		`f.yaml:9: triggers[2].when: trigger "c": 2:19: undefined field 'fullname'`,
+		`f.yaml:18: triggers[4].twins: `,
+	}
+	if len(got) != len(want) {
+		t.Errorf("%d problems, want %d:\n%s", len(got), len(want), strings.Join(got, "\n"))
+	}
+	for _, w := range want {
+		found := false
+		for _, g := range got {
+			found = found || strings.HasPrefix(g, w)
+		}
+		if !found {
+			t.Errorf("missing %q in\n%s", w, strings.Join(got, "\n"))
+		}
+	}
+
+	cfg, err := config.Parse("f.yaml", []byte(`triggers:
+  - {name: a, when: 'event.kind == "tag"', log: }
+  - {name: b, when: 'event.kind == "tag"', twins: true, log: }
+`), config.Options{Check: trigger.Check})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts, err := trigger.Build(cfg, actionEnv())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer trigger.Close(ts)
+	if !ts[0].SkipsTwin(true) || ts[0].SkipsTwin(false) || ts[1].SkipsTwin(true) || ts[1].Twins != true {
+		t.Errorf("SkipsTwin: a %v/%v, b %v", ts[0].SkipsTwin(true), ts[0].SkipsTwin(false), ts[1].SkipsTwin(true))
+	}
+}
