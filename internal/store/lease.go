@@ -293,3 +293,7 @@ func (l *lease) release(ctx context.Context) error {
 	}
 	return nil
 }
+
+// Clustered reports whether the store is an external NATS server or
+// cluster, which several forgehook replicas may share.
+func (s *Store) Clustered() bool { return s.ns == nil }
