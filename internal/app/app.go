@@ -257,7 +257,11 @@ func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
 	if len(ans.Details.BrokenTriggers) == 0 {
 		ans.Details.BrokenTriggers = nil
 	}
-	if err := a.store.Ready(ctx); err != nil {
+	err := a.store.Ready(ctx)
+	if err == nil {
+		err = a.store.CaughtUp() // an index rebuilding would miss redeliveries
+	}
+	if err != nil {
 		ans.Status, ans.Reason = "not ready", err.Error()
 		w.WriteHeader(http.StatusServiceUnavailable)
 	}

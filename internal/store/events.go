@@ -62,6 +62,9 @@ func (s *Store) Append(ctx context.Context, endpoint, subject, id, key string, d
 	t0 := time.Now()
 	msgID := id
 	if key != "" {
+		if err := s.CaughtUp(); err != nil {
+			return Result{}, err // the dedup index would miss a redelivery
+		}
 		msgID = dedupKey(endpoint, key)
 		orig, found, err := s.find(ctx, h, s.dedup, msgID, jetstream.MsgIDHeader)
 		if err != nil {

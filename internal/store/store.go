@@ -108,6 +108,7 @@ type Store struct {
 	dedup      *seqindex.Index // delivery key -> sequence, for the dedup window
 	ids        *seqindex.Index // event id -> sequence, for the retention
 	attempts   *seqindex.Index // trigger + event id -> ATTEMPTS sequences
+	catchUps   catchUps        // indexes catching up with the streams (catchup.go)
 
 	ctx    context.Context // the store's own lifetime, cancelled by Close
 	cancel context.CancelFunc
