@@ -88,6 +88,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		Replicas:    cfg.Store.Replicas,
 		Retention:   cfg.Store.Retention.D(),
 		DedupWindow: cfg.Store.DedupWindow.D(),
+		AckTimeout:  cfg.Store.AckTimeout.D(),
 		SyncAlways:  cfg.Store.Sync == "always",
 		MaxBytes:    int64(cfg.Store.MaxBytes),
 		Logger:      opts.Logger,

@@ -70,6 +70,10 @@ type Options struct {
 	Retention time.Duration
 	// DedupWindow is how long a delivery key is remembered.
 	DedupWindow time.Duration
+	// AckTimeout is ingest's bound on an Append (store.ack_timeout):
+	// Append sends again within it (retry.go), and EVENTS's own
+	// duplicate window is at least twice it.
+	AckTimeout time.Duration
 	// SyncAlways makes the embedded server fsync every write.
 	SyncAlways bool
 	// MaxPayload is the largest event the embedded server accepts.
@@ -336,7 +340,7 @@ func (s *Store) ensure(ctx context.Context) error {
 		MaxBytes:    s.opts.MaxBytes,
 		Storage:     jetstream.FileStorage,
 		Replicas:    s.opts.Replicas,
-		Duplicates:  min(dupWindow, s.opts.DedupWindow),
+		Duplicates:  dupWindowFor(s.opts.AckTimeout, s.opts.DedupWindow),
 		Discard:     jetstream.DiscardOld,
 	})
 	if err != nil {
