@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"fmt"
 	"sync"
 	"time"
@@ -53,4 +54,14 @@ func (s *Store) CaughtUp() error {
 		return fmt.Errorf("%w: %s (for %s)", ErrNotReady, c.what, time.Since(c.since).Round(time.Second))
 	}
 	return nil
+}
+
+// awaitCaughtUp waits, at most limit or until ctx ends, for the indexes to
+// catch up: the embedded store's start, whose catch-up usually takes
+// milliseconds, is then ready when Open returns.
+func (s *Store) awaitCaughtUp(ctx context.Context, limit time.Duration) {
+	deadline := time.Now().Add(limit)
+	for s.CaughtUp() != nil && time.Now().Before(deadline) && ctx.Err() == nil {
+		time.Sleep(10 * time.Millisecond)
+	}
 }

@@ -209,26 +209,30 @@ func (s *Store) RunLeased(ctx context.Context, name string, o LeaseOptions, job 
 // errLeaseHeld means another holder has the lease.
 var errLeaseHeld = errors.New("lease held by another replica")
 
-// bucket returns the leases' stream, creating the bucket when needed.
-func (l *lease) bucket(ctx context.Context) (jetstream.Stream, error) {
-	st, err := l.s.js.Stream(ctx, "KV_"+LeasesBucket)
-	if err == nil {
-		return st, nil
-	}
-	if !errors.Is(err, jetstream.ErrStreamNotFound) {
-		return nil, fmt.Errorf("store: bucket %s: %w", LeasesBucket, err)
-	}
-	if _, err := l.s.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+// ensureLeases creates or updates the leases bucket.
+func (s *Store) ensureLeases(ctx context.Context) error {
+	if _, err := s.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket:         LeasesBucket,
 		Description:    "forgehook leases of singleton work",
 		History:        1,
 		Storage:        jetstream.FileStorage,
-		Replicas:       l.s.opts.Replicas,
+		Replicas:       s.opts.Replicas,
 		LimitMarkerTTL: leaseMarkerTTL,
 	}); err != nil {
-		return nil, fmt.Errorf("store: bucket %s: %w", LeasesBucket, err)
+		return fmt.Errorf("store: bucket %s: %w", LeasesBucket, err)
 	}
-	st, err = l.s.js.Stream(ctx, "KV_"+LeasesBucket)
+	return nil
+}
+
+// bucket returns the leases' stream, creating the bucket when needed.
+func (l *lease) bucket(ctx context.Context) (jetstream.Stream, error) {
+	st, err := l.s.js.Stream(ctx, "KV_"+LeasesBucket)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		if err := l.s.ensureLeases(ctx); err != nil {
+			return nil, err
+		}
+		st, err = l.s.js.Stream(ctx, "KV_"+LeasesBucket)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("store: bucket %s: %w", LeasesBucket, err)
 	}
@@ -297,3 +301,16 @@ func (l *lease) release(ctx context.Context) error {
 // Clustered reports whether the store is an external NATS server or
 // cluster, which several forgehook replicas may share.
 func (s *Store) Clustered() bool { return s.ns == nil }
+
+// countDropsOnce makes one replica of a cluster count and report the
+// events that store.max_bytes dropped (DroppedEvents, the warning), the
+// one holding the lease "store.drops": every replica sees the same drops,
+// and a sum over the replicas' metric counts each once.
+func (s *Store) countDropsOnce() {
+	defer s.wg.Done()
+	s.RunSingleton(s.ctx, "store.drops", 10*time.Second, func(ctx context.Context) {
+		s.dropsMine.Store(true)
+		<-ctx.Done()
+		s.dropsMine.Store(false)
+	})
+}

@@ -54,43 +54,48 @@ func (s *Store) publishRetry(ctx context.Context, msg *nats.Msg, late func(*jets
 	per := s.attemptTimeout()
 	wait := 25 * time.Millisecond
 	var lastErr error
-	next := time.NewTimer(0)
+	next := time.NewTimer(time.Hour)
 	defer next.Stop()
 	for {
-		select {
-		case r := <-results:
-			if r.err == nil {
-				acked.Store(true)
-				return r.ack, nil
-			}
-			if !retryable(r.err) {
-				return nil, r.err
-			}
-			// Sent again after a short wait, not at once: an election
-			// takes a few hundred milliseconds at least.
-			lastErr = r.err
-			next.Reset(wait)
-			wait = min(2*wait, 500*time.Millisecond)
-			continue
-		case <-ctx.Done():
-			return nil, causeWith(ctx, lastErr)
-		case <-s.done:
-			return nil, ErrNotReady
-		case <-next.C:
-		}
-		f, err := s.js.PublishMsgAsync(msg)
-		if err != nil {
+		// Sent first, then waited for: even a caller whose ctx has
+		// already ended gets its one attempt (the late acknowledgement
+		// indexes it).
+		if f, err := s.js.PublishMsgAsync(msg); err != nil {
 			if !retryable(err) {
 				return nil, err
 			}
 			lastErr = err
 			next.Reset(wait)
 			wait = min(2*wait, 500*time.Millisecond)
-			continue
+		} else {
+			s.wg.Add(1)
+			go watch(f)
+			next.Reset(per)
 		}
-		s.wg.Add(1)
-		go watch(f)
-		next.Reset(per)
+		// Wait for an answer to any attempt, until the next is due.
+		for due := false; !due; {
+			select {
+			case r := <-results:
+				if r.err == nil {
+					acked.Store(true)
+					return r.ack, nil
+				}
+				if !retryable(r.err) {
+					return nil, r.err
+				}
+				// Sent again after a short wait, not at once: an
+				// election takes a few hundred milliseconds at least.
+				lastErr = r.err
+				next.Reset(wait)
+				wait = min(2*wait, 500*time.Millisecond)
+			case <-ctx.Done():
+				return nil, causeWith(ctx, lastErr)
+			case <-s.done:
+				return nil, ErrNotReady
+			case <-next.C:
+				due = true
+			}
+		}
 	}
 }
 

@@ -25,6 +25,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -100,10 +101,11 @@ type Store struct {
 	endpoints jetstream.KeyValue
 	obj       jetstream.ObjectStore // created on first use
 
-	lock     *dirLock               // the data directory's, embedded server only
-	jsConfig server.JetStreamConfig // the embedded JetStream's, to restart it
-	health   writeHealth            // whether writes fail now
-	drops    dropCounter            // events dropped by MaxBytes
+	lock      *dirLock               // the data directory's, embedded server only
+	jsConfig  server.JetStreamConfig // the embedded JetStream's, to restart it
+	health    writeHealth            // whether writes fail now
+	drops     dropCounter            // events dropped by MaxBytes
+	dropsMine atomic.Bool            // this replica counts the drops (lease.go)
 	// legitFirst is EVENTS's first sequence as the limits left it, read
 	// at the start: the events before it are not lost.
 	legitFirst uint64
@@ -190,6 +192,9 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		s.wg.Add(1)
 		go s.ensureLoop()
 	}
+	if s.ns != nil && err == nil {
+		s.awaitCaughtUp(ctx, 10*time.Second)
+	}
 	s.wg.Add(1)
 	go s.healthLoop()
 	if s.ns != nil && err == nil {
@@ -198,6 +203,10 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	}
 	s.wg.Add(1)
 	go s.dropLoop()
+	if s.ns == nil {
+		s.wg.Add(1)
+		go s.countDropsOnce()
+	}
 	return s, nil
 }
 
@@ -358,6 +367,9 @@ func (s *Store) ensure(ctx context.Context) error {
 	}
 	ast, err := s.ensureDelivery(ctx)
 	if err != nil {
+		return err
+	}
+	if err := s.ensureLeases(ctx); err != nil {
 		return err
 	}
 	if err := s.startTail(st, ast); err != nil {
