@@ -224,6 +224,20 @@ func (s *Store) ensureLeases(ctx context.Context) error {
 	return nil
 }
 
+// dropStaleLeases empties the leases bucket of the embedded store at its
+// start: the data directory's lock makes this process the store's only
+// user, so every lease in it is a dead process's, and waiting out its TTL
+// (and a grace) would only delay the work.
+func (s *Store) dropStaleLeases(ctx context.Context) {
+	st, err := s.js.Stream(ctx, "KV_"+LeasesBucket)
+	if err == nil {
+		err = st.Purge(ctx)
+	}
+	if err != nil {
+		s.log.Warn("store: stale leases not dropped; they expire by themselves", "err", err)
+	}
+}
+
 // bucket returns the leases' stream, creating the bucket when needed.
 func (l *lease) bucket(ctx context.Context) (jetstream.Stream, error) {
 	st, err := l.s.js.Stream(ctx, "KV_"+LeasesBucket)
