@@ -236,25 +236,46 @@ func runLines(t *testing.T, dir, trigger, repo string) []string {
 // order they started, how many runs started while another ran, and
 // whether a run is still going.
 func checkRuns(lines []string) (started []int, overlaps int) {
-	running := map[int]bool{}
+	type run struct {
+		start bool
+		n     int
+	}
+	var runs []run
 	for _, l := range lines {
 		kind, v, ok := strings.Cut(l, ":")
 		if !ok {
 			continue
 		}
 		n, _ := strconv.Atoi(strings.TrimLeft(v, "0"))
-		switch kind {
-		case "start":
-			// A run killed at a handover (its owner stopped) logs no
-			// end: the same version starting again ends it.
-			delete(running, n)
+		runs = append(runs, run{kind == "start", n})
+	}
+	// A run killed at a handover (its owner stopped) logs no end, and its
+	// version starts again later: it ran no longer than until then.
+	killed := map[int]bool{}
+	for i, r := range runs {
+		if !r.start {
+			continue
+		}
+		for _, later := range runs[i+1:] {
+			if later.n == r.n {
+				killed[i] = later.start
+				break
+			}
+		}
+	}
+	running := map[int]bool{}
+	for i, r := range runs {
+		switch {
+		case r.start:
 			if len(running) > 0 {
 				overlaps++
 			}
-			running[n] = true
-			started = append(started, n)
-		case "end":
-			delete(running, n)
+			if !killed[i] {
+				running[r.n] = true
+			}
+			started = append(started, r.n)
+		default:
+			delete(running, r.n)
 		}
 	}
 	return started, overlaps
