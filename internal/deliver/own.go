@@ -15,13 +15,15 @@ import (
 // in the store (store.RunLeased, lease OwnerLease(name)). Its per-key
 // order and its coalescing live in that replica's memory (keys.go), so
 // they hold cluster-wide: no other replica pulls its events or its
-// replays. When the owner stops, it gives back what it held (running and
-// waiting events are negatively acknowledged, in order) and releases the
-// lease: another replica takes over within a second. When the owner dies,
-// its lease expires after OwnerTTL and the next owner waits AckWait more
-// before it pulls, so that the events the dead owner had in flight come
-// back before newer ones: the order holds across the failure, which costs
-// up to OwnerTTL + AckWait + 1 s of delivery (about 21 s).
+// replays. When the owner stops, it stops pulling, cancels its runs,
+// gives back what it held and releases the lease: another replica takes
+// over within a second. When the owner dies, its lease expires after
+// OwnerTTL and the next owner waits AckWait more before it pulls, so that
+// the events the dead owner had in flight are due again first; a
+// takeover costs up to OwnerTTL + AckWait + 1 s of delivery (about 21 s).
+// Runs of one key never overlap across a handover; the few events given
+// back may run out of order with each other (JetStream does not keep the
+// order of redeliveries).
 //
 // A trigger without a key is shared: every replica pulls its consumer and
 // the work spreads across them.
