@@ -562,6 +562,11 @@ triggers:
 		if len(other) > 0 {
 			t.Errorf("%d answers neither 200 nor 503, first: %s", len(other), other[0])
 		}
+		// Ingest sends a publish again within store.ack_timeout (5 s):
+		// an election costs latency, not 503s (before: 5-10 here).
+		if fails > 0 {
+			t.Errorf("%d deliveries answered 503 during the election, want 0", fails)
+		}
 		mu.Unlock()
 		ackedMu.Lock()
 		acked = append(acked, ids...)
