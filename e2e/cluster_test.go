@@ -143,6 +143,30 @@ func (c *natsCluster) leader(stream string) int {
 	return -1
 }
 
+// waitCurrent waits until every replica of stream is current.
+func (c *natsCluster) waitCurrent(stream string) {
+	c.t.Helper()
+	_, js := c.client()
+	waitFor(c.t, 60*time.Second, "every replica of "+stream+" current", func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		st, err := js.Stream(ctx, stream)
+		if err != nil {
+			return false
+		}
+		info, err := st.Info(ctx)
+		if err != nil || info.Cluster == nil || info.Cluster.Leader == "" || len(info.Cluster.Replicas) != len(c.opts)-1 {
+			return false
+		}
+		for _, r := range info.Cluster.Replicas {
+			if !r.Current || r.Offline {
+				return false
+			}
+		}
+		return true
+	})
+}
+
 // busiest returns the running node with the most client connections.
 func (c *natsCluster) busiest() int {
 	best := -1
@@ -387,7 +411,11 @@ triggers:
 					p := replicas[i%len(replicas)]
 					status, ans, err := clusterPush(ctx, p.ingest, "acme/share", fmt.Sprintf("%s-%d", prefix, i), i)
 					if err != nil || status != 200 || ans.Duplicate {
-						t.Errorf("%s-%d to %s: %d %+v %v", prefix, i, p.ingest, status, ans, err)
+						var why []string
+						for _, m := range logLines(p, fmt.Sprintf(`"delivery":"%s-%d"`, prefix, i)) {
+							why = append(why, fmt.Sprint(m["err"]))
+						}
+						t.Errorf("%s-%d to %s: %d %+v %v (logged: %v)", prefix, i, p.ingest, status, ans, err, why)
 						continue
 					}
 					mu.Lock()
@@ -585,7 +613,10 @@ triggers:
 		if lost > 0 {
 			t.Errorf("%d acknowledged events missing from the log after the leader kill", lost)
 		}
-		nc.start(l) // the node comes back (and catches up) for what follows
+		// The node comes back, and what follows waits until it has caught
+		// up, as an operator would before the next step (docs/operations.md).
+		nc.start(l)
+		nc.waitCurrent("EVENTS")
 	})
 
 	t.Run("ReplicaKill", func(t *testing.T) {
