@@ -25,7 +25,7 @@ func (tr *runner) start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("trigger %s: %w", tr.t.Name, err)
 	}
-	maxPending := max(4, 2*tr.t.Concurrency)
+	maxPending := tr.maxAckPending()
 	// A new trigger starts with the events that arrive from now on; an
 	// existing one resumes where it stopped.
 	cons, err := durable(ctx, events, jetstream.ConsumerConfig{
@@ -54,6 +54,9 @@ func (tr *runner) start(ctx context.Context) error {
 		MaxAckPending: maxPending,
 	}); err != nil {
 		return fmt.Errorf("trigger %s: replay consumer: %w", tr.t.Name, err)
+	}
+	if tr.idle {
+		return nil // an owned trigger's: its owner's runner consumes (own.go)
 	}
 	// The pull loop is this package's own (pull.go), not the client's
 	// Consume, whose request accounting can stall a trigger for 30 s.
@@ -113,6 +116,9 @@ func (j *job) head() action.Head {
 // whose serialize key is held by an earlier one waits behind it, without a
 // slot; the worker of the key runs it next.
 func (tr *runner) dispatch(m jetstream.Msg, replay bool) {
+	if tr.hold(m) {
+		return // an owner handing its trigger over (own.go)
+	}
 	j, ok := tr.prepare(m, replay)
 	if !ok {
 		return
