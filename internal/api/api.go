@@ -69,6 +69,8 @@ type Server struct {
 	// between the API, /metrics and the UI's login so that an address gets
 	// FailedTokenLimit guesses in all. Nil: the API counts its own.
 	Fails *throttle.Failures
+	// Hooks is hook management (nil: its routes answer 409).
+	Hooks Hooks
 }
 
 // Handler returns the API's handler, to be mounted at /api/v1/.
@@ -79,6 +81,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /api/v1/events/{id}/body", s.heavy(s.getBody))
 	mux.HandleFunc("GET /api/v1/endpoints", s.listEndpoints)
 	s.routeDelivery(mux)
+	s.routeHooks(mux)
 	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such API endpoint")
 	})

@@ -143,6 +143,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	// At most api.ViewSlots admin requests hold whole stored events at once.
 	adminViews := api.NewGate(api.ViewSlots, api.ViewWait)
 	apiSrv := &api.Server{Events: st, Dead: st, Delivery: delivery{a}, Token: cfg.Admin.Token, Endpoints: a.endpointInfos, Logger: opts.Logger, Fails: adminFails, Views: adminViews}
+	apiSrv.Hooks = a.hookManager(st)
 	adminMux := http.NewServeMux()
 	adminMux.Handle("/api/v1/", apiSrv.Handler())
 	a.metrics.Watch(delivery{a}, st)

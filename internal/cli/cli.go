@@ -33,6 +33,7 @@ func commands() []command {
 		{"events", "events list|show|replay: read and re-drive stored events on a running server", runEvents},
 		{"dead", "dead list|replay: dead letters on a running server", runDead},
 		{"send", "send [flags] URL: sign and send an example delivery as a forge would (the \"Test hook\" button)", runSend},
+		{"hooks", "hooks plan|apply|list|prune|adopt|rotate: manage forgehook's own hooks on the forges (docs/hooks.md)", runHooks},
 		{"route", "route test: which triggers of a configuration match an event, and why", runRoute},
 		{"store", "store check: examine a stopped forgehook's data directory for lost events", runStore},
 		{"version", "print the version", runVersion},
@@ -61,6 +62,13 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 				return 0
 			case errors.Is(err, flag.ErrHelp):
 				return 0
+			case errors.As(err, new(*exitError)):
+				var ee *exitError
+				errors.As(err, &ee)
+				if ee.msg != "" {
+					fmt.Fprintf(stderr, "forgehook %s: %v\n", c.name, ee.msg)
+				}
+				return ee.code
 			case errors.Is(err, errUsage):
 				fmt.Fprintf(stderr, "forgehook %s: %v\n", c.name, err)
 				return 2

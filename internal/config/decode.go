@@ -300,6 +300,14 @@ func (d *decoder) decode(n *yaml.Node, path string, v reflect.Value) {
 			d.decode(item, p, s.Index(i))
 		}
 		v.Set(s)
+	case t.Kind() == reflect.Pointer && t.Elem().Kind() == reflect.Bool:
+		// An optional boolean: nil when the key is absent or null.
+		if null {
+			return
+		}
+		p := reflect.New(t.Elem())
+		d.decode(n, path, p.Elem())
+		v.Set(p)
 	case t.Kind() == reflect.Pointer && t.Elem().Kind() == reflect.Struct:
 		// A key that is present makes the block present, even when empty.
 		p := reflect.New(t.Elem())
@@ -472,6 +480,12 @@ func (d *decoder) resolveFiles(c *Config) {
 			if s, ok := d.readSecret(f, fp); ok {
 				ep.Secrets = append(ep.Secrets, s)
 			}
+		}
+		if m := ep.Manage; m != nil {
+			d.secretFile(&m.Token, m.TokenFile, p+".manage.token")
+		}
+		if r := ep.Recover; r != nil {
+			d.secretFile(&r.Token, r.TokenFile, p+".recover.token")
 		}
 	}
 	for i := range c.Triggers {

@@ -93,6 +93,9 @@ func (c *Config) ApplyDefaults() {
 			setDefault(&ep.Generic.Algorithm, DefaultGenericAlgorithm)
 			setDefault(&ep.Generic.Encoding, DefaultGenericEncoding)
 		}
+		if ep.Recover != nil {
+			ep.Recover.ApplyDefaults()
+		}
 	}
 	for i := range c.Triggers {
 		c.Triggers[i].ApplyDefaults()

@@ -33,6 +33,8 @@ func FuzzConfigLoad(f *testing.F) {
 		"a: &a [*a]\n",
 		"endpoints: [{name: x, provider: gitlab, insecure: true, allow_ips: [\"::1\", 10.0.0.0/8]}]\n",
 		"listen: !!binary eA==\n",
+		"public_url: https://h.example\nendpoints:\n  - name: m\n    provider: gitea\n    secrets: [x]\n    manage: {api_url: \"http://g/api/v1\", token_file: /s, targets: [{repo: a/b}, {org: o}], events: [push, \"Push Hook\"], active: false}\n    recover: {mode: poll, token_file: /s, every: 10m}\n",
+		"endpoints:\n  - name: m\n    provider: gitea\n    insecure: true\n    manage: {token: t, targets: [{repo: a, org: b}]}\n    recover: {mode: off}\n",
 		"---\n---\n",
 	} {
 		f.Add([]byte(seed))

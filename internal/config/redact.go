@@ -116,6 +116,9 @@ func valueNode(v reflect.Value, keepZero bool) *yaml.Node {
 		if v.IsNil() {
 			return nil
 		}
+		if v.Elem().Kind() != reflect.Struct {
+			return valueNode(v.Elem(), true)
+		}
 		n, _ := structNode(v.Elem())
 		if n == nil {
 			n = &yaml.Node{Kind: yaml.MappingNode, Style: yaml.FlowStyle}

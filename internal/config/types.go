@@ -24,6 +24,9 @@ type Config struct {
 	Endpoints []Endpoint `yaml:"endpoints"`
 	// Triggers route stored events to actions.
 	Triggers []Trigger `yaml:"triggers"`
+	// PublicURL is the base of the URLs registered on the forges by hook
+	// management: PublicURL + /hooks/{name or key} (docs/hooks.md).
+	PublicURL string `yaml:"public_url"`
 
 	// File is the path the configuration was read from ("" for defaults).
 	File string `yaml:"-"`
@@ -148,6 +151,13 @@ type Endpoint struct {
 	LegacySHA1 bool `yaml:"legacy_sha1"`
 	// Generic configures the generic provider's scheme.
 	Generic *Generic `yaml:"generic"`
+	// Manage, when present, lets `forgehook hooks` manage this endpoint's
+	// hooks on the forge (hooks.go); absent, the endpoint is listen-only
+	// and never causes a call to a forge.
+	Manage *Manage `yaml:"manage"`
+	// Recover, when present, configures the recovery of deliveries the
+	// forge failed to make (hooks.go).
+	Recover *Recover `yaml:"recover"`
 
 	// Line is the line of the endpoint in the file, for messages.
 	Line int `yaml:"-"`

@@ -156,6 +156,7 @@ func (v *validator) run() {
 			v.errorf(fmt.Sprintf("trusted_proxies[%d]", i), "%q is not an IP address or CIDR prefix", p)
 		}
 	}
+	v.publicURL()
 	v.endpoints()
 	v.triggers()
 }
@@ -357,6 +358,7 @@ func (v *validator) endpoints() {
 			v.errorf(p+".legacy_sha1", "only for provider github")
 		}
 		v.generic(p, ep)
+		v.hookBlocks(p, ep)
 	}
 }
 

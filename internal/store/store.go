@@ -95,6 +95,7 @@ type Store struct {
 	events    jetstream.Stream
 	endpoints jetstream.KeyValue
 	obj       jetstream.ObjectStore // created on first use
+	hooks     jetstream.KeyValue    // forgehook_hooks, created on first use (hooks.go)
 
 	lock     *dirLock               // the data directory's, embedded server only
 	jsConfig server.JetStreamConfig // the embedded JetStream's, to restart it
