@@ -88,6 +88,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		Replicas:    cfg.Store.Replicas,
 		Retention:   cfg.Store.Retention.D(),
 		DedupWindow: cfg.Store.DedupWindow.D(),
+		AckTimeout:  cfg.Store.AckTimeout.D(),
 		SyncAlways:  cfg.Store.Sync == "always",
 		MaxBytes:    int64(cfg.Store.MaxBytes),
 		Logger:      opts.Logger,
@@ -258,7 +259,11 @@ func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
 	if len(ans.Details.BrokenTriggers) == 0 {
 		ans.Details.BrokenTriggers = nil
 	}
-	if err := a.store.Ready(ctx); err != nil {
+	err := a.store.Ready(ctx)
+	if err == nil {
+		err = a.store.CaughtUp() // an index rebuilding would miss redeliveries
+	}
+	if err != nil {
 		ans.Status, ans.Reason = "not ready", err.Error()
 		w.WriteHeader(http.StatusServiceUnavailable)
 	}

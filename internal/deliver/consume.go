@@ -23,7 +23,7 @@ func (tr *runner) start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("trigger %s: %w", tr.t.Name, err)
 	}
-	maxPending := max(4, 2*tr.t.Concurrency)
+	maxPending := tr.maxAckPending()
 	// A new trigger starts with the events that arrive from now on; an
 	// existing one resumes where it stopped.
 	cons, err := durable(ctx, events, jetstream.ConsumerConfig{
@@ -52,6 +52,9 @@ func (tr *runner) start(ctx context.Context) error {
 	})
 	if err != nil {
 		return fmt.Errorf("trigger %s: replay consumer: %w", tr.t.Name, err)
+	}
+	if tr.idle {
+		return nil // an owned trigger's: its owner's runner consumes (own.go)
 	}
 	for _, c := range []struct {
 		cons   jetstream.Consumer

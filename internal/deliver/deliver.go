@@ -87,6 +87,9 @@ type runner struct {
 	cons jetstream.Consumer
 	// broken is why the trigger did not start (nil: it runs).
 	broken error
+	// idle: start creates the consumers but does not consume them (an
+	// owned trigger's, whose owner consumes: own.go).
+	idle bool
 
 	coalesce bool // waiting events of a key are superseded by a newer one
 
@@ -116,7 +119,11 @@ func Start(ctx context.Context, st *store.Store, triggers []*trigger.Trigger, op
 		// A trigger whose consumer cannot start (its state file is
 		// damaged, say) is reported and left out; ingest and the other
 		// triggers go on.
-		if err := r.triggers[name].start(ctx); err != nil {
+		start := r.triggers[name].start
+		if r.triggers[name].owned() {
+			start = r.triggers[name].startOwned
+		}
+		if err := start(ctx); err != nil {
 			r.triggers[name].broken = err
 			log.Error("deliver: trigger not started: its events wait in the log until it is repaired (see docs/operations.md)", "trigger", name, "err", err)
 		}

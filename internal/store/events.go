@@ -62,6 +62,9 @@ func (s *Store) Append(ctx context.Context, endpoint, subject, id, key string, d
 	t0 := time.Now()
 	msgID := id
 	if key != "" {
+		if err := s.CaughtUp(); err != nil {
+			return Result{}, err // the dedup index would miss a redelivery
+		}
 		msgID = dedupKey(endpoint, key)
 		orig, found, err := s.find(ctx, h, s.dedup, msgID, jetstream.MsgIDHeader)
 		if err != nil {
@@ -83,7 +86,7 @@ func (s *Store) Append(ctx context.Context, endpoint, subject, id, key string, d
 		msg.Data = stub
 		msg.Header.Set(ObjectHeader, name)
 	}
-	ack, err := s.publish(ctx, msg, func(ack *jetstream.PubAck) {
+	ack, err := s.publishRetry(ctx, msg, func(ack *jetstream.PubAck) {
 		if !ack.Duplicate {
 			s.indexEvent(msgID, id, ack.Sequence, time.Now())
 		}
@@ -99,6 +102,12 @@ func (s *Store) Append(ctx context.Context, endpoint, subject, id, key string, d
 		orig, err := h.events.GetMsg(ctx, ack.Sequence)
 		if err != nil {
 			return Result{}, fmt.Errorf("store: read original of duplicate: %w", err)
+		}
+		if orig.Header.Get(EventIDHeader) == id {
+			// An earlier attempt of this very call was stored (a
+			// retry after a lost acknowledgement): not a redelivery.
+			s.indexEvent(msgID, id, ack.Sequence, time.Now())
+			return Result{ID: id, Seq: ack.Sequence}, nil
 		}
 		return Result{ID: orig.Header.Get(EventIDHeader), Seq: ack.Sequence, Duplicate: true}, nil
 	}

@@ -117,7 +117,7 @@ func (s *Store) observeFirst(st jetstream.StreamState) {
 	n := uint64(0)
 	slack := uint64(max(1<<20, s.opts.MaxBytes/50))
 	atLimit := s.opts.MaxBytes > 0 && st.Bytes+slack >= uint64(s.opts.MaxBytes)
-	if prev != 0 && st.FirstSeq > prev && atLimit {
+	if prev != 0 && st.FirstSeq > prev && atLimit && (s.ns != nil || s.dropsMine.Load()) {
 		n = st.FirstSeq - prev
 		d.dropped += n
 	}

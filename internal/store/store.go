@@ -25,6 +25,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -70,6 +71,10 @@ type Options struct {
 	Retention time.Duration
 	// DedupWindow is how long a delivery key is remembered.
 	DedupWindow time.Duration
+	// AckTimeout is ingest's bound on an Append (store.ack_timeout):
+	// Append sends again within it (retry.go), and EVENTS's own
+	// duplicate window is at least twice it.
+	AckTimeout time.Duration
 	// SyncAlways makes the embedded server fsync every write.
 	SyncAlways bool
 	// MaxPayload is the largest event the embedded server accepts.
@@ -97,10 +102,11 @@ type Store struct {
 	obj       jetstream.ObjectStore // created on first use
 	hooks     jetstream.KeyValue    // forgehook_hooks, created on first use (hooks.go)
 
-	lock     *dirLock               // the data directory's, embedded server only
-	jsConfig server.JetStreamConfig // the embedded JetStream's, to restart it
-	health   writeHealth            // whether writes fail now
-	drops    dropCounter            // events dropped by MaxBytes
+	lock      *dirLock               // the data directory's, embedded server only
+	jsConfig  server.JetStreamConfig // the embedded JetStream's, to restart it
+	health    writeHealth            // whether writes fail now
+	drops     dropCounter            // events dropped by MaxBytes
+	dropsMine atomic.Bool            // this replica counts the drops (lease.go)
 	// legitFirst is EVENTS's first sequence as the limits left it, read
 	// at the start: the events before it are not lost.
 	legitFirst uint64
@@ -109,6 +115,7 @@ type Store struct {
 	dedup      *seqindex.Index // delivery key -> sequence, for the dedup window
 	ids        *seqindex.Index // event id -> sequence, for the retention
 	attempts   *seqindex.Index // trigger + event id -> ATTEMPTS sequences
+	catchUps   catchUps        // indexes catching up with the streams (catchup.go)
 
 	ctx    context.Context // the store's own lifetime, cancelled by Close
 	cancel context.CancelFunc
@@ -186,6 +193,9 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		s.wg.Add(1)
 		go s.ensureLoop()
 	}
+	if s.ns != nil && err == nil {
+		s.awaitCaughtUp(ctx, 10*time.Second)
+	}
 	s.wg.Add(1)
 	go s.healthLoop()
 	if s.ns != nil && err == nil {
@@ -194,6 +204,10 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	}
 	s.wg.Add(1)
 	go s.dropLoop()
+	if s.ns == nil {
+		s.wg.Add(1)
+		go s.countDropsOnce()
+	}
 	return s, nil
 }
 
@@ -336,7 +350,7 @@ func (s *Store) ensure(ctx context.Context) error {
 		MaxBytes:    s.opts.MaxBytes,
 		Storage:     jetstream.FileStorage,
 		Replicas:    s.opts.Replicas,
-		Duplicates:  min(dupWindow, s.opts.DedupWindow),
+		Duplicates:  dupWindowFor(s.opts.AckTimeout, s.opts.DedupWindow),
 		Discard:     jetstream.DiscardOld,
 	})
 	if err != nil {
@@ -354,6 +368,9 @@ func (s *Store) ensure(ctx context.Context) error {
 	}
 	ast, err := s.ensureDelivery(ctx)
 	if err != nil {
+		return err
+	}
+	if err := s.ensureLeases(ctx); err != nil {
 		return err
 	}
 	if err := s.startTail(st, ast); err != nil {

@@ -66,14 +66,19 @@ func catchUpFrom(last uint64) uint64 {
 }
 
 func (s *Store) tail(st jetstream.Stream, from uint64, follow bool, f func(h nats.Header, seq uint64, t time.Time)) error {
-	var until uint64
-	if !follow {
-		info, err := st.Info(s.ctx)
-		if err != nil {
-			return fmt.Errorf("store: index catch-up: %w", err)
-		}
-		until = info.State.LastSeq
-		if until < from {
+	name := st.CachedInfo().Config.Name
+	info, err := st.Info(s.ctx)
+	if err != nil {
+		return fmt.Errorf("store: index catch-up: %w", err)
+	}
+	// Until the tail has read what the stream held at its start, the
+	// indexes miss those events: /readyz is not ready and deliveries with
+	// a dedup key are refused (catchup.go).
+	until := info.State.LastSeq
+	done := s.CatchingUp(fmt.Sprintf("the index of %s, from sequence %d to %d", name, from, until))
+	if until < from || info.State.Msgs == 0 {
+		done()
+		if !follow {
 			return nil
 		}
 	}
@@ -83,6 +88,7 @@ func (s *Store) tail(st jetstream.Stream, from uint64, follow bool, f func(h nat
 		OptStartSeq:   from,
 	})
 	if err != nil {
+		done()
 		return fmt.Errorf("store: index tail: %w", err)
 	}
 	caughtUp := make(chan struct{})
@@ -93,20 +99,28 @@ func (s *Store) tail(st jetstream.Stream, from uint64, follow bool, f func(h nat
 			return
 		}
 		f(m.Headers(), md.Sequence.Stream, md.Timestamp)
-		if !follow && md.Sequence.Stream >= until {
-			once.Do(func() { close(caughtUp) })
+		if md.Sequence.Stream >= until || md.NumPending == 0 {
+			once.Do(func() {
+				done()
+				close(caughtUp)
+			})
 		}
 	})
 	if err != nil {
+		done()
 		return fmt.Errorf("store: index tail: %w", err)
 	}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
+		defer done()
 		select {
 		case <-s.done:
 		case <-caughtUp:
-			s.log.Debug("store: indexes caught up", "stream", st.CachedInfo().Config.Name, "until", until)
+			s.log.Debug("store: indexes caught up", "stream", name, "until", until)
+			if follow {
+				<-s.done
+			}
 		}
 		cc.Stop()
 	}()
