@@ -180,6 +180,7 @@ func (g *glClient) resend(ctx context.Context, t hooks.Target, path string, it *
 		it.Status, it.Error = StatusFailed, err.Error()
 		return
 	}
+	defer g.r.spent(g.e.Name + "\x00" + t.String() + "\x00" + it.HookID)
 	_, err := g.h.Do(ctx, hookhttp.Call{Op: "resend event " + it.ID + " of hook " + it.HookID + " on " + t.String(), Method: http.MethodPost,
 		Path: path + "/events/" + it.ID + "/resend", Permission: glPermission(t)})
 	if err != nil {
@@ -254,36 +255,51 @@ func (e Expectation) Matches(ref, after string, now time.Time) bool {
 	return e.After != "" && e.Ref == ref && e.After == after && now.Before(e.Until)
 }
 
-// bucket is a token bucket: at most n tokens, one more every 60s/n.
+// bucket is a per-hook rate limit: tat is the earliest time of the next
+// call. Calls are spaced 60s/ResendPerMinute apart, without a burst, so
+// that no minute, however aligned (GitLab counts in fixed windows), holds
+// more than ResendPerMinute.
 type bucket struct {
-	tokens float64
-	last   time.Time
+	tat time.Time
 }
 
-// take waits for a token of the named bucket (one per hook): at most
-// ResendPerMinute a minute.
+// take waits for the named bucket (one per hook) to allow a call.
 func (r *Recoverer) take(ctx context.Context, name string) error {
-	n := float64(r.o.ResendPerMinute)
 	per := time.Minute / time.Duration(r.o.ResendPerMinute)
 	for {
 		r.bmu.Lock()
 		b := r.buckets[name]
-		now := r.o.Now()
 		if b == nil {
-			b = &bucket{tokens: n, last: now}
+			b = &bucket{}
 			r.buckets[name] = b
 		}
-		b.tokens = min(n, b.tokens+float64(now.Sub(b.last))/float64(per))
-		b.last = now
-		if b.tokens >= 1 {
-			b.tokens--
+		now := r.o.Now()
+		tat := b.tat
+		if tat.Before(now) {
+			tat = now
+		}
+		wait := tat.Sub(now)
+		if wait <= 0 {
+			b.tat = tat.Add(per)
 			r.bmu.Unlock()
 			return nil
 		}
-		wait := time.Duration((1 - b.tokens) * float64(per))
 		r.bmu.Unlock()
 		if err := r.o.Sleep(ctx, wait); err != nil {
 			return fmt.Errorf("gitlab: waiting for the resend budget (%d a minute per hook): %w", r.o.ResendPerMinute, err)
+		}
+	}
+}
+
+// spent restarts the named bucket's spacing from now: a call retried after
+// a 429 (within hookhttp) went out later than take allowed it.
+func (r *Recoverer) spent(name string) {
+	per := time.Minute / time.Duration(r.o.ResendPerMinute)
+	r.bmu.Lock()
+	defer r.bmu.Unlock()
+	if b := r.buckets[name]; b != nil {
+		if next := r.o.Now().Add(per); next.After(b.tat) {
+			b.tat = next
 		}
 	}
 }

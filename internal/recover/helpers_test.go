@@ -37,7 +37,7 @@ func newEnv(t *testing.T, name, provider string, tweak func(*ingest.Endpoint)) *
 	}
 	t.Cleanup(func() { st.Close() })
 	e := &env{st: st, now: time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)}
-	e.h = ingest.New(ingest.Options{Log: st, AckTimeout: 5 * time.Second, Tests: ExpectedTests{State: st.RecoverState()}})
+	e.h = ingest.New(ingest.Options{Log: st, Now: e.clock, AckTimeout: 5 * time.Second, Tests: ExpectedTests{State: st.RecoverState()}})
 	cep := config.Endpoint{Name: name, Provider: provider, Secrets: []config.Secret{testSecret}}
 	p, err := all.Registry().New(&cep)
 	if err != nil {
