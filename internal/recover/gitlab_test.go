@@ -71,7 +71,7 @@ func (f *fakeGitLab) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 			out = append(out, map[string]any{"id": id, "url": "https://hooks.example/hooks/gl", "trigger": "push_hooks",
 				"request_headers": map[string]string{"Content-Type": "application/json", "X-Gitlab-Event": "Push Hook", "Idempotency-Key": keys[i], "X-Gitlab-Token": "[REDACTED]"},
-				"request_data": map[string]any{"object_kind": "push"}, "response_status": "502", "execution_duration": 0.1,
+				"request_data":    map[string]any{"object_kind": "push"}, "response_status": "502", "execution_duration": 0.1,
 				"created_at": f.e.clock().Add(-time.Duration(i+1) * time.Hour).Format(time.RFC3339)})
 		}
 		if end < len(keys) {
