@@ -71,6 +71,8 @@ type Server struct {
 	Fails *throttle.Failures
 	// Hooks is hook management (nil: its routes answer 409).
 	Hooks Hooks
+	// Recover is the recovery of missed deliveries (nil: its routes answer 409).
+	Recover Recover
 }
 
 // Handler returns the API's handler, to be mounted at /api/v1/.
@@ -82,6 +84,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/v1/endpoints", s.listEndpoints)
 	s.routeDelivery(mux)
 	s.routeHooks(mux)
+	s.routeRecover(mux)
 	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such API endpoint")
 	})

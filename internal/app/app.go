@@ -25,6 +25,7 @@ import (
 	"github.com/forgehook/forgehook/internal/forge"
 	"github.com/forgehook/forgehook/internal/ingest"
 	"github.com/forgehook/forgehook/internal/metrics"
+	"github.com/forgehook/forgehook/internal/recover"
 	"github.com/forgehook/forgehook/internal/store"
 	"github.com/forgehook/forgehook/internal/throttle"
 	"github.com/forgehook/forgehook/internal/trigger"
@@ -62,6 +63,7 @@ type App struct {
 	runCtx   context.Context
 
 	ingest    *ingest.Handler
+	recoverer *recover.Recoverer // nil until New has the store
 	ingestLn  net.Listener
 	adminLn   net.Listener
 	ingestSrv *http.Server
@@ -111,7 +113,9 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		MaxConcurrentPerSource: cfg.Server.MaxConcurrentPerSource,
 		MinBodyRate:            int64(cfg.Server.MinBodyRate),
 		ReadTimeout:            cfg.Server.ReadTimeout.D(),
+		Tests:                  recover.ExpectedTests{State: st.RecoverState()},
 	})
+	a.recoverer = a.newRecoverer(st, cfg)
 	if err := a.setEndpoints(cfg); err != nil {
 		a.Close()
 		return nil, err
@@ -145,6 +149,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	adminViews := api.NewGate(api.ViewSlots, api.ViewWait)
 	apiSrv := &api.Server{Events: st, Dead: st, Delivery: delivery{a}, Token: cfg.Admin.Token, Endpoints: a.endpointInfos, Logger: opts.Logger, Fails: adminFails, Views: adminViews}
 	apiSrv.Hooks = a.hookManager(st)
+	apiSrv.Recover = a.recoverer
 	adminMux := http.NewServeMux()
 	adminMux.Handle("/api/v1/", apiSrv.Handler())
 	a.metrics.Watch(delivery{a}, st)
@@ -195,6 +200,7 @@ func (a *App) setEndpoints(cfg *config.Config) error {
 			errs = append(errs, err)
 			continue
 		}
+		recoverEndpoint(ep, ie)
 		eps = append(eps, ie)
 		info := api.EndpointInfo{Name: ep.Name, Provider: ep.Provider, Path: ingest.Prefix + ie.Path, Insecure: ep.Insecure, AllowIPs: ep.AllowIPs}
 		if ep.Key != "" {
@@ -209,6 +215,9 @@ func (a *App) setEndpoints(cfg *config.Config) error {
 		return err
 	}
 	a.ingest.SetEndpoints(eps)
+	if a.recoverer != nil {
+		a.recoverer.SetEndpoints(recover.FromConfig(cfg))
+	}
 	a.mu.Lock()
 	a.cfg, a.eps = cfg, infos
 	a.mu.Unlock()
@@ -360,6 +369,8 @@ func (a *App) Run(ctx context.Context) error {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
+	recCtx, recStop := context.WithCancel(ctx)
+	recDone := a.runRecovery(recCtx)
 	a.log.Info("forgehook serving", "ingest", a.IngestAddr(), "admin", a.AdminAddr(), "store", storeName(a.cfg))
 	var runErr error
 loop:
@@ -387,6 +398,8 @@ loop:
 	defer cancel()
 	_ = a.ingestSrv.Shutdown(sctx)
 	_ = a.adminSrv.Shutdown(sctx)
+	recStop()
+	<-recDone
 	a.stopTriggers()
 	a.store.Close()
 	a.log.Info("forgehook stopped")

@@ -34,6 +34,7 @@ func commands() []command {
 		{"dead", "dead list|replay: dead letters on a running server", runDead},
 		{"send", "send [flags] URL: sign and send an example delivery as a forge would (the \"Test hook\" button)", runSend},
 		{"hooks", "hooks plan|apply|list|prune|adopt|rotate: manage forgehook's own hooks on the forges (docs/hooks.md)", runHooks},
+		{"recover", "recover plan|run: deliveries the forges failed to make, and their recovery (docs/hooks.md#recovery)", runRecover},
 		{"route", "route test: which triggers of a configuration match an event, and why", runRoute},
 		{"store", "store check: examine a stopped forgehook's data directory for lost events", runStore},
 		{"version", "print the version", runVersion},
