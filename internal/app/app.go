@@ -165,6 +165,8 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 			return web.EndpointCounts{Accepted: c.Accepted + c.Duplicates, Duplicates: c.Duplicates, Rejected: c.Rejected},
 				c.Accepted+c.Duplicates+c.Pings > 0 || len(c.Rejected) > 0
 		},
+		HookRecords: st,
+		Recovery:    a.recoverer.Last,
 		TriggerCounts: func(name string) (web.TriggerCounts, bool) {
 			c, ok := a.metrics.Trigger(name)
 			broken := a.brokenTriggers()[name]

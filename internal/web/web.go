@@ -28,6 +28,7 @@ import (
 
 	"github.com/forgehook/forgehook/internal/api"
 	"github.com/forgehook/forgehook/internal/config"
+	"github.com/forgehook/forgehook/internal/recover"
 	"github.com/forgehook/forgehook/internal/throttle"
 )
 
@@ -89,6 +90,11 @@ type Options struct {
 	// TriggerCounts, when set, returns a trigger's delivery counters
 	// (false when it has none): the metrics' hook.
 	TriggerCounts func(trigger string) (TriggerCounts, bool)
+	// HookRecords, when set, gives the Hooks page the owned hooks (the store).
+	HookRecords HookRecords
+	// Recovery, when set, returns each endpoint's last recovery run on
+	// this replica (recover.Recoverer.Last).
+	Recovery func() map[string]recover.Report
 	// Views bounds how many pages that read whole stored events render at
 	// once; share the admin API's. Nil: no bound.
 	Views *api.Gate
@@ -195,6 +201,7 @@ func (h *Handler) routes() {
 	mux.Handle("POST /dead/replay", h.action(h.replayDead))
 	mux.Handle("GET /endpoints", h.page(h.endpointsPage))
 	mux.Handle("GET /triggers", h.page(h.triggersPage))
+	mux.Handle("GET /hooks", h.page(h.hooksPage))
 	mux.Handle("/", h.page(func(w http.ResponseWriter, r *http.Request, _ session) {
 		h.fail(w, r, http.StatusNotFound, "Not found", "There is no page at "+r.URL.Path+".")
 	}))
