@@ -191,6 +191,11 @@ endpoints:
 			},
 		},
 		{
+			name: "store ack_timeout past half the retention",
+			yaml: "store:\n  retention: 10s\n  ack_timeout: 6s\n",
+			want: []string{`f.yaml:3: store.ack_timeout: 6s: twice it (the EVENTS stream's duplicate window) must not exceed store.retention (10s)`},
+		},
+		{
 			name: "store url",
 			yaml: "store:\n  url: \"nats://a:4222,http://user:pw@b:80?token=t,tls://\"\n  replicas: 6\n",
 			want: []string{

@@ -238,6 +238,11 @@ func (v *validator) store() {
 	}
 	if s.AckTimeout <= 0 {
 		v.errorf("store.ack_timeout", "must be greater than 0")
+	} else if s.Retention > 0 && 2*s.AckTimeout > s.Retention {
+		// EVENTS's own duplicate window is at least twice ack_timeout
+		// (ingest's retries within it are stored once), and JetStream
+		// refuses a window longer than the stream's max age.
+		v.errorf("store.ack_timeout", "%s: twice it (the EVENTS stream's duplicate window) must not exceed store.retention (%s)", s.AckTimeout, s.Retention)
 	}
 	if s.MaxBytes < 0 || (s.MaxBytes > 0 && s.MaxBytes < MinStoreMaxBytes) {
 		v.errorf("store.max_bytes", "%s is below the smallest size, %s (0 chooses one from the disk's size)", s.MaxBytes, MinStoreMaxBytes)

@@ -118,6 +118,9 @@ func (j *job) head() action.Head {
 // whose serialize key is held by an earlier one waits behind it, without a
 // slot; the worker of the key runs it next.
 func (tr *runner) dispatch(m jetstream.Msg, replay bool) {
+	if tr.hold(m) {
+		return // an owner handing its trigger over (own.go)
+	}
 	j, ok := tr.prepare(m, replay)
 	if !ok {
 		return

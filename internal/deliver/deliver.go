@@ -90,6 +90,9 @@ type runner struct {
 	// idle: start creates the consumers but does not consume them (an
 	// owned trigger's, whose owner consumes: own.go).
 	idle bool
+	// handover holds the messages an owner receives while it hands the
+	// trigger over (own.go).
+	handover handover
 
 	coalesce bool // waiting events of a key are superseded by a newer one
 

@@ -2,7 +2,10 @@ package deliver
 
 import (
 	"context"
+	"sync"
 	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/forgehook/forgehook/internal/store"
 )
@@ -12,13 +15,15 @@ import (
 // in the store (store.RunLeased, lease OwnerLease(name)). Its per-key
 // order and its coalescing live in that replica's memory (keys.go), so
 // they hold cluster-wide: no other replica pulls its events or its
-// replays. When the owner stops, it gives back what it held (running and
-// waiting events are negatively acknowledged, in order) and releases the
-// lease: another replica takes over within a second. When the owner dies,
-// its lease expires after OwnerTTL and the next owner waits AckWait more
-// before it pulls, so that the events the dead owner had in flight come
-// back before newer ones: the order holds across the failure, which costs
-// up to OwnerTTL + AckWait + 1 s of delivery (about 21 s).
+// replays. When the owner stops, it stops pulling, cancels its runs,
+// gives back what it held and releases the lease: another replica takes
+// over within a second. When the owner dies, its lease expires after
+// OwnerTTL and the next owner waits AckWait more before it pulls, so that
+// the events the dead owner had in flight are due again first; a
+// takeover costs up to OwnerTTL + AckWait + 1 s of delivery (about 21 s).
+// Runs of one key never overlap across a handover; the few events given
+// back may run out of order with each other (JetStream does not keep the
+// order of redeliveries).
 //
 // A trigger without a key is shared: every replica pulls its consumer and
 // the work spreads across them.
@@ -78,17 +83,82 @@ func (tr *runner) startOwned(ctx context.Context) error {
 }
 
 // own consumes the trigger until ctx ends (the lease is lost, or the
-// runner stops), with a runner of its own, whose Stop gives back what it
-// held before the lease is released.
+// runner stops), with a runner of its own, then hands it over: it gives
+// back what it held, in stream order per key, before the lease is
+// released, so that the next owner runs them first and in order.
 func (tr *runner) own(ctx context.Context) {
 	term := &Runner{st: tr.r.st, log: tr.r.log, observe: tr.r.observe, triggers: map[string]*runner{}}
-	term.ctx, term.cancel = context.WithCancel(ctx)
+	// The runner's ctx ends only once its consumers have stopped (below):
+	// an event given back while they still pull would come straight back
+	// to them, and be lost to the next owner until its AckWait.
+	term.ctx, term.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	ttr := newRunner(term, tr.t, tr.r.log)
 	term.triggers[tr.t.Name], term.order = ttr, []string{tr.t.Name}
 	if err := ttr.start(ctx); err != nil {
 		tr.log.Error("deliver: owned trigger did not start; the lease goes back", "err", err)
-	} else {
-		<-ctx.Done()
+		term.Stop()
+		return
+	}
+	<-ctx.Done()
+	// First the consumers stop pulling (what the client still buffers is
+	// held, not run), so that nothing given back comes straight back to
+	// them and waits out its AckWait; then the running actions are
+	// cancelled and give their events back (the oldest of each key), then
+	// the events waiting for their key, then the held ones. JetStream does
+	// not promise to redeliver them in that order (a redelivery that finds
+	// no pull waiting goes to the back of its queue): the next owner may
+	// run those few out of order, never two of one key at once.
+	ttr.handover.start()
+	for _, cc := range ttr.ccs {
+		cc.Drain()
+	}
+	for _, cc := range ttr.ccs {
+		select {
+		case <-cc.Closed():
+		case <-time.After(5 * time.Second):
+		}
+	}
+	if err := tr.r.st.Conn().FlushTimeout(time.Second); err != nil {
+		tr.log.Debug("deliver: flush before the handover", "err", err)
 	}
 	term.Stop()
+	ttr.handover.giveBack()
+}
+
+// handover holds the messages an owner's consumers deliver after it
+// started to hand its trigger over.
+type handover struct {
+	mu   sync.Mutex
+	on   bool
+	held []jetstream.Msg
+}
+
+func (h *handover) start() {
+	h.mu.Lock()
+	h.on = true
+	h.mu.Unlock()
+}
+
+// giveBack negatively acknowledges the held messages, in the order they
+// came.
+func (h *handover) giveBack() {
+	h.mu.Lock()
+	held := h.held
+	h.held = nil
+	h.mu.Unlock()
+	for _, m := range held {
+		_ = m.Nak()
+	}
+}
+
+// hold keeps m for the handover and reports true when one is under way.
+func (tr *runner) hold(m jetstream.Msg) bool {
+	h := &tr.handover
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.on {
+		return false
+	}
+	h.held = append(h.held, m)
+	return true
 }

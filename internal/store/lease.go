@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"os"
 	"regexp"
 	"time"
 
@@ -69,6 +70,13 @@ func (s *Store) RunSingleton(ctx context.Context, name string, ttl time.Duration
 	s.RunLeased(ctx, name, LeaseOptions{TTL: ttl}, job)
 }
 
+// holderID names one RunLeased call: the host and process (for an
+// operator reading the bucket), and a random part unique to the call.
+func holderID() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), rand.Text()[:10])
+}
+
 // leaseKeyOK is what a KV key may hold.
 var leaseKeyOK = regexp.MustCompile(`^[-_=a-zA-Z0-9]+(\.[-_=a-zA-Z0-9]+)*$`)
 
@@ -97,7 +105,7 @@ func (s *Store) RunLeased(ctx context.Context, name string, o LeaseOptions, job 
 		o.TTL = 10 * time.Second
 	}
 	o.TTL = max(o.TTL, 2*time.Second)
-	l := &lease{s: s, subject: "$KV." + LeasesBucket + "." + leaseKey(name), holder: rand.Text(), ttl: o.TTL}
+	l := &lease{s: s, subject: "$KV." + LeasesBucket + "." + leaseKey(name), holder: holderID(), ttl: o.TTL}
 	log := s.log.With("lease", name)
 	poll := min(o.TTL/4, time.Second)
 	var (
@@ -224,6 +232,20 @@ func (s *Store) ensureLeases(ctx context.Context) error {
 	return nil
 }
 
+// dropStaleLeases empties the leases bucket of the embedded store at its
+// start: the data directory's lock makes this process the store's only
+// user, so every lease in it is a dead process's, and waiting out its TTL
+// (and a grace) would only delay the work.
+func (s *Store) dropStaleLeases(ctx context.Context) {
+	st, err := s.js.Stream(ctx, "KV_"+LeasesBucket)
+	if err == nil {
+		err = st.Purge(ctx)
+	}
+	if err != nil {
+		s.log.Warn("store: stale leases not dropped; they expire by themselves", "err", err)
+	}
+}
+
 // bucket returns the leases' stream, creating the bucket when needed.
 func (l *lease) bucket(ctx context.Context) (jetstream.Stream, error) {
 	st, err := l.s.js.Stream(ctx, "KV_"+LeasesBucket)
@@ -267,8 +289,24 @@ func (l *lease) acquire(ctx context.Context) (expired bool, err error) {
 	return expired, nil
 }
 
-// renew writes the lease again, which restarts its TTL.
-func (l *lease) renew(ctx context.Context) error { return l.write(ctx, l.rev) }
+// renew writes the lease again, which restarts its TTL. A renewal whose
+// acknowledgement was lost leaves l.rev behind the key: the key still
+// holding this holder's value is renewed from its sequence.
+func (l *lease) renew(ctx context.Context) error {
+	err := l.write(ctx, l.rev)
+	if !errors.Is(err, errLeaseHeld) {
+		return err
+	}
+	st, serr := l.bucket(ctx)
+	if serr != nil {
+		return err
+	}
+	m, gerr := st.GetLastMsgForSubject(ctx, l.subject)
+	if gerr != nil || m.Header.Get("KV-Operation") != "" || m.Header.Get("Nats-Marker-Reason") != "" || string(m.Data) != l.holder {
+		return err
+	}
+	return l.write(ctx, m.Sequence)
+}
 
 // write puts the holder's value on the key if its last sequence is still
 // last: compare and set.

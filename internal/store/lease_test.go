@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // oneServer starts a single JetStream server on a free loopback port.
@@ -190,5 +192,41 @@ func TestStoreSingletonJobReturns(t *testing.T) {
 	}
 	if n.Load() < 2 {
 		t.Fatalf("job ran %d times", n.Load())
+	}
+}
+
+// TestStoreSingletonEmbeddedRestartDropsStaleLease: a lease left in the
+// embedded store by a process that died (here, written with a long TTL)
+// does not delay the work after a restart: the store is this process's
+// alone.
+func TestStoreSingletonEmbeddedRestartDropsStaleLease(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	s := openEmbedded(t, dir)
+	m := nats.NewMsg("$KV." + LeasesBucket + ".trigger.deploy")
+	m.Data = []byte("a dead process")
+	if _, err := s.js.PublishMsg(ctx, m, jetstream.WithMsgTTL(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s = openEmbedded(t, dir)
+	defer s.Close()
+	jctx, cancel := context.WithCancel(ctx)
+	ran := make(chan time.Duration, 1)
+	t0 := time.Now()
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		s.RunSingleton(jctx, "trigger.deploy", 5*time.Second, func(ctx context.Context) {
+			ran <- time.Since(t0)
+			<-ctx.Done()
+		})
+	}()
+	defer func() { cancel(); <-stopped }()
+	select {
+	case d := <-ran:
+		t.Logf("ran %v after the restart", d)
+	case <-time.After(3 * time.Second):
+		t.Fatal("the job waited for a dead process's lease after an embedded restart")
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -27,10 +26,36 @@ func (s *Store) publishRetry(ctx context.Context, msg *nats.Msg, late func(*jets
 		err error
 	}
 	results := make(chan result, 64)
-	returned := make(chan struct{})
-	defer close(returned)
-	var lateOnce sync.Once
-	var acked atomic.Bool // an acknowledgement was returned: late is not for it
+	// mu guards returned and acked: once the call has returned, a
+	// watcher hands a late acknowledgement to late (once, and only if
+	// the call did not return one) instead of to results.
+	var (
+		mu       sync.Mutex
+		returned bool
+		acked    bool
+		lateOnce sync.Once
+	)
+	lateAck := func(ack *jetstream.PubAck) {
+		if late != nil {
+			lateOnce.Do(func() { late(ack) })
+		}
+	}
+	defer func() {
+		mu.Lock()
+		returned = true
+		mu.Unlock()
+		// What came back but was not read goes to late too.
+		for {
+			select {
+			case r := <-results:
+				if r.err == nil && !acked {
+					lateAck(r.ack)
+				}
+			default:
+				return
+			}
+		}
+	}()
 	watch := func(f jetstream.PubAckFuture) {
 		defer s.wg.Done()
 		var r result
@@ -42,11 +67,15 @@ func (s *Store) publishRetry(ctx context.Context, msg *nats.Msg, late func(*jets
 		case <-time.After(time.Minute):
 			return
 		}
-		select {
-		case <-returned:
-			if r.err == nil && late != nil && !acked.Load() {
-				lateOnce.Do(func() { late(r.ack) })
+		mu.Lock()
+		defer mu.Unlock()
+		if returned {
+			if r.err == nil && !acked {
+				lateAck(r.ack)
 			}
+			return
+		}
+		select {
 		case results <- r:
 		default:
 		}
@@ -77,7 +106,9 @@ func (s *Store) publishRetry(ctx context.Context, msg *nats.Msg, late func(*jets
 			select {
 			case r := <-results:
 				if r.err == nil {
-					acked.Store(true)
+					mu.Lock()
+					acked = true
+					mu.Unlock()
 					return r.ack, nil
 				}
 				if !retryable(r.err) {

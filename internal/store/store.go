@@ -195,6 +195,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	}
 	if s.ns != nil && err == nil {
 		s.awaitCaughtUp(ctx, 10*time.Second)
+		s.dropStaleLeases(ctx)
 	}
 	s.wg.Add(1)
 	go s.healthLoop()
