@@ -85,6 +85,8 @@ func printReport(w io.Writer, rep *recover.Report) {
 		}
 		fmt.Fprintf(tw, "hook %s\t%s\t%s\t%s\t%s\n", h.Endpoint, h.Target, h.HookID, h.State, extra)
 	}
+	_ = tw.Flush()
+	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, it := range rep.Items {
 		at := "-"
 		if !it.At.IsZero() {
