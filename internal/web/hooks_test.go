@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"log/slog"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -46,5 +47,26 @@ func TestWebHooksPage(t *testing.T) {
 		`data-recovery="gl"`, "<td>3</td><td>2</td>", "2 min ago", "needs a token with scope api")
 	if strings.Contains(a.body, "No managed hooks") {
 		t.Error("the page says nothing is managed")
+	}
+}
+
+// TestWebEventMarksRecovered: an event recovery fetched, or polling made,
+// says so on its page; one received over the network cannot.
+func TestWebEventMarksRecovered(t *testing.T) {
+	f := newFixture(t, fixtureOpts{})
+	c := newClient(t, f.ui)
+	body := []byte(`{"ref":"refs/heads/main","after":"` + strings.Repeat("3", 40) + `","repository":{"full_name":"acme/app"}}`)
+	for id, mark := range map[string][2]string{"fetched-1": {recover.HeaderRecovered, "github-fetch"}, "polled-1": {recover.HeaderSynthetic, "poll"}} {
+		h := http.Header{"Content-Type": {"application/json"}, "X-Github-Event": {"push"}, "X-Github-Delivery": {id}}
+		h.Set(mark[0], mark[1])
+		if _, err := f.ingest.Inject(context.Background(), "gh", h, body, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustContain(t, "fetched", c.get("/events/fetched-1").body, "data-recovered", "recovered (github-fetch)")
+	mustContain(t, "polled", c.get("/events/polled-1").body, "data-synthetic", "synthetic (poll)")
+	f.push("plain-1", "hello")
+	if b := c.get("/events/plain-1").body; strings.Contains(b, "data-recovered") || strings.Contains(b, "data-synthetic") {
+		t.Error("a received event is marked")
 	}
 }
