@@ -739,7 +739,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, o
 	}
 	key := m.DedupKey
 	if ep.RefDedup {
-		if k := RefKey(&fields); k != "" {
+		if k := RefKey(m.Event, &fields); k != "" {
 			key = k
 		}
 	}

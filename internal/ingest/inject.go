@@ -122,12 +122,16 @@ func stripMarks(h http.Header) {
 	}
 }
 
-// RefKey is the dedup key of a push or tag event on an endpoint polled for
-// its heads (Endpoint.RefDedup): repository, ref and new head, so that a
+// RefKey is the dedup key of a push event on an endpoint polled for its
+// heads (Endpoint.RefDedup): repository, ref and new head, so that a
 // synthetic push made by polling and the real webhook of the same push are
-// stored once, whichever comes first. "" for other events and deletions.
-func RefKey(f *event.Fields) string {
-	if (f.Kind != event.KindPush && f.Kind != event.KindTag) || f.Deleted || f.After == "" ||
+// stored once, whichever comes first. forgeEvent is the forge's event name:
+// only "push" (the polled forges' name for it) has one; their "create"
+// twin of a new branch or tag, which carries the same ref and head, keeps
+// its delivery id, or it would take the push for its duplicate. "" for
+// other events and for deletions.
+func RefKey(forgeEvent string, f *event.Fields) string {
+	if forgeEvent != "push" || (f.Kind != event.KindPush && f.Kind != event.KindTag) || f.Deleted || f.After == "" ||
 		!strings.HasPrefix(f.Ref, "refs/") || f.Repository.FullName == "" || strings.Trim(f.After, "0") == "" {
 		return ""
 	}

@@ -126,6 +126,18 @@ func TestRecoverPollGiteaSyntheticPushDedupsWithRealOne(t *testing.T) {
 	if res := e.post(t, giteaHeader("real-2", other), string(other)); res["duplicate"] != true {
 		t.Fatalf("redelivery answered %v", res)
 	}
+	// A new branch: Gitea's "create" twin carries the same ref and head as
+	// the push, and must not make the push a duplicate.
+	create := []byte(`{"ref":"feature","ref_type":"branch","sha":"eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee","repository":{"full_name":"acme/app","name":"app","owner":{"login":"acme"}}}`)
+	ch := giteaHeader("create-1", create)
+	ch.Set("X-Gitea-Event", "create")
+	if res := e.post(t, ch, string(create)); res["duplicate"] != false {
+		t.Fatalf("create answered %v", res)
+	}
+	push := []byte(`{"ref":"refs/heads/feature","before":"0000000000000000000000000000000000000000","after":"eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee","repository":{"full_name":"acme/app","name":"app","owner":{"login":"acme"}},"commits":[]}`)
+	if res := e.post(t, giteaHeader("push-3", push), string(push)); res["duplicate"] != false {
+		t.Fatalf("the push after its create twin answered %v, want stored", res)
+	}
 }
 
 func TestIngestStripsRecoveryMarksFromTheNetwork(t *testing.T) {
