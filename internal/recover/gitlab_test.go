@@ -116,7 +116,8 @@ func glSetup(t *testing.T, f *fakeGitLab) (*env, *Recoverer) {
 	srv := httptest.NewServer(f)
 	t.Cleanup(srv.Close)
 	e.record(t, store.HookRecord{Endpoint: "gl", Forge: "gitlab", APIURL: srv.URL, TargetKind: "project", TargetName: "acme/app", HookID: "9"})
-	return e, e.recoverer(t, Endpoint{Name: "gl", Provider: "gitlab", APIURL: srv.URL, Mode: ModeRedeliver, Token: "gl-token"})
+	e.eps = []Endpoint{{Name: "gl", Provider: "gitlab", APIURL: srv.URL, Mode: ModeRedeliver, Token: "gl-token"}}
+	return e, e.recoverer(t, e.eps...)
 }
 
 func glPushHeader(key string) http.Header {
@@ -235,5 +236,55 @@ func TestRecoverGitLabExpectationMatches(t *testing.T) {
 	}
 	if (Expectation{}).Matches("", "", now) {
 		t.Error("the empty expectation matches")
+	}
+}
+
+// TestRecoverStatusReadableDuringARun: a run that waits for the resend
+// budget (minutes for many events) does not hold up Last and Endpoints,
+// which the UI and the server's loop read.
+func TestRecoverStatusReadableDuringARun(t *testing.T) {
+	f := &fakeGitLab{alert: "executable", server: []string{"a", "b"}}
+	e, _ := glSetup(t, f)
+	waiting := make(chan struct{}, 1)
+	release := make(chan struct{})
+	r := New(Options{Records: e.st, Known: e.st, Ingest: injector{e.h}, State: e.st.RecoverState(), Now: e.clock,
+		Sleep: func(ctx context.Context, d time.Duration) error {
+			select {
+			case waiting <- struct{}{}:
+			default:
+			}
+			select {
+			case <-release:
+				return e.sleep(ctx, d)
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}}, e.recovererEndpoints())
+	done := make(chan error, 1)
+	go func() {
+		_, err := r.Run(context.Background(), Request{})
+		done <- err
+	}()
+	select {
+	case <-waiting:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the run never waited")
+	}
+	got := make(chan int, 1)
+	go func() { _ = r.Last(); got <- len(r.Endpoints()) }()
+	select {
+	case n := <-got:
+		if n != 1 {
+			t.Fatalf("endpoints = %d", n)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Last or Endpoints blocked behind a run")
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if rep := r.Last()["gl"]; rep.Recovered != 2 {
+		t.Fatalf("last = %+v", rep)
 	}
 }

@@ -25,7 +25,10 @@ type env struct {
 	ep  *ingest.Endpoint
 	mu  sync.Mutex
 	now time.Time
+	eps []Endpoint // set by the setups that build a recoverer
 }
+
+func (e *env) recovererEndpoints() []Endpoint { return e.eps }
 
 func newEnv(t *testing.T, name, provider string, tweak func(*ingest.Endpoint)) *env {
 	t.Helper()

@@ -250,13 +250,16 @@ type Options struct {
 	ResendPerMinute int
 }
 
-// Recoverer plans and runs recovery. It is safe for concurrent use; Run
-// calls are serialized (mu), and the per-hook resend buckets (guarded by
-// bmu) outlive a run. Lock order: mu, then bmu.
+// Recoverer plans and runs recovery. It is safe for concurrent use: Plan
+// and Run calls are serialized (run, held for a whole run, which may last
+// minutes), eps and last are guarded by mu (held briefly, never while
+// calling a forge), and the per-hook resend buckets (guarded by bmu)
+// outlive a run. Lock order: run, then mu or bmu (never both).
 type Recoverer struct {
 	o Options
 
-	mu      sync.Mutex // serializes Plan and Run; guards eps and last
+	run     sync.Mutex // serializes Plan and Run
+	mu      sync.Mutex // guards eps and last
 	eps     []Endpoint
 	last    map[string]Report
 	bmu     sync.Mutex
@@ -323,11 +326,11 @@ func (r *Recoverer) Run(ctx context.Context, req Request) (Report, error) {
 }
 
 func (r *Recoverer) do(ctx context.Context, req Request, run bool) (Report, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	r.run.Lock()
+	defer r.run.Unlock()
 	rep := Report{Run: run, Started: r.o.Now().UTC(), Items: []Item{}, Hooks: []HookState{}}
 	var eps []Endpoint
-	for _, e := range r.eps {
+	for _, e := range r.Endpoints() {
 		if req.Endpoint == "" || e.Name == req.Endpoint {
 			eps = append(eps, e)
 		}
@@ -347,7 +350,9 @@ func (r *Recoverer) do(ctx context.Context, req Request, run bool) (Report, erro
 		if run {
 			er.Started, er.Finished, er.Run = rep.Started, r.o.Now().UTC(), true
 			er.count()
+			r.mu.Lock()
 			r.last[e.Name] = er
+			r.mu.Unlock()
 			r.observe(e, er)
 		}
 	}
