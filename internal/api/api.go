@@ -85,6 +85,8 @@ type Server struct {
 
 	relayOnce  sync.Once
 	relayState *relayState
+	// Recover is the recovery of missed deliveries (nil: its routes answer 409).
+	Recover Recover
 }
 
 // Handler returns the API's handler, to be mounted at /api/v1/.
@@ -98,6 +100,7 @@ func (s *Server) Handler() http.Handler {
 	s.routeDelivery(mux)
 	s.routeHooks(mux)
 	s.routeRelay(mux)
+	s.routeRecover(mux)
 	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such API endpoint")
 	})

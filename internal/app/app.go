@@ -26,6 +26,7 @@ import (
 	"github.com/forgehook/forgehook/internal/forge"
 	"github.com/forgehook/forgehook/internal/ingest"
 	"github.com/forgehook/forgehook/internal/metrics"
+	"github.com/forgehook/forgehook/internal/recover"
 	"github.com/forgehook/forgehook/internal/store"
 	"github.com/forgehook/forgehook/internal/throttle"
 	"github.com/forgehook/forgehook/internal/trigger"
@@ -65,6 +66,7 @@ type App struct {
 	runCtx   context.Context
 
 	ingest    *ingest.Handler
+	recoverer *recover.Recoverer // nil until New has the store
 	ingestLn  net.Listener
 	adminLn   net.Listener
 	ingestSrv *http.Server
@@ -117,7 +119,9 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		ReadTimeout:            cfg.Server.ReadTimeout.D(),
 		EventHeaders:           evHeaders,
 		DeliveryHeaders:        dlHeaders,
+		Tests:                  recover.ExpectedTests{State: st.RecoverState()},
 	})
+	a.recoverer = a.newRecoverer(st, cfg)
 	if err := a.setEndpoints(cfg); err != nil {
 		a.Close()
 		return nil, err
@@ -155,6 +159,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	for _, rt := range cfg.Admin.RelayTokens {
 		apiSrv.RelayTokens = append(apiSrv.RelayTokens, api.RelayToken{Name: rt.Name, Token: rt.Token, Endpoint: rt.Endpoint})
 	}
+	apiSrv.Recover = a.recoverer
 	adminMux := http.NewServeMux()
 	adminMux.Handle("/api/v1/", apiSrv.Handler())
 	a.metrics.Watch(delivery{a}, st)
@@ -171,8 +176,10 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 			return web.EndpointCounts{Accepted: c.Accepted + c.Duplicates, Duplicates: c.Duplicates, Rejected: c.Rejected},
 				c.Accepted+c.Duplicates+c.Pings > 0 || len(c.Rejected) > 0
 		},
-		Activity: a.activity.Last,
-		Totals:   st.Totals,
+		Activity:    a.activity.Last,
+		Totals:      st.Totals,
+		HookRecords: st,
+		Recovery:    a.recoverer.Last,
 		TriggerCounts: func(name string) (web.TriggerCounts, bool) {
 			c, ok := a.metrics.Trigger(name)
 			broken := a.brokenTriggers()[name]
@@ -208,6 +215,7 @@ func (a *App) setEndpoints(cfg *config.Config) error {
 			errs = append(errs, err)
 			continue
 		}
+		recoverEndpoint(ep, ie)
 		eps = append(eps, ie)
 		info := api.EndpointInfo{Name: ep.Name, Provider: ep.Provider, Path: ingest.Prefix + ie.Path, Insecure: ep.Insecure, AllowIPs: ep.AllowIPs}
 		if ep.Key != "" {
@@ -222,6 +230,9 @@ func (a *App) setEndpoints(cfg *config.Config) error {
 		return err
 	}
 	a.ingest.SetEndpoints(eps)
+	if a.recoverer != nil {
+		a.recoverer.SetEndpoints(recover.FromConfig(cfg))
+	}
 	a.mu.Lock()
 	a.cfg, a.eps = cfg, infos
 	a.mu.Unlock()
@@ -401,6 +412,8 @@ func (a *App) Run(ctx context.Context) error {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
+	recCtx, recStop := context.WithCancel(ctx)
+	recDone := a.runRecovery(recCtx)
 	a.log.Info("forgehook serving", "ingest", a.IngestAddr(), "admin", a.AdminAddr(), "store", storeName(a.cfg))
 	var runErr error
 loop:
@@ -428,6 +441,8 @@ loop:
 	defer cancel()
 	_ = a.ingestSrv.Shutdown(sctx)
 	_ = a.adminSrv.Shutdown(sctx)
+	recStop()
+	<-recDone
 	a.stopTriggers()
 	a.store.Close()
 	a.log.Info("forgehook stopped")

@@ -35,6 +35,7 @@ func commands() []command {
 		{"send", "send [flags] URL: sign and send an example delivery as a forge would (the \"Test hook\" button)", runSend},
 		{"hooks", "hooks plan|apply|list|prune|adopt|rotate: manage forgehook's own hooks on the forges (docs/hooks.md)", runHooks},
 		{"forward", "forward --admin URL --endpoint E --to URL: relay an endpoint's events from a remote forgehook to a local URL", runForward},
+		{"recover", "recover plan|run: deliveries the forges failed to make, and their recovery (docs/hooks.md#recovery)", runRecover},
 		{"route", "route test: which triggers of a configuration match an event, and why", runRoute},
 		{"store", "store check: examine a stopped forgehook's data directory for lost events", runStore},
 		{"version", "print the version", runVersion},

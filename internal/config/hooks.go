@@ -73,6 +73,10 @@ type Recover struct {
 	TokenFile string `yaml:"token_file"`
 	// Every is how often recovery runs (default 5m).
 	Every Duration `yaml:"every"`
+	// Window bounds how far back recovery looks (0: the forge's own
+	// retention, 3 days on github.com, 7 on GitHub Enterprise Server and
+	// GitLab: set 168h for GHES).
+	Window Duration `yaml:"window"`
 }
 
 // The recovery modes.

@@ -52,6 +52,14 @@ type Endpoint struct {
 	Insecure bool
 	Allow    verify.Allowlist
 	MaxBody  int64
+	// RefDedup makes a push or tag event's dedup key RefKey (repository,
+	// ref, new head) instead of the delivery id: set on endpoints whose
+	// heads recovery polls, so that a synthetic push and the real one are
+	// stored once.
+	RefDedup bool
+	// ExpectTests makes ingest ask Options.Tests whether a push is the
+	// test event recovery asked GitLab for (answered as a ping).
+	ExpectTests bool
 
 	limiter     *bucket
 	credHeaders []string
@@ -154,6 +162,9 @@ type Options struct {
 	// names them from there, so it can be matched with the forge's
 	// delivery log.
 	EventHeaders, DeliveryHeaders []string
+	// Tests, when set, knows the test events recovery expects (endpoints
+	// with ExpectTests).
+	Tests Tests
 }
 
 // DefaultMaxBodyInFlight is the default of Options.MaxBodyInFlight.
@@ -609,6 +620,10 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, o
 		return answer{}, fail(http.StatusNotFound, "unknown endpoint", nil)
 	}
 	o.Endpoint, o.Forge = ep.Name, ep.Provider.Name()
+	inj, isInj := injectedFrom(r.Context())
+	if !isInj {
+		stripMarks(r.Header)
+	}
 	switch r.Method {
 	case http.MethodPost:
 	case http.MethodGet, http.MethodHead:
@@ -620,7 +635,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, o
 
 	// 2. Cheap checks, before a byte of the body is read: the source's
 	// address, the announced length, the content type.
-	if ep.Allow.Len() > 0 && !ep.Allow.Contains(client) {
+	if ep.Allow.Len() > 0 && !isInj && !ep.Allow.Contains(client) {
 		return answer{}, fmt.Errorf("%w: %s", verify.ErrAddressNotAllowed, client)
 	}
 	if r.ContentLength > ep.MaxBody {
@@ -677,7 +692,9 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, o
 	}
 
 	// 4. Authenticate, over the raw bytes the forge signed.
-	if len(ep.Secrets) > 0 {
+	if isInj && inj.trusted {
+		// Recovery vouches for it (inject.go).
+	} else if len(ep.Secrets) > 0 {
 		if err := ep.Provider.Verify(req, ep.Secrets); err != nil {
 			return answer{}, err
 		}
@@ -714,6 +731,13 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, o
 	if err != nil {
 		return answer{}, err
 	}
+	if !m.Ping && ep.ExpectTests && h.opts.Tests != nil && fields.Kind == event.KindPush {
+		if ok, err := h.opts.Tests.ConsumeTest(r.Context(), ep.Name, fields.Ref, fields.After, now); err != nil {
+			h.log.Warn("ingest: expected test lookup", "endpoint", ep.Name, "err", err)
+		} else if ok {
+			m.Ping = true // the test recovery sent to re-enable the hook
+		}
+	}
 	if m.Ping || fields.Kind == event.KindPing {
 		o.Ping = true
 		ctx, cancel := context.WithTimeout(r.Context(), h.opts.AckTimeout)
@@ -741,6 +765,11 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, o
 		return answer{}, fail(http.StatusInternalServerError, "could not encode event", err)
 	}
 	key := m.DedupKey
+	if ep.RefDedup {
+		if k := RefKey(m.Event, &fields); k != "" {
+			key = k
+		}
+	}
 	if key == "" {
 		sum := sha256.Sum256(req.Payload)
 		var k [len("sha256:") + 2*sha256.Size]byte

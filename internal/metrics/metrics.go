@@ -32,6 +32,7 @@ type Metrics struct {
 	attemptSeconds *prometheus.HistogramVec
 	deliveryDelay  *prometheus.HistogramVec
 	dead           *prometheus.CounterVec
+	recovery       recoveryMetrics
 
 	mu       sync.Mutex // guards counts and triggers
 	counts   map[string]*EndpointCounts
@@ -99,6 +100,7 @@ func New() *Metrics {
 	m.reg.MustRegister(m.requests, m.ingestDuration, m.stored, m.duplicates, m.pings,
 		m.attempts, m.attemptSeconds, m.deliveryDelay, m.dead,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.recovery = newRecoveryMetrics(m.reg)
 	return m
 }
 

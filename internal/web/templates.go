@@ -10,7 +10,7 @@ import (
 
 // pageNames are the page templates; each is parsed with layout.html.
 func pageNames() []string {
-	return []string{"events", "event", "dead", "endpoints", "triggers", "login", "error"}
+	return []string{"events", "event", "dead", "endpoints", "triggers", "hooks", "login", "error"}
 }
 
 func parsePages(funcs template.FuncMap) (map[string]*template.Template, error) {

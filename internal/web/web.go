@@ -30,6 +30,7 @@ import (
 	"github.com/forgehook/forgehook/internal/activity"
 	"github.com/forgehook/forgehook/internal/api"
 	"github.com/forgehook/forgehook/internal/config"
+	"github.com/forgehook/forgehook/internal/recover"
 	"github.com/forgehook/forgehook/internal/store"
 	"github.com/forgehook/forgehook/internal/throttle"
 )
@@ -102,6 +103,11 @@ type Options struct {
 	// "<trigger>/<outcome>" for delivery attempts. The Events and Triggers
 	// pages chart them.
 	Activity func(now time.Time, names ...string) activity.Window
+	// HookRecords, when set, gives the Hooks page the owned hooks (the store).
+	HookRecords HookRecords
+	// Recovery, when set, returns each endpoint's last recovery run on
+	// this replica (recover.Recoverer.Last).
+	Recovery func() map[string]recover.Report
 	// Views bounds how many pages that read whole stored events render at
 	// once; share the admin API's. Nil: no bound.
 	Views *api.Gate
@@ -212,6 +218,7 @@ func (h *Handler) routes() {
 	mux.Handle("POST /dead/replay", h.action(h.replayDead))
 	mux.Handle("GET /endpoints", h.page(h.endpointsPage))
 	mux.Handle("GET /triggers", h.page(h.triggersPage))
+	mux.Handle("GET /hooks", h.page(h.hooksPage))
 	mux.Handle("/", h.page(func(w http.ResponseWriter, r *http.Request, _ session) {
 		h.fail(w, r, http.StatusNotFound, "Not found", "There is no page at "+r.URL.Path+".")
 	}))
