@@ -14,7 +14,7 @@ import (
 
 // fakeGitHubHooks is a GitHub API that holds one repository's hooks and,
 // for hook 77, one failed delivery and one delivered (the shapes of
-// internal/recover/testdata/SOURCES.md).
+// internal/recovery/testdata/SOURCES.md).
 type fakeGitHubHooks struct {
 	mu      sync.Mutex
 	created bool

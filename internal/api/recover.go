@@ -9,15 +9,15 @@ import (
 	"time"
 
 	"github.com/forgehook/forgehook/internal/config"
-	"github.com/forgehook/forgehook/internal/recover"
+	"github.com/forgehook/forgehook/internal/recovery"
 )
 
 // Recover is the recovery of missed deliveries as the API sees it.
 type Recover interface {
 	// Plan lists what Run would recover, changing nothing.
-	Plan(ctx context.Context, req recover.Request) (recover.Report, error)
+	Plan(ctx context.Context, req recovery.Request) (recovery.Report, error)
 	// Run recovers it.
-	Run(ctx context.Context, req recover.Request) (recover.Report, error)
+	Run(ctx context.Context, req recovery.Request) (recovery.Report, error)
 }
 
 func (s *Server) routeRecover(mux *http.ServeMux) {
@@ -44,7 +44,7 @@ func (s *Server) planRecover(w http.ResponseWriter, r *http.Request) {
 	if !s.needRecover(w) {
 		return
 	}
-	req := recover.Request{Endpoint: r.URL.Query().Get("endpoint")}
+	req := recovery.Request{Endpoint: r.URL.Query().Get("endpoint")}
 	if v := r.URL.Query().Get("since"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < 0 {
@@ -60,7 +60,7 @@ func (s *Server) runRecover(w http.ResponseWriter, r *http.Request) {
 	if !s.needRecover(w) {
 		return
 	}
-	var req recover.Request
+	var req recovery.Request
 	if r.ContentLength != 0 {
 		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
 		dec.DisallowUnknownFields()
@@ -76,10 +76,10 @@ func (s *Server) runRecover(w http.ResponseWriter, r *http.Request) {
 	s.recoverDo(w, r, s.Recover.Run, req)
 }
 
-func (s *Server) recoverDo(w http.ResponseWriter, r *http.Request, op func(context.Context, recover.Request) (recover.Report, error), req recover.Request) {
+func (s *Server) recoverDo(w http.ResponseWriter, r *http.Request, op func(context.Context, recovery.Request) (recovery.Report, error), req recovery.Request) {
 	rep, err := op(r.Context(), req)
 	switch {
-	case errors.Is(err, recover.ErrUnknownEndpoint):
+	case errors.Is(err, recovery.ErrUnknownEndpoint):
 		s.recoverError(w, r, http.StatusNotFound, err.Error(), err)
 	case err != nil:
 		s.recoverError(w, r, http.StatusInternalServerError, err.Error(), err)
@@ -89,7 +89,7 @@ func (s *Server) recoverDo(w http.ResponseWriter, r *http.Request, op func(conte
 }
 
 // RecoverPlan asks the server what recovery would do.
-func (c *Client) RecoverPlan(ctx context.Context, endpoint string, since time.Duration) (*recover.Report, error) {
+func (c *Client) RecoverPlan(ctx context.Context, endpoint string, since time.Duration) (*recovery.Report, error) {
 	q := url.Values{}
 	if endpoint != "" {
 		q.Set("endpoint", endpoint)
@@ -101,12 +101,12 @@ func (c *Client) RecoverPlan(ctx context.Context, endpoint string, since time.Du
 	if len(q) > 0 {
 		p += "?" + q.Encode()
 	}
-	var out recover.Report
+	var out recovery.Report
 	return &out, c.get(ctx, p, &out)
 }
 
 // RecoverRun asks the server to recover now.
-func (c *Client) RecoverRun(ctx context.Context, req recover.Request) (*recover.Report, error) {
-	var out recover.Report
+func (c *Client) RecoverRun(ctx context.Context, req recovery.Request) (*recovery.Report, error) {
+	var out recovery.Report
 	return &out, c.do(ctx, http.MethodPost, "/api/v1/recover/run", req, &out)
 }

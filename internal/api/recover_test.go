@@ -8,7 +8,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/forgehook/forgehook/internal/recover"
+	"github.com/forgehook/forgehook/internal/recovery"
 )
 
 // fakeRecover records the requests it gets.
@@ -17,21 +17,21 @@ type fakeRecover struct {
 	reqs []string
 }
 
-func (f *fakeRecover) note(op string, req recover.Request) (recover.Report, error) {
+func (f *fakeRecover) note(op string, req recovery.Request) (recovery.Report, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.reqs = append(f.reqs, fmt.Sprintf("%s %s %s %v", op, req.Endpoint, req.Since, req.Reenable))
 	if req.Endpoint == "nope" {
-		return recover.Report{}, fmt.Errorf("x: %w", recover.ErrUnknownEndpoint)
+		return recovery.Report{}, fmt.Errorf("x: %w", recovery.ErrUnknownEndpoint)
 	}
-	return recover.Report{Run: op == "run", Items: []recover.Item{{Endpoint: "gh", Mode: "redeliver", ID: "6", Key: "guid-a", Status: recover.StatusMissing}}, Missing: 1}, nil
+	return recovery.Report{Run: op == "run", Items: []recovery.Item{{Endpoint: "gh", Mode: "redeliver", ID: "6", Key: "guid-a", Status: recovery.StatusMissing}}, Missing: 1}, nil
 }
 
-func (f *fakeRecover) Plan(_ context.Context, r recover.Request) (recover.Report, error) {
+func (f *fakeRecover) Plan(_ context.Context, r recovery.Request) (recovery.Report, error) {
 	return f.note("plan", r)
 }
 
-func (f *fakeRecover) Run(_ context.Context, r recover.Request) (recover.Report, error) {
+func (f *fakeRecover) Run(_ context.Context, r recovery.Request) (recovery.Report, error) {
 	return f.note("run", r)
 }
 

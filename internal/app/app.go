@@ -26,7 +26,7 @@ import (
 	"github.com/forgehook/forgehook/internal/forge"
 	"github.com/forgehook/forgehook/internal/ingest"
 	"github.com/forgehook/forgehook/internal/metrics"
-	"github.com/forgehook/forgehook/internal/recover"
+	"github.com/forgehook/forgehook/internal/recovery"
 	"github.com/forgehook/forgehook/internal/store"
 	"github.com/forgehook/forgehook/internal/throttle"
 	"github.com/forgehook/forgehook/internal/trigger"
@@ -66,7 +66,7 @@ type App struct {
 	runCtx   context.Context
 
 	ingest    *ingest.Handler
-	recoverer *recover.Recoverer // nil until New has the store
+	recoverer *recovery.Recoverer // nil until New has the store
 	ingestLn  net.Listener
 	adminLn   net.Listener
 	ingestSrv *http.Server
@@ -119,7 +119,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		ReadTimeout:            cfg.Server.ReadTimeout.D(),
 		EventHeaders:           evHeaders,
 		DeliveryHeaders:        dlHeaders,
-		Tests:                  recover.ExpectedTests{State: st.RecoverState()},
+		Tests:                  recovery.ExpectedTests{State: st.RecoverState()},
 	})
 	a.recoverer = a.newRecoverer(st, cfg)
 	if err := a.setEndpoints(cfg); err != nil {
@@ -231,7 +231,7 @@ func (a *App) setEndpoints(cfg *config.Config) error {
 	}
 	a.ingest.SetEndpoints(eps)
 	if a.recoverer != nil {
-		a.recoverer.SetEndpoints(recover.FromConfig(cfg))
+		a.recoverer.SetEndpoints(recovery.FromConfig(cfg))
 	}
 	a.mu.Lock()
 	a.cfg, a.eps = cfg, infos

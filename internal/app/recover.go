@@ -7,7 +7,7 @@ import (
 
 	"github.com/forgehook/forgehook/internal/config"
 	"github.com/forgehook/forgehook/internal/ingest"
-	"github.com/forgehook/forgehook/internal/recover"
+	"github.com/forgehook/forgehook/internal/recovery"
 	"github.com/forgehook/forgehook/internal/store"
 )
 
@@ -18,11 +18,11 @@ const recoverLease = "recover"
 // with a recover: block. It calls no forge by itself: Run does, from the
 // admin API (forgehook recover run) or from runRecovery's loop, every
 // recover.every, never at start.
-func (a *App) newRecoverer(st *store.Store, cfg *config.Config) *recover.Recoverer {
-	return recover.New(recover.Options{
+func (a *App) newRecoverer(st *store.Store, cfg *config.Config) *recovery.Recoverer {
+	return recovery.New(recovery.Options{
 		Records: st, Known: st, Ingest: injector{a.ingest}, State: st.RecoverState(),
 		Observer: a.metrics, Logger: a.log,
-	}, recover.FromConfig(cfg))
+	}, recovery.FromConfig(cfg))
 }
 
 // recoverEndpoint sets what an endpoint's recover: block asks of ingest:
@@ -94,8 +94,8 @@ const recoverCheck = 30 * time.Second
 // injector gives recovery ingest's in-process entry point.
 type injector struct{ h *ingest.Handler }
 
-// Inject implements recover.Ingester.
-func (i injector) Inject(ctx context.Context, endpoint string, header http.Header, payload []byte, trusted bool) (recover.Injected, error) {
+// Inject implements recovery.Ingester.
+func (i injector) Inject(ctx context.Context, endpoint string, header http.Header, payload []byte, trusted bool) (recovery.Injected, error) {
 	r, err := i.h.Inject(ctx, endpoint, header, payload, trusted)
-	return recover.Injected{ID: r.ID, Duplicate: r.Duplicate}, err
+	return recovery.Injected{ID: r.ID, Duplicate: r.Duplicate}, err
 }

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/forgehook/forgehook/internal/config"
-	"github.com/forgehook/forgehook/internal/recover"
+	"github.com/forgehook/forgehook/internal/recovery"
 )
 
 // runRecover is "forgehook recover plan|run": what the forges failed to
@@ -32,10 +32,10 @@ func runRecover(ctx context.Context, env *Env, args []string) error {
 		return fmt.Errorf("%w: --since must not be negative", errUsage)
 	}
 	c := hooksClient(f)
-	var rep *recover.Report
+	var rep *recovery.Report
 	var err error
 	if run {
-		rep, err = c.RecoverRun(ctx, recover.Request{Endpoint: *ep, Since: config.Duration(*since), Reenable: *reenable})
+		rep, err = c.RecoverRun(ctx, recovery.Request{Endpoint: *ep, Since: config.Duration(*since), Reenable: *reenable})
 	} else {
 		rep, err = c.RecoverPlan(ctx, *ep, *since)
 	}
@@ -55,10 +55,10 @@ func runRecover(ctx context.Context, env *Env, args []string) error {
 // reportStatus is the exit status: 1 when a hook or endpoint could not be
 // read or a delivery not recovered, 2 for a plan with missing deliveries,
 // else 0.
-func reportStatus(rep *recover.Report) error {
+func reportStatus(rep *recovery.Report) error {
 	failed := 0
 	for _, it := range rep.Items {
-		if it.Status == recover.StatusFailed {
+		if it.Status == recovery.StatusFailed {
 			failed++
 		}
 	}
@@ -73,7 +73,7 @@ func reportStatus(rep *recover.Report) error {
 
 // printReport writes the hooks' health, then one line per missing
 // delivery, then the errors and a summary.
-func printReport(w io.Writer, rep *recover.Report) {
+func printReport(w io.Writer, rep *recovery.Report) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, h := range rep.Hooks {
 		extra := h.AlertStatus

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/forgehook/forgehook/internal/hooks"
-	"github.com/forgehook/forgehook/internal/recover"
+	"github.com/forgehook/forgehook/internal/recovery"
 	"github.com/forgehook/forgehook/internal/store"
 )
 
@@ -47,7 +47,7 @@ type hooksData struct {
 // recovery run on this replica.
 func (h *Handler) hooksPage(w http.ResponseWriter, r *http.Request, s session) {
 	var d hooksData
-	var last map[string]recover.Report
+	var last map[string]recovery.Report
 	if h.opts.Recovery != nil {
 		last = h.opts.Recovery()
 	}

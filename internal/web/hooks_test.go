@@ -9,17 +9,17 @@ import (
 	"time"
 
 	"github.com/forgehook/forgehook/internal/api"
-	"github.com/forgehook/forgehook/internal/recover"
+	"github.com/forgehook/forgehook/internal/recovery"
 	"github.com/forgehook/forgehook/internal/store"
 )
 
 func TestWebHooksPage(t *testing.T) {
 	f := newFixture(t, fixtureOpts{})
 	now := time.Now()
-	last := map[string]recover.Report{}
+	last := map[string]recovery.Report{}
 	ui := New(Options{Events: f.st, Dead: f.st, Logger: slog.New(slog.DiscardHandler),
 		Endpoints:   func() []api.EndpointInfo { return nil },
-		HookRecords: f.st, Recovery: func() map[string]recover.Report { return last }})
+		HookRecords: f.st, Recovery: func() map[string]recovery.Report { return last }})
 	c := newClient(t, ui)
 
 	// Listen-only: nothing managed, and the page says so.
@@ -34,8 +34,8 @@ func TestWebHooksPage(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	last["gl"] = recover.Report{Run: true, Finished: now.Add(-2 * time.Minute), Missing: 3, Recovered: 2,
-		Hooks:  []recover.HookState{{Endpoint: "gl", Forge: "gitlab", Target: "project:acme/app", HookID: "9", State: "disabled", AlertStatus: "disabled"}},
+	last["gl"] = recovery.Report{Run: true, Finished: now.Add(-2 * time.Minute), Missing: 3, Recovered: 2,
+		Hooks:  []recovery.HookState{{Endpoint: "gl", Forge: "gitlab", Target: "project:acme/app", HookID: "9", State: "disabled", AlertStatus: "disabled"}},
 		Errors: []string{`endpoint "gl": hook 9: HTTP 403 (needs a token with scope api)`}}
 	a = c.get("/hooks")
 	if a.code != 200 {
@@ -56,7 +56,7 @@ func TestWebEventMarksRecovered(t *testing.T) {
 	f := newFixture(t, fixtureOpts{})
 	c := newClient(t, f.ui)
 	body := []byte(`{"ref":"refs/heads/main","after":"` + strings.Repeat("3", 40) + `","repository":{"full_name":"acme/app"}}`)
-	for id, mark := range map[string][2]string{"fetched-1": {recover.HeaderRecovered, "github-fetch"}, "polled-1": {recover.HeaderSynthetic, "poll"}} {
+	for id, mark := range map[string][2]string{"fetched-1": {recovery.HeaderRecovered, "github-fetch"}, "polled-1": {recovery.HeaderSynthetic, "poll"}} {
 		h := http.Header{"Content-Type": {"application/json"}, "X-Github-Event": {"push"}, "X-Github-Delivery": {id}}
 		h.Set(mark[0], mark[1])
 		if _, err := f.ingest.Inject(context.Background(), "gh", h, body, true); err != nil {

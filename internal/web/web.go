@@ -30,7 +30,7 @@ import (
 	"github.com/forgehook/forgehook/internal/activity"
 	"github.com/forgehook/forgehook/internal/api"
 	"github.com/forgehook/forgehook/internal/config"
-	"github.com/forgehook/forgehook/internal/recover"
+	"github.com/forgehook/forgehook/internal/recovery"
 	"github.com/forgehook/forgehook/internal/store"
 	"github.com/forgehook/forgehook/internal/throttle"
 )
@@ -106,8 +106,8 @@ type Options struct {
 	// HookRecords, when set, gives the Hooks page the owned hooks (the store).
 	HookRecords HookRecords
 	// Recovery, when set, returns each endpoint's last recovery run on
-	// this replica (recover.Recoverer.Last).
-	Recovery func() map[string]recover.Report
+	// this replica (recovery.Recoverer.Last).
+	Recovery func() map[string]recovery.Report
 	// Views bounds how many pages that read whole stored events render at
 	// once; share the admin API's. Nil: no bound.
 	Views *api.Gate

@@ -1,4 +1,4 @@
-// Package recover finds the deliveries a forge failed to make to
+// Package recovery finds the deliveries a forge failed to make to
 // forgehook and recovers them (HOOKS.md §6): on GitHub by listing a hook's
 // deliveries and redelivering (or fetching and ingesting) those whose guid
 // has no OK attempt and is not in forgehook's dedup index; on GitLab by
@@ -12,7 +12,7 @@
 // Plan only reads; Run acts. The server runs Run every recover.every on one
 // replica at a time (the caller holds a store lease); nothing runs when the
 // server starts.
-package recover
+package recovery
 
 import (
 	"context"
