@@ -197,7 +197,7 @@ func (s *Store) follow(st jetstream.Stream, from, until uint64, caught *atomic.B
 		if md.Sequence.Stream >= until {
 			caught.Store(true)
 		}
-	}, jetstream.PullMaxMessages(512))
+	}, append(livePull(), jetstream.PullMaxMessages(512))...)
 	if err != nil {
 		return fmt.Errorf("store: event index feed: %w", err)
 	}

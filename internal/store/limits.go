@@ -293,7 +293,7 @@ func (s *Store) readAll(ctx context.Context) error {
 		if md, err := m.Metadata(); err == nil && (md.NumPending == 0 || md.Sequence.Stream >= info.State.LastSeq) {
 			once.Do(func() { close(done) })
 		}
-	})
+	}, livePull()...)
 	if err != nil {
 		return fmt.Errorf("read %s: %w", EventsStream, err)
 	}

@@ -254,7 +254,7 @@ func (s *Store) FollowRelay(ctx context.Context, endpoint string, c RelayCursor,
 	if err != nil {
 		return fmt.Errorf("store: relay consumer: %w", err)
 	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(relayPrefetch))
+	it, err := cons.Messages(jetstream.PullMaxMessages(relayPrefetch), jetstream.PullExpiry(pullExpiry), jetstream.PullHeartbeat(pullHeartbeat))
 	if err != nil {
 		return fmt.Errorf("store: relay consumer: %w", err)
 	}

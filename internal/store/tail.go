@@ -105,7 +105,7 @@ func (s *Store) tail(st jetstream.Stream, from uint64, follow bool, f func(h nat
 				close(caughtUp)
 			})
 		}
-	})
+	}, livePull()...)
 	if err != nil {
 		done()
 		return fmt.Errorf("store: index tail: %w", err)
@@ -125,4 +125,21 @@ func (s *Store) tail(st jetstream.Stream, from uint64, follow bool, f func(h nat
 		cc.Stop()
 	}()
 	return nil
+}
+
+// The liveness of the store's own pull loops (index tails, the event index
+// feed, the start-up loss check, relay streams). The JetStream client's
+// Consume keeps its own count of what its pull requests still owe and can
+// lose track of one, and then waits for two missed heartbeats before it
+// asks again: 30 s at the default expiry (issue 16, found in the delivery
+// loop, which now has a pull loop of its own). With a 1 s heartbeat such a
+// pause lasts about 2 s, and a request expires after 5 s.
+const (
+	pullExpiry    = 5 * time.Second
+	pullHeartbeat = time.Second
+)
+
+// livePull returns the Consume options that bound such a pause.
+func livePull() []jetstream.PullConsumeOpt {
+	return []jetstream.PullConsumeOpt{jetstream.PullExpiry(pullExpiry), jetstream.PullHeartbeat(pullHeartbeat)}
 }
