@@ -26,6 +26,7 @@ import (
 
 	"github.com/forgehook/forgehook/internal/config"
 	"github.com/forgehook/forgehook/internal/hooks"
+	"github.com/forgehook/forgehook/internal/hooks/hookhttp"
 	"github.com/forgehook/forgehook/internal/store"
 )
 
@@ -275,7 +276,7 @@ func New(o Options, eps []Endpoint) *Recoverer {
 		o.Now = time.Now
 	}
 	if o.Sleep == nil {
-		o.Sleep = sleepCtx
+		o.Sleep = hookhttp.Sleep
 	}
 	if o.ResendPerMinute <= 0 {
 		o.ResendPerMinute = DefaultResendPerMinute
@@ -471,18 +472,6 @@ func (r *Recoverer) endpoint(ctx context.Context, e Endpoint, recs []store.HookR
 		}
 	}
 	return rep
-}
-
-// sleepCtx waits d or until ctx is done.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return context.Cause(ctx)
-	}
 }
 
 // Loop runs Run for each endpoint every its recover.every until ctx ends.

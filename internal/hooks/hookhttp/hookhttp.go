@@ -135,7 +135,7 @@ func New(c Config) (*Client, error) {
 		cl.retries = DefaultRetries
 	}
 	if cl.sleep == nil {
-		cl.sleep = sleepCtx
+		cl.sleep = Sleep
 	}
 	if cl.now == nil {
 		cl.now = time.Now
@@ -355,8 +355,9 @@ func (c *Client) pause(ctx context.Context, op string, d time.Duration) error {
 	return nil
 }
 
-// sleepCtx waits d or until ctx is done.
-func sleepCtx(ctx context.Context, d time.Duration) error {
+// Sleep waits d, or until ctx is done and then returns its cause: the
+// wait of a rate limit or a pacing between calls to a forge.
+func Sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
