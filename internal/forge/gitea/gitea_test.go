@@ -474,6 +474,38 @@ func TestGiteaNormalizeRecord(t *testing.T) {
 			t.Errorf("got %+v", f.Pipeline)
 		}
 	})
+	// Real captures of Gitea 1.26 (testdata/SOURCES.md).
+	t.Run("captured statuses", func(t *testing.T) {
+		for name, want := range map[string]string{
+			"capture-10-status-pending": event.StatusQueued,
+			"capture-11-status-success": event.StatusSuccess,
+			"capture-12-status-failure": event.StatusFailure,
+		} {
+			_, f := forgetest.NormalizeFixture(t, p, name)
+			if f.Kind != event.KindPipeline || f.Pipeline.Status != want || f.Pipeline.Name != "ci/build" ||
+				f.Pipeline.SHA == "" || f.After != f.Pipeline.SHA || f.Pipeline.URL == "" {
+				t.Errorf("%s: kind %q pipeline %+v after %q, want status %q", name, f.Kind, f.Pipeline, f.After, want)
+			}
+			// Gitea 1.26 sends no branches with a status: no ref.
+			if f.Pipeline.Branch != "" || f.Branch != "" {
+				t.Errorf("%s: branch %q, want none", name, f.Pipeline.Branch)
+			}
+		}
+	})
+	t.Run("captured workflow run on a branch and a tag", func(t *testing.T) {
+		_, f := forgetest.NormalizeFixture(t, p, "capture-19-workflow-run-requested")
+		if f.Pipeline.Name != "CI" || f.Pipeline.Branch != "main" || f.Pipeline.Ref != "refs/heads/main" || f.Pipeline.Status != event.StatusQueued {
+			t.Errorf("branch run: %+v, want CI on main, queued", f.Pipeline)
+		}
+		_, f = forgetest.NormalizeFixture(t, p, "capture-21-workflow-run-requested-tag")
+		if f.Pipeline.Tag != "v2.0.0" || f.Pipeline.Branch != "" || f.Pipeline.Ref != "refs/tags/v2.0.0" || f.Tag != "v2.0.0" {
+			t.Errorf("tag run: %+v, want tag v2.0.0", f.Pipeline)
+		}
+		_, f = forgetest.NormalizeFixture(t, p, "capture-22-workflow-job-queued-tag")
+		if f.Pipeline.Name != "build" || f.Pipeline.Ref != "" || f.Pipeline.Branch != "" || f.Pipeline.SHA == "" {
+			t.Errorf("tag job: %+v, want build with a sha and no ref (Gitea sends none)", f.Pipeline)
+		}
+	})
 	t.Run("create is a twin, push and delete are not", func(t *testing.T) {
 		if _, f := forgetest.NormalizeFixture(t, p, "capture-03-create-branch"); !f.Twin {
 			t.Error("create: twin false")

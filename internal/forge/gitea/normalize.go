@@ -62,8 +62,10 @@ const (
 //     workflow_run, workflow_job and Forgejo's action_run_failure,
 //     action_run_recover, action_run_success: kind pipeline, with the
 //     pipeline (status from the state or conclusion, or the event name),
-//     its commit in "after" and its branch in ref and branch (a status's
-//     only when the commit is on exactly one branch). package: kind
+//     its commit in "after" and its ref in ref, branch and tag (a run's
+//     from workflow_run.path when it names a ref, as a tag run's must: its
+//     head_branch is empty; a status's only when it lists exactly one
+//     branch, which Gitea 1.26 does not send). package: kind
 //     registry, with the package name and version.
 //   - fork, repository, wiki and any other event: kind other, never an
 //     error. For a fork the repository is the one forked, whose hooks fire,
@@ -148,10 +150,14 @@ func (p *Provider) Normalize(m forge.Meta, payload []byte) (event.Fields, error)
 			w = b.WorkflowJob
 		}
 		if w != nil {
-			f.Pipeline = w.fields()
-			if f.Pipeline.Name == "" && b.Workflow != nil {
-				f.Pipeline.Name = b.Workflow.Name
+			// A run names no workflow of its own (Gitea 1.26 sends no
+			// workflow_run.name): the workflow's name comes first, the
+			// run's display title (the commit's subject) last.
+			wfName := ""
+			if b.Workflow != nil {
+				wfName = b.Workflow.Name
 			}
+			f.Pipeline = w.fields(wfName)
 		}
 	case "action_run_failure", "action_run_recover", "action_run_success":
 		f.Kind = event.KindPipeline
@@ -623,17 +629,30 @@ type workflow struct {
 	HeadSHA      string `json:"head_sha"`
 	HeadBranch   string `json:"head_branch"`
 	HTMLURL      string `json:"html_url"`
+	// Path is a run's workflow file and full ref, "ci.yml@refs/tags/v1":
+	// the only place a tag run names its ref (its head_branch is empty,
+	// seen on Gitea 1.26).
+	Path string `json:"path"`
 }
 
-func (w *workflow) fields() event.Pipeline {
+// fields returns the run or job as a pipeline; workflowName, the event's
+// workflow.name, names a run that has no name of its own.
+func (w *workflow) fields(workflowName string) event.Pipeline {
 	p := event.Pipeline{Name: w.Name, ID: forge.ID(w.ID), SHA: w.HeadSHA, URL: w.HTMLURL, Status: forge.PipelineStatus(w.Status)}
 	if w.Conclusion != "" {
 		p.Status = forge.PipelineStatus(w.Conclusion)
 	}
 	if p.Name == "" {
+		p.Name = workflowName
+	}
+	if p.Name == "" {
 		p.Name = w.DisplayTitle
 	}
-	forge.PipelineRef(&p, w.HeadBranch, false)
+	if _, ref, ok := strings.Cut(w.Path, "@"); ok && strings.HasPrefix(ref, "refs/") {
+		forge.PipelineRef(&p, ref, false)
+	} else {
+		forge.PipelineRef(&p, w.HeadBranch, false)
+	}
 	return p
 }
 
