@@ -28,7 +28,7 @@ func newProvider(t testing.TB) *gitea.Provider {
 }
 
 func TestGiteaConformance(t *testing.T) {
-	forgetest.Run(t, newProvider(t), forgetest.Options{BodySigned: true, MinFixtures: 38})
+	forgetest.Run(t, newProvider(t), forgetest.Options{BodySigned: true, MinFixtures: 52})
 }
 
 func TestGiteaName(t *testing.T) {
