@@ -436,6 +436,7 @@ type gtWorkflow struct {
 	HeadSHA      string `json:"head_sha"`
 	HeadBranch   string `json:"head_branch"`
 	HTMLURL      string `json:"html_url"`
+	Path         string `json:"path"`
 }
 
 type gtActionRun struct {
