@@ -1,11 +1,14 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
+	"strings"
+	"time"
 
 	"github.com/forgehook/forgehook/internal/hooks/reconcile"
 	"github.com/forgehook/forgehook/internal/store"
@@ -112,7 +115,114 @@ func (s *Server) listHooks(w http.ResponseWriter, r *http.Request) {
 	if l == nil {
 		l = []reconcile.Listed{}
 	}
+	s.lastDeliveries(r, l)
 	writeJSON(w, http.StatusOK, HookList{Hooks: l})
+}
+
+// LastDeliveryScan bounds how many of an endpoint's newest stored events
+// GET /api/v1/hooks examines to find each owned hook's last delivery; a
+// hook whose last delivery is older shows none.
+const LastDeliveryScan = 1000
+
+// hookIDHeader names the header by which a forge's delivery names the hook
+// that sent it ("" when it sends none that matches the hook's API id).
+func hookIDHeader(forge string) string {
+	switch forge {
+	case "github":
+		return "X-GitHub-Hook-ID"
+	case "bitbucket":
+		return "X-Hook-UUID"
+	}
+	return ""
+}
+
+// hookIDKey is a hook id as compared: Bitbucket's uuid without its braces,
+// in lower case.
+func hookIDKey(id string) string {
+	return strings.ToLower(strings.Trim(strings.TrimSpace(id), "{}"))
+}
+
+// lastDeliveries fills in the LastDelivery of each listed hook from the
+// newest LastDeliveryScan stored events of its endpoint, one bounded scan
+// per endpoint. A store error leaves the hooks without one (logged).
+func (s *Server) lastDeliveries(r *http.Request, l []reconcile.Listed) {
+	if s.Events == nil {
+		return
+	}
+	// endpoint -> hook id key -> indexes into l
+	want := map[string]map[string][]int{}
+	for i := range l {
+		if hookIDHeader(l[i].Forge) == "" || l[i].HookID == "" {
+			continue
+		}
+		ep := l[i].Endpoint
+		if want[ep] == nil {
+			want[ep] = map[string][]int{}
+		}
+		k := hookIDKey(l[i].HookID)
+		want[ep][k] = append(want[ep][k], i)
+	}
+	for ep, ids := range want {
+		left, examined := len(ids), 0
+		// match returns true, which ends the scan (Limit 1), once every
+		// hook's newest event is found or LastDeliveryScan events were
+		// examined; the store's own ScanLimit is a second bound.
+		match := func(rec store.Record) bool {
+			if examined == LastDeliveryScan {
+				return true
+			}
+			examined++
+			// A cheap look for the id's bytes first: most events are
+			// not decoded.
+			found := false
+			for k, idx := range ids {
+				if idx != nil && (bytes.Contains(rec.Data, []byte(k)) || bytes.Contains(rec.Data, []byte(strings.ToUpper(k)))) {
+					found = true
+					break
+				}
+			}
+			if !found {
+				return false
+			}
+			var ev struct {
+				ID   string    `json:"id"`
+				Time time.Time `json:"time"`
+				Data struct {
+					Header     map[string][]string `json:"header"`
+					Normalized struct {
+						Kind string `json:"kind"`
+					} `json:"normalized"`
+				} `json:"data"`
+			}
+			if json.Unmarshal(rec.Data, &ev) != nil {
+				return false
+			}
+			h := http.Header(ev.Data.Header)
+			for _, name := range []string{"X-GitHub-Hook-ID", "X-Hook-UUID"} {
+				v := h.Get(name)
+				if v == "" {
+					continue
+				}
+				idx, ok := ids[hookIDKey(v)]
+				if !ok || idx == nil || hookIDHeader(l[idx[0]].Forge) != name {
+					continue
+				}
+				at := ev.Time
+				if at.IsZero() {
+					at = rec.Stored
+				}
+				for _, i := range idx {
+					l[i].LastDelivery = &reconcile.LastDelivery{At: at.UTC(), EventID: ev.ID, Kind: ev.Data.Normalized.Kind}
+				}
+				ids[hookIDKey(v)] = nil // the newest is found; older ones are skipped
+				left--
+			}
+			return left == 0
+		}
+		if _, _, err := s.Events.List(r.Context(), store.Filter{Endpoint: ep, Limit: 1, ScanLimit: LastDeliveryScan + 1, Match: match}); err != nil {
+			s.hooksLog(r, "last deliveries of endpoint "+ep, err)
+		}
+	}
 }
 
 // HooksPlan asks the server for the plan of one endpoint ("" all).

@@ -367,7 +367,7 @@ func hooksList(ctx context.Context, env *Env, args []string) error {
 		return nil
 	}
 	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ENDPOINT\tFORGE\tTARGET\tHOOK\tEVENTS\tACTIVE\tHEALTH\tAPPLIED\tURL")
+	fmt.Fprintln(tw, "ENDPOINT\tFORGE\tTARGET\tHOOK\tEVENTS\tACTIVE\tHEALTH\tAPPLIED\tLAST DELIVERY\tURL")
 	var errs []error
 	for _, h := range l {
 		health := "?"
@@ -381,8 +381,14 @@ func hooksList(ctx context.Context, env *Env, args []string) error {
 		if !h.Configured {
 			health += " (not configured: prune)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s:%s\t%s\t%s\t%t\t%s\t%s\t%s\n", h.Endpoint, h.Forge, h.TargetKind, h.TargetName, h.HookID,
-			dash(strings.Join(h.Events, ",")), h.Active, health, h.AppliedAt.Local().Format(time.DateTime), h.URL)
+		// The newest stored event from this hook ("-": none seen among
+		// the endpoint's newest, or a forge that names no hook).
+		last := "-"
+		if d := h.LastDelivery; d != nil {
+			last = d.At.Local().Format(time.DateTime) + " " + dash(d.Kind) + " " + d.EventID
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s:%s\t%s\t%s\t%t\t%s\t%s\t%s\t%s\n", h.Endpoint, h.Forge, h.TargetKind, h.TargetName, h.HookID,
+			dash(strings.Join(h.Events, ",")), h.Active, health, h.AppliedAt.Local().Format(time.DateTime), last, h.URL)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

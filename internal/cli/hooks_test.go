@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestCLIHooksPlanExitStatus: 0 in sync, 2 with changes pending, 1 on an
@@ -73,5 +74,37 @@ func TestCLIHooksApplyForgeCannotReachUs(t *testing.T) {
 	code, out, errs = runMain(t, "hooks", "apply", "--admin", srv.URL, "--yes", "--wait", "5s")
 	if code != 0 || !strings.Contains(errs, "test delivery arrived") {
 		t.Errorf("ping: exit %d\n%s%s", code, out, errs)
+	}
+}
+
+// TestCLIHooksListLastDelivery: hooks list shows each hook's last
+// delivery (time, kind, event id), "-" for a hook without one.
+func TestCLIHooksListLastDelivery(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"hooks":[` +
+			`{"endpoint":"gh","forge":"github","target_kind":"repo","target_name":"a/b","hook_id":"11","events":["push"],"active":true,"configured":true,"url":"https://h/hooks/gh","applied_at":"2026-12-07T09:00:00Z","health":{"state":"ok"},"last_delivery":{"at":"2026-12-07T10:00:03Z","event_id":"ev-3","kind":"push"}},` +
+			`{"endpoint":"gh","forge":"github","target_kind":"repo","target_name":"a/c","hook_id":"44","events":["push"],"active":true,"configured":true,"url":"https://h/hooks/gh","applied_at":"2026-12-07T09:00:00Z","health":{"state":"ok"}}]}`))
+	}))
+	defer srv.Close()
+	code, out, errs := runMain(t, "hooks", "list", "--admin", srv.URL)
+	if code != 0 || !strings.Contains(out, "LAST DELIVERY") {
+		t.Fatalf("exit %d\n%s%s", code, out, errs)
+	}
+	lines := strings.Split(out, "\n")
+	var b, c string
+	for _, l := range lines {
+		switch {
+		case strings.Contains(l, "repo:a/b"):
+			b = l
+		case strings.Contains(l, "repo:a/c"):
+			c = l
+		}
+	}
+	if !strings.Contains(b, "push ev-3") || !strings.Contains(b, time.Date(2026, 12, 7, 10, 0, 3, 0, time.UTC).Local().Format(time.DateTime)) {
+		t.Errorf("hook 11 line %q lacks its last delivery", b)
+	}
+	if !strings.Contains(c, " - ") || strings.Contains(c, "ev-") {
+		t.Errorf("hook 44 line %q should show none", c)
 	}
 }

@@ -126,16 +126,27 @@ func stripMarks(h http.Header) {
 // heads (Endpoint.RefDedup): repository, ref and new head, so that a
 // synthetic push made by polling and the real webhook of the same push are
 // stored once, whichever comes first. forgeEvent is the forge's event name:
-// only "push" (the polled forges' name for it) has one; their "create"
-// twin of a new branch or tag, which carries the same ref and head, keeps
-// its delivery id, or it would take the push for its duplicate. "" for
-// other events and for deletions.
+// only the polled forges' push events have one ("push" on the Gitea family,
+// Gitee's and AtomGit's "Push Hook" and "Tag Push Hook", Bitbucket's
+// "repo:push" and "repo:refs_changed"); the Gitea family's "create" twin
+// of a new branch or tag, which carries the same ref and head, keeps its
+// delivery id, or it would take the push for its duplicate. "" for other
+// events and for deletions.
 func RefKey(forgeEvent string, f *event.Fields) string {
-	if forgeEvent != "push" || (f.Kind != event.KindPush && f.Kind != event.KindTag) || f.Deleted || f.After == "" ||
+	if !refKeyEvent(forgeEvent) || (f.Kind != event.KindPush && f.Kind != event.KindTag) || f.Deleted || f.After == "" ||
 		!strings.HasPrefix(f.Ref, "refs/") || f.Repository.FullName == "" || strings.Trim(f.After, "0") == "" {
 		return ""
 	}
 	return "ref:" + f.Repository.FullName + ":" + f.Ref + ":" + f.After
+}
+
+// refKeyEvent reports whether forgeEvent names a push that RefKey keys.
+func refKeyEvent(forgeEvent string) bool {
+	switch forgeEvent {
+	case "push", "Push Hook", "Tag Push Hook", "push_hooks", "tag_push_hooks", "repo:push", "repo:refs_changed":
+		return true
+	}
+	return false
 }
 
 // Tests is where recovery records the GitLab test event it asked for

@@ -4,41 +4,98 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/forgehook/forgehook/internal/hooks"
 	"github.com/forgehook/forgehook/internal/hooks/hookhttp"
 )
 
-// poller reads the branch and tag heads of Gitea, Forgejo and Gogs
-// repositories (https://docs.gitea.com/api: GET /repos/{owner}/{repo}/branches
-// and /tags, page and limit) and emits a synthetic push for each head that
-// changed since the last poll.
+// poller reads the branch and tag heads of a repository on a forge
+// without a delivery history and emits a synthetic push for each head that
+// changed since the last poll. The API read per forge (testdata/SOURCES.md):
+//
+//   - Gitea, Forgejo, Gogs: GET /repos/{owner}/{repo}/branches and /tags
+//     (page, limit; branch commit.id, tag commit.sha);
+//   - Gitee, GitCode/AtomGit: GET /repos/{owner}/{repo}/branches and /tags
+//     (access_token, page, per_page; commit.sha);
+//   - Bitbucket Cloud: GET /repositories/{workspace}/{slug}/refs/branches
+//     and /refs/tags (pagelen, "next"; target.hash);
+//   - Bitbucket Data Center: GET /projects/{key}/repos/{slug}/branches and
+//     /tags (start, limit, isLastPage, nextPageStart; latestCommit).
 type poller struct {
-	r *Recoverer
-	e Endpoint
-	h *hookhttp.Client
+	r    *Recoverer
+	e    Endpoint
+	h    *hookhttp.Client
+	list func(ctx context.Context, p *poller, t hooks.Target, kind string) ([]head, error)
 }
 
-// pollForges are the forges polling knows the API and payload of.
-var pollForges = map[string]bool{"gitea": true, "forgejo": true, "gogs": true}
+// head is one branch or tag and the commit it points at.
+type head struct {
+	Name, SHA string
+}
+
+// pollForge is what polling knows of one forge: its API's default base,
+// how a token is sent, and how heads are listed.
+type pollForge struct {
+	defaultAPI string
+	auth       func(token string) func(*http.Request)
+	list       func(ctx context.Context, p *poller, t hooks.Target, kind string) ([]head, error)
+}
+
+// tokenOrBasic sends "user:secret" as HTTP Basic and any other token as
+// "Authorization: Bearer …", as the Bitbucket hook clients do.
+func tokenOrBasic(token string) func(*http.Request) {
+	if strings.Contains(token, ":") {
+		return hookhttp.BasicAuth("", token)
+	}
+	return hookhttp.TokenAuth("Bearer", token)
+}
+
+func giteaAuth(token string) func(*http.Request) { return hookhttp.TokenAuth("token", token) }
+func giteeAuth(token string) func(*http.Request) {
+	return hookhttp.SetQueryAuth("access_token", token)
+}
+
+// pollForges returns the forges polling knows the API and payload of, by
+// provider id.
+func pollForges() map[string]pollForge {
+	gitea := pollForge{auth: giteaAuth, list: listGitea}
+	return map[string]pollForge{
+		"gitea": gitea, "forgejo": gitea, "gogs": gitea,
+		"gitee":            {defaultAPI: "https://gitee.com/api/v5", auth: giteeAuth, list: listGitee},
+		"atomgit":          {defaultAPI: "https://api.gitcode.com/api/v5", auth: giteeAuth, list: listGitee},
+		"bitbucket":        {defaultAPI: "https://api.bitbucket.org/2.0", auth: tokenOrBasic, list: listBitbucket},
+		"bitbucket-server": {auth: tokenOrBasic, list: listBitbucketServer},
+	}
+}
 
 func (r *Recoverer) poller(e Endpoint) (*poller, error) {
-	if !pollForges[e.Provider] {
-		return nil, fmt.Errorf("%w: polling %s (polling knows gitea, forgejo and gogs)", hooks.ErrUnsupported, e.Provider)
+	f, ok := pollForges()[e.Provider]
+	if !ok {
+		return nil, fmt.Errorf("%w: polling %s (polling knows gitea, forgejo, gogs, gitee, atomgit, bitbucket and bitbucket-server)", hooks.ErrUnsupported, e.Provider)
+	}
+	if e.APIURL == "" {
+		e.APIURL = f.defaultAPI
 	}
 	if e.APIURL == "" {
 		return nil, fmt.Errorf("%s: polling needs the manage: block's api_url", e.Provider)
 	}
+	if e.Provider == "bitbucket-server" {
+		e.APIURL = strings.TrimRight(e.APIURL, "/")
+		if !strings.Contains(e.APIURL, "/rest/api/") {
+			e.APIURL += "/rest/api/latest"
+		}
+	}
 	h, err := hookhttp.New(hookhttp.Config{Forge: e.Provider, Base: e.APIURL, HTTP: r.o.HTTP, Logger: r.o.Logger,
-		Auth: hookhttp.TokenAuth("token", e.Token.Reveal()), Now: r.o.Now, Sleep: r.o.Sleep})
+		Auth: f.auth(e.Token.Reveal()), Now: r.o.Now, Sleep: r.o.Sleep})
 	if err != nil {
 		return nil, err
 	}
-	return &poller{r: r, e: e, h: h}, nil
+	return &poller{r: r, e: e, h: h, list: f.list}, nil
 }
 
 // giteaRef is a branch or tag as Gitea lists it.
@@ -50,11 +107,128 @@ type giteaRef struct {
 	} `json:"commit"`
 }
 
-func (g giteaRef) head() string {
-	if g.Commit.ID != "" {
-		return g.Commit.ID
+func listGitea(ctx context.Context, p *poller, t hooks.Target, kind string) ([]head, error) {
+	o, n, err := hookhttp.SplitRepo(p.e.Provider, t)
+	if err != nil {
+		return nil, err
 	}
-	return g.Commit.SHA
+	refs, err := hookhttp.ListPages[giteaRef](ctx, p.h, hookhttp.Call{Op: "list " + kind + " of " + t.String(), Method: http.MethodGet,
+		Path: "/repos/" + o + "/" + n + "/" + kind, Permission: "a token that can read the repository (Gitea scope read:repository)"},
+		hookhttp.Pages{Page: "page", Size: "limit", PerPage: 50})
+	out := make([]head, 0, len(refs))
+	for _, r := range refs {
+		out = append(out, head{Name: r.Name, SHA: cmpOr(r.Commit.ID, r.Commit.SHA)})
+	}
+	return out, err
+}
+
+// giteeRef is a branch or tag as Gitee's API v5 (and GitCode's) lists it.
+type giteeRef struct {
+	Name   string `json:"name"`
+	Commit struct {
+		SHA string `json:"sha"`
+		ID  string `json:"id"`
+	} `json:"commit"`
+}
+
+func listGitee(ctx context.Context, p *poller, t hooks.Target, kind string) ([]head, error) {
+	o, n, err := hookhttp.SplitRepo(p.e.Provider, t)
+	if err != nil {
+		return nil, err
+	}
+	perm := "a token that can read the repository (Gitee OAuth scope projects; GitCode: read access to the repository)"
+	refs, err := hookhttp.ListPages[giteeRef](ctx, p.h, hookhttp.Call{Op: "list " + kind + " of " + t.String(), Method: http.MethodGet,
+		Path: "/repos/" + o + "/" + n + "/" + kind, Permission: perm}, hookhttp.Pages{Page: "page", Size: "per_page", PerPage: 100})
+	out := make([]head, 0, len(refs))
+	for _, r := range refs {
+		out = append(out, head{Name: r.Name, SHA: cmpOr(r.Commit.SHA, r.Commit.ID)})
+	}
+	return out, err
+}
+
+// bitbucketRefs is one page of Bitbucket Cloud's refs.
+type bitbucketRefs struct {
+	Next   string `json:"next"`
+	Values []struct {
+		Name   string `json:"name"`
+		Target struct {
+			Hash string `json:"hash"`
+		} `json:"target"`
+	} `json:"values"`
+}
+
+func listBitbucket(ctx context.Context, p *poller, t hooks.Target, kind string) ([]head, error) {
+	w, s, err := hookhttp.SplitRepo(p.e.Provider, t)
+	if err != nil {
+		return nil, err
+	}
+	call := hookhttp.Call{Op: "list " + kind + " of " + t.String(), Method: http.MethodGet,
+		Path: "/repositories/" + w + "/" + s + "/refs/" + kind, Query: url.Values{"pagelen": {"100"}},
+		Permission: "a credential that can read the repository (repository access token or API token with scope read:repository:bitbucket)"}
+	var out []head
+	for n := 0; ; n++ {
+		if n >= hookhttp.DefaultMaxPages {
+			return out, fmt.Errorf("%s: %s: more than %d pages", p.e.Provider, call.Op, hookhttp.DefaultMaxPages)
+		}
+		var pg bitbucketRefs
+		call.Out = &pg
+		if _, err := p.h.Do(ctx, call); err != nil {
+			return out, err
+		}
+		for _, v := range pg.Values {
+			out = append(out, head{Name: v.Name, SHA: v.Target.Hash})
+		}
+		if pg.Next == "" || len(pg.Values) == 0 {
+			return out, nil
+		}
+		call.Path, call.Query = pg.Next, nil
+	}
+}
+
+// bitbucketServerRefs is one page of Bitbucket Data Center's branches or
+// tags.
+type bitbucketServerRefs struct {
+	Values []struct {
+		DisplayID    string `json:"displayId"`
+		LatestCommit string `json:"latestCommit"`
+	} `json:"values"`
+	IsLastPage    bool `json:"isLastPage"`
+	NextPageStart *int `json:"nextPageStart"`
+}
+
+func listBitbucketServer(ctx context.Context, p *poller, t hooks.Target, kind string) ([]head, error) {
+	k, s, err := hookhttp.SplitRepo(p.e.Provider, t)
+	if err != nil {
+		return nil, err
+	}
+	call := hookhttp.Call{Op: "list " + kind + " of " + t.String(), Method: http.MethodGet,
+		Path: "/projects/" + k + "/repos/" + s + "/" + kind, Permission: "REPO_READ on the repository (an HTTP access token with the Repository read permission)"}
+	var out []head
+	start := 0
+	for n := 0; ; n++ {
+		if n >= hookhttp.DefaultMaxPages {
+			return out, fmt.Errorf("%s: %s: more than %d pages", p.e.Provider, call.Op, hookhttp.DefaultMaxPages)
+		}
+		var pg bitbucketServerRefs
+		call.Out, call.Query = &pg, url.Values{"start": {strconv.Itoa(start)}, "limit": {"100"}}
+		if _, err := p.h.Do(ctx, call); err != nil {
+			return out, err
+		}
+		for _, v := range pg.Values {
+			out = append(out, head{Name: v.DisplayID, SHA: v.LatestCommit})
+		}
+		if pg.IsLastPage || pg.NextPageStart == nil || *pg.NextPageStart <= start || len(pg.Values) == 0 {
+			return out, nil
+		}
+		start = *pg.NextPageStart
+	}
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
 
 // HeadKey is the State key of a polled ref's last seen head.
@@ -70,15 +244,9 @@ func (p *poller) poll(ctx context.Context, t hooks.Target, run bool) ([]Item, er
 	if t.Kind != hooks.TargetRepo {
 		return nil, fmt.Errorf("%w: polling a %s (polling reads repositories)", hooks.ErrUnsupported, t.Kind)
 	}
-	o, n, err := hookhttp.SplitRepo(p.e.Provider, t)
-	if err != nil {
-		return nil, err
-	}
-	perm := "a token that can read the repository (Gitea scope read:repository)"
 	var items []Item
 	for _, kind := range []string{"branches", "tags"} {
-		refs, err := hookhttp.ListPages[giteaRef](ctx, p.h, hookhttp.Call{Op: "list " + kind + " of " + t.String(), Method: http.MethodGet,
-			Path: "/repos/" + o + "/" + n + "/" + kind, Permission: perm}, hookhttp.Pages{Page: "page", Size: "limit", PerPage: 50})
+		refs, err := p.list(ctx, p, t, kind)
 		if err != nil {
 			return items, err
 		}
@@ -87,8 +255,7 @@ func (p *poller) poll(ctx context.Context, t hooks.Target, run bool) ([]Item, er
 			prefix = "refs/tags/"
 		}
 		for _, ref := range refs {
-			head := ref.head()
-			if ref.Name == "" || head == "" {
+			if ref.Name == "" || ref.SHA == "" {
 				continue
 			}
 			full := prefix + ref.Name
@@ -97,23 +264,23 @@ func (p *poller) poll(ctx context.Context, t hooks.Target, run bool) ([]Item, er
 			if err != nil {
 				return items, fmt.Errorf("read last head of %s: %w", full, err)
 			}
-			if seen && before == head {
+			if seen && before == ref.SHA {
 				continue
 			}
 			if !seen {
 				if run {
-					if err := p.r.o.State.Put(ctx, key, head); err != nil {
+					if err := p.r.o.State.Put(ctx, key, ref.SHA); err != nil {
 						return items, fmt.Errorf("record head of %s: %w", full, err)
 					}
 				}
 				continue
 			}
-			it := Item{Endpoint: p.e.Name, Forge: p.e.Provider, Target: t.String(), Mode: ModePoll, ID: full, Key: head,
+			it := Item{Endpoint: p.e.Name, Forge: p.e.Provider, Target: t.String(), Mode: ModePoll, ID: full, Key: ref.SHA,
 				Event: "push", At: p.r.o.Now().UTC(), Status: StatusMissing}
 			if run {
-				p.emit(ctx, t.Name, full, before, head, &it)
+				p.emit(ctx, t.Name, full, before, ref.SHA, &it)
 				if it.Status != StatusFailed {
-					if err := p.r.o.State.Put(ctx, key, head); err != nil {
+					if err := p.r.o.State.Put(ctx, key, ref.SHA); err != nil {
 						return append(items, it), fmt.Errorf("record head of %s: %w", full, err)
 					}
 				}
@@ -139,33 +306,4 @@ func (p *poller) emit(ctx context.Context, repo, ref, before, after string, it *
 	if res.Duplicate {
 		it.Status = StatusDuplicate
 	}
-}
-
-// SyntheticPush returns the payload and headers of a synthetic push in the
-// Gitea family's webhook format (Gitea, Forgejo, Gogs), marked with
-// X-Forgehook-Synthetic: poll. Its delivery id is derived from the
-// repository, ref and new head.
-func SyntheticPush(forge, apiURL, repo, ref, before, after string) ([]byte, http.Header) {
-	owner, name, _ := strings.Cut(repo, "/")
-	web := strings.TrimSuffix(strings.TrimSuffix(apiURL, "/"), "/api/v1") + "/" + repo
-	body := map[string]any{
-		"ref": ref, "before": before, "after": after, "compare_url": "", "commits": []any{}, "total_commits": 0,
-		"repository": map[string]any{
-			"name": name, "full_name": repo, "html_url": web, "clone_url": web + ".git",
-			"owner": map[string]any{"login": owner, "username": owner},
-		},
-		"pusher": map[string]any{"login": "forgehook-poll", "username": "forgehook-poll"},
-		"sender": map[string]any{"login": "forgehook-poll", "username": "forgehook-poll"},
-	}
-	b, _ := json.Marshal(body)
-	sum := sha256.Sum256([]byte(repo + "\x00" + ref + "\x00" + after))
-	id := "poll-" + hex.EncodeToString(sum[:16])
-	h := http.Header{}
-	h.Set("Content-Type", "application/json")
-	for _, f := range []string{"Gitea", "Forgejo", "Gogs"} {
-		h.Set("X-"+f+"-Event", "push")
-		h.Set("X-"+f+"-Delivery", id)
-	}
-	h.Set(HeaderSynthetic, "poll")
-	return b, h
 }

@@ -4,8 +4,9 @@
 // has no OK attempt and is not in forgehook's dedup index; on GitLab by
 // listing a hook's failed events and resending them at no more than five a
 // minute per hook; on forges without a delivery history (Gitea, Forgejo,
-// Gogs) by polling branch and tag heads and emitting synthetic push events
-// that dedup against the real ones.
+// Gogs, Gitee, GitCode/AtomGit, Bitbucket Cloud and Data Center) by polling
+// branch and tag heads and emitting synthetic push events that dedup
+// against the real ones.
 //
 // Recovery runs only for endpoints with a recover: block whose mode is not
 // off, on the hooks forgehook owns (the ownership records in the store).

@@ -403,6 +403,20 @@ type Listed struct {
 	Configured bool `json:"configured"`
 	// Error is why the forge could not be asked.
 	Error string `json:"error,omitempty"`
+	// LastDelivery is the newest stored event that came from this hook,
+	// nil when none was found (see LastDelivery). The API fills it in.
+	LastDelivery *LastDelivery `json:"last_delivery,omitempty"`
+}
+
+// LastDelivery is the newest stored event of an endpoint whose delivery
+// named a hook (GitHub's X-GitHub-Hook-ID, Bitbucket Cloud's X-Hook-UUID).
+type LastDelivery struct {
+	// At is when the event was received.
+	At time.Time `json:"at"`
+	// EventID is the stored event's id.
+	EventID string `json:"event_id"`
+	// Kind is the event's canonical kind (push, pull_request, ...).
+	Kind string `json:"kind,omitempty"`
 }
 
 // List returns the owned hooks (of one endpoint, or all), each with its
