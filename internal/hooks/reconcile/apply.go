@@ -22,6 +22,26 @@ type Locker interface {
 // lockTTL bounds how long a command holds the lock should its replica die.
 const lockTTL = 15 * time.Minute
 
+// start takes the reconciler's mutex and the store's lock (one command at
+// a time, across replicas) and begins a session; release gives both back.
+func (r *Reconciler) start(ctx context.Context, req Request) (s *session, release func(), err error) {
+	r.mu.Lock()
+	unlock, err := r.lock(ctx)
+	if err != nil {
+		r.mu.Unlock()
+		return nil, nil, err
+	}
+	release = func() {
+		unlock()
+		r.mu.Unlock()
+	}
+	if s, err = r.begin(ctx, req); err != nil {
+		release()
+		return nil, nil, err
+	}
+	return s, release, nil
+}
+
 // lock takes the cross-replica lock when Records has one.
 func (r *Reconciler) lock(ctx context.Context) (func(), error) {
 	l, ok := r.Records.(Locker)
@@ -46,17 +66,11 @@ var pingsOnCreate = map[string]bool{"github": true}
 // req.Ping is false). It never deletes a hook (prune does) and never
 // touches one it does not own.
 func (r *Reconciler) Apply(ctx context.Context, req Request) (Plan, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	unlock, err := r.lock(ctx)
+	s, release, err := r.start(ctx, req)
 	if err != nil {
 		return Plan{}, err
 	}
-	defer unlock()
-	s, err := r.begin(ctx, req)
-	if err != nil {
-		return Plan{}, err
-	}
+	defer release()
 	p := s.plan(ctx, req.Endpoint)
 	p.Since = r.now().UTC()
 	ping := req.Ping == nil || *req.Ping
@@ -225,17 +239,11 @@ func (s *session) ping(ctx context.Context, cl hooks.Client, c *Change) {
 // configuration, and their records. It deletes nothing else: not a hook
 // it does not own, not one still configured.
 func (r *Reconciler) Prune(ctx context.Context, req Request) (Plan, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	unlock, err := r.lock(ctx)
+	s, release, err := r.start(ctx, Request{})
 	if err != nil {
 		return Plan{}, err
 	}
-	defer unlock()
-	s, err := r.begin(ctx, Request{})
-	if err != nil {
-		return Plan{}, err
-	}
+	defer release()
 	p := Plan{Changes: s.prunes(req.Endpoint)}
 	for i := range p.Changes {
 		c := &p.Changes[i]
@@ -273,17 +281,11 @@ func (r *Reconciler) Prune(ctx context.Context, req Request) (Plan, error) {
 // without changing them; the next apply brings them in line (their secret
 // is unknown to forgehook, so apply pushes it).
 func (r *Reconciler) Adopt(ctx context.Context, req Request) (Plan, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	unlock, err := r.lock(ctx)
+	s, release, err := r.start(ctx, req)
 	if err != nil {
 		return Plan{}, err
 	}
-	defer unlock()
-	s, err := r.begin(ctx, req)
-	if err != nil {
-		return Plan{}, err
-	}
+	defer release()
 	p := s.plan(ctx, req.Endpoint)
 	var out []Change
 	for _, c := range p.Changes {
@@ -354,17 +356,11 @@ func (r *Reconciler) Rotate(ctx context.Context, req Request) (Plan, error) {
 		}
 		grace = g
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	unlock, err := r.lock(ctx)
+	s, release, err := r.start(ctx, req)
 	if err != nil {
 		return Plan{}, err
 	}
-	defer unlock()
-	s, err := r.begin(ctx, req)
-	if err != nil {
-		return Plan{}, err
-	}
+	defer release()
 	p := s.plan(ctx, req.Endpoint)
 	var out []Change
 	for _, c := range p.Changes {
